@@ -1,0 +1,167 @@
+"""The in-process backend: the reference semantics of the Protocols, for tests and examples.
+
+Nothing survives the process; everything else (gap-free offsets, idempotent ids, atomic
+batches, retention, compaction, groups) behaves as on SQLite and Kafka.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
+
+from fleetledger.backends.protocols import (
+    PartitionOffsets,
+    Record,
+    StoredRecord,
+    TopicPartition,
+)
+from fleetledger.errors import ConfigurationError, LedgerClosed, NotFound
+from fleetledger.events.envelope import Position
+from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy
+
+
+class _Partition:
+    def __init__(self) -> None:
+        self.records: list[StoredRecord] = []
+        self.next_offset = 0
+
+    @property
+    def start(self) -> int:
+        return self.records[0].offset if self.records else self.next_offset
+
+
+class MemoryBackend:
+    """Thread-safe in-memory log."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._policies: dict[str, FamilyPolicy] = {}
+        self._partitions: dict[TopicPartition, _Partition] = {}
+        self._by_id: dict[str, StoredRecord] = {}
+        self._seq: list[StoredRecord] = []
+        self._groups: dict[str, dict[TopicPartition, int]] = {}
+        self._closed = False
+
+    def create_topics(self, policies: Mapping[str, FamilyPolicy]) -> None:
+        with self._lock:
+            self._check_open()
+            for topic, policy in policies.items():
+                existing = self._policies.get(topic)
+                if existing is not None and existing.partitions != policy.partitions:
+                    raise ConfigurationError(
+                        f"topic {topic!r} has {existing.partitions} partitions, "
+                        f"the policy asks for {policy.partitions}",
+                    )
+                self._policies[topic] = policy
+                for p in range(policy.partitions):
+                    self._partitions.setdefault((topic, p), _Partition())
+
+    def topics(self) -> dict[str, FamilyPolicy]:
+        with self._lock:
+            return dict(self._policies)
+
+    def offsets(self, topic: str) -> list[PartitionOffsets]:
+        with self._lock:
+            policy = self._policy(topic)
+            parts = [self._partitions[(topic, p)] for p in range(policy.partitions)]
+            return [PartitionOffsets(part.start, part.next_offset) for part in parts]
+
+    def append(self, records: Sequence[Record]) -> list[Position]:
+        with self._lock:
+            self._check_open()
+            for record in records:
+                self._partition(record.topic, record.partition)
+            positions: list[Position] = []
+            for r in records:
+                stored = self._by_id.get(r.id)
+                if stored is None:
+                    part = self._partitions[(r.topic, r.partition)]
+                    stored = StoredRecord(r.topic, r.partition, part.next_offset, *r[2:])
+                    part.records.append(stored)
+                    part.next_offset += 1
+                    self._by_id[r.id] = stored
+                    self._seq.append(stored)
+                positions.append(stored.position)
+            return positions
+
+    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[StoredRecord]:
+        with self._lock:
+            records = self._partition(topic, partition).records
+            i = bisect_left(records, offset, key=lambda r: r.offset)
+            return records[i : i + limit]
+
+    def read_subject(self, subject: str) -> list[StoredRecord]:
+        with self._lock:
+            return [r for r in self._seq if r.subject == subject and self._by_id.get(r.id) is r]
+
+    def find(self, event_id: str) -> StoredRecord | None:
+        with self._lock:
+            return self._by_id.get(event_id)
+
+    def offset_for_time(self, topic: str, partition: int, ms: int) -> int:
+        with self._lock:
+            part = self._partition(topic, partition)
+            i = bisect_left(part.records, ms, key=lambda r: r.recorded_ms)
+            return part.records[i].offset if i < len(part.records) else part.next_offset
+
+    def commit(self, group: str, offsets: Mapping[TopicPartition, int]) -> None:
+        with self._lock:
+            self._check_open()
+            self._groups.setdefault(group, {}).update(offsets)
+
+    def committed(self, group: str) -> dict[TopicPartition, int]:
+        with self._lock:
+            return dict(self._groups.get(group, {}))
+
+    def groups(self) -> list[str]:
+        with self._lock:
+            return sorted(self._groups)
+
+    def enforce_retention(self, now_ms: int) -> int:
+        with self._lock:
+            removed: set[str] = set()
+            for (topic, _), part in self._partitions.items():
+                policy = self._policies[topic]
+                keep = _retained(part.records, policy, now_ms)
+                removed.update(r.id for r in part.records if r.id not in keep)
+                part.records = [r for r in part.records if r.id in keep]
+            for event_id in removed:
+                del self._by_id[event_id]
+            self._seq = [r for r in self._seq if r.id not in removed]
+            return len(removed)
+
+    def close(self) -> None:
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LedgerClosed("the memory backend is closed")
+
+    def _policy(self, topic: str) -> FamilyPolicy:
+        policy = self._policies.get(topic)
+        if policy is None:
+            raise NotFound(f"no topic {topic!r}")
+        return policy
+
+    def _partition(self, topic: str, partition: int) -> _Partition:
+        part = self._partitions.get((topic, partition))
+        if part is None:
+            raise NotFound(f"no partition {partition} in topic {topic!r}")
+        return part
+
+
+def _retained(records: list[StoredRecord], policy: FamilyPolicy, now_ms: int) -> set[str]:
+    """Ids that survive the policy: compaction first, then time, then size from the oldest."""
+    kept = records
+    if policy.cleanup is Cleanup.COMPACT:
+        latest = {r.key: r.offset for r in records}
+        kept = [r for r in records if latest[r.key] == r.offset]
+    if policy.retention_ms != FOREVER:
+        kept = [r for r in kept if r.recorded_ms >= now_ms - policy.retention_ms]
+    if policy.retention_bytes != FOREVER:
+        total = sum(len(r.body) for r in kept)
+        while kept and total > policy.retention_bytes:
+            total -= len(kept[0].body)
+            kept = kept[1:]
+    return {r.id for r in kept}

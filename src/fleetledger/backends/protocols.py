@@ -1,0 +1,137 @@
+"""The small storage Protocols every backend implements, tier by tier.
+
+``ReadableLog`` is what a reader (replay, export, verify) needs; ``AppendableLog`` adds the one
+write operation; ``OffsetStore`` keeps consumer-group positions; ``MaintainableLog`` applies
+retention and compaction. A backend implements the tiers it can; the ledger composes them, and
+``fleetledger.testing.conformance`` checks each tier the same way on every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple, Protocol, runtime_checkable
+
+from fleetledger.events.envelope import Position
+from fleetledger.topics import FamilyPolicy
+
+TopicPartition = tuple[str, int]
+
+
+class Record(NamedTuple):
+    """An event ready to append: its encoded bytes plus the columns a backend indexes."""
+
+    topic: str
+    partition: int
+    key: str
+    id: str
+    subject: str
+    type: str
+    recorded_ms: int
+    body: bytes
+
+
+class StoredRecord(NamedTuple):
+    """A record as stored, with its gap-free offset; ``body`` is byte-identical to the append."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str
+    id: str
+    subject: str
+    type: str
+    recorded_ms: int
+    body: bytes
+
+    @property
+    def position(self) -> Position:
+        """Where the record sits."""
+        return Position(self.topic, self.partition, self.offset)
+
+
+class PartitionOffsets(NamedTuple):
+    """The readable range of a partition: ``start`` (first kept) up to ``end`` (next to write)."""
+
+    start: int
+    end: int
+
+
+@runtime_checkable
+class ReadableLog(Protocol):
+    """Read access to topics, partitions and records."""
+
+    def topics(self) -> dict[str, FamilyPolicy]:
+        """Every topic with the policy it was created with."""
+        ...
+
+    def offsets(self, topic: str) -> list[PartitionOffsets]:
+        """Start and end offsets of every partition of ``topic``, by partition number."""
+        ...
+
+    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[StoredRecord]:
+        """Up to ``limit`` records of one partition from ``offset`` on, in offset order."""
+        ...
+
+    def read_subject(self, subject: str) -> list[StoredRecord]:
+        """Every record of one subject (task) across topics, in the order they were appended."""
+        ...
+
+    def find(self, event_id: str) -> StoredRecord | None:
+        """The record with this event id, if the log holds it."""
+        ...
+
+    def offset_for_time(self, topic: str, partition: int, ms: int) -> int:
+        """The first offset whose record was recorded at or after ``ms`` (or the end offset)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and threads; pending appends finish first."""
+        ...
+
+
+@runtime_checkable
+class AppendableLog(ReadableLog, Protocol):
+    """A log that accepts new records."""
+
+    def create_topics(self, policies: Mapping[str, FamilyPolicy]) -> None:
+        """Create missing topics; refuse an existing topic whose partition count differs."""
+        ...
+
+    def append(self, records: Sequence[Record]) -> list[Position]:
+        """Append ``records`` atomically: all are stored or none is.
+
+        MUST NOT return before every record is durable. Offsets are assigned gap-free per
+        partition in commit order. A record whose id is already stored is not stored again: its
+        original position is returned (a repeated id inside ``records`` is stored once).
+        """
+        ...
+
+
+@runtime_checkable
+class OffsetStore(Protocol):
+    """Committed positions of consumer groups."""
+
+    def commit(self, group: str, offsets: Mapping[TopicPartition, int]) -> None:
+        """Store the next offset to read for each partition, atomically."""
+        ...
+
+    def committed(self, group: str) -> dict[TopicPartition, int]:
+        """The group's committed next offsets (empty for a group that never committed)."""
+        ...
+
+    def groups(self) -> list[str]:
+        """Every group that ever committed, sorted."""
+        ...
+
+
+@runtime_checkable
+class MaintainableLog(Protocol):
+    """A log that applies its topics' retention and compaction when asked."""
+
+    def enforce_retention(self, now_ms: int) -> int:
+        """Delete expired records and compact compacted topics; return how many were removed."""
+        ...
+
+
+class Backend(AppendableLog, OffsetStore, MaintainableLog, Protocol):
+    """Everything a :class:`fleetledger.Ledger` needs from its storage."""

@@ -1,0 +1,440 @@
+"""The embedded backend: one SQLite file in WAL mode, safe for many threads and processes.
+
+Appends go through one writer thread per process (group commit); processes serialize on
+SQLite's write lock, and each transaction assigns offsets from the partition's true end, so
+offsets stay gap-free and in commit order however many writers share the file. Reads use one
+connection per thread and never block the writer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import msgspec
+
+from fleetledger.backends.protocols import (
+    PartitionOffsets,
+    Record,
+    StoredRecord,
+    TopicPartition,
+)
+from fleetledger.backends.sqlite import schema
+from fleetledger.backends.sqlite.writer import GroupCommit
+from fleetledger.errors import (
+    Backpressure,
+    BackendError,
+    ConfigurationError,
+    LedgerClosed,
+    LedgerError,
+    NotFound,
+)
+from fleetledger.events.envelope import Position
+from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy
+
+_SELECT = f"SELECT {schema.COLUMNS} FROM events"
+_ID_CHUNK = 500
+
+
+class _PositionTaken(Exception):
+    """Another process appended to a partition this writer had cached; reload and retry."""
+
+
+@contextmanager
+def _translated(path: str) -> Iterator[None]:
+    """Turn sqlite3 errors into the ledger's error tree at the transaction boundary."""
+    try:
+        yield
+    except LedgerError:
+        raise
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            raise Backpressure(f"{path} is busy: {text}", retry_after=1.0) from exc
+        if "unable to open" in text:
+            raise ConfigurationError(f"cannot open SQLite ledger {path}: {text}") from exc
+        raise BackendError(f"SQLite ledger {path}: {text}") from exc
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            raise ConfigurationError(f"{path} is not a SQLite ledger file") from exc
+        raise BackendError(f"SQLite ledger {path}: {exc}") from exc
+
+
+class SQLiteBackend:
+    """A ledger log in one SQLite file (``synchronous=FULL`` by default: durable on return)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        busy_timeout: float = 60.0,
+    ) -> None:
+        self.path = str(path)
+        if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA", "OFF"}:
+            raise ConfigurationError(f"synchronous must be FULL, NORMAL, EXTRA or OFF: {synchronous}")
+        parent = Path(self.path).parent
+        if not parent.is_dir():
+            raise ConfigurationError(f"cannot create {self.path}: directory {parent} does not exist")
+        self._synchronous = synchronous.upper()
+        self._busy_ms = int(busy_timeout * 1000)
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._policies: dict[str, FamilyPolicy] = {}
+        self._next: dict[TopicPartition, int] = {}
+        self._data_version = -1
+        self._closed = False
+        with _translated(self.path):
+            self._writer = self._connect()
+            self._init_schema()
+        self._commit: GroupCommit[Sequence[Record], list[Position]] = GroupCommit(
+            self._apply_batches, size=len
+        )
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=self._busy_ms / 1000
+        )
+        conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        return conn
+
+    def _init_schema(self) -> None:
+        conn = self._writer
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if app_id != schema.APPLICATION_ID and (app_id != 0 or tables):
+            raise ConfigurationError(f"{self.path} is a SQLite file but not a fleetledger ledger")
+        if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+            raise ConfigurationError(f"{self.path}: the filesystem does not support WAL mode")
+        conn.execute("BEGIN IMMEDIATE")
+        for statement in schema.SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(schema.SCHEMA_VERSION),),
+        )
+        conn.execute("COMMIT")
+
+    def _reader(self) -> sqlite3.Connection:
+        if self._closed:
+            raise LedgerClosed(f"the SQLite ledger {self.path} is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            conn.execute("PRAGMA query_only = 1")
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._commit.close()
+        self._closed = True
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        self._writer.close()
+
+    # -- topics ------------------------------------------------------------------------------
+
+    def create_topics(self, policies: Mapping[str, FamilyPolicy]) -> None:
+        self._commit.call(lambda: self._create_topics(policies))
+
+    def _create_topics(self, policies: Mapping[str, FamilyPolicy]) -> None:
+        conn = self._writer
+        with _translated(self.path), self._transaction(conn):
+            stored = self._load_policies(conn)
+            for topic, policy in policies.items():
+                existing = stored.get(topic)
+                if existing is not None and existing.partitions != policy.partitions:
+                    raise ConfigurationError(
+                        f"topic {topic!r} in {self.path} has {existing.partitions} partitions; "
+                        f"the policy asks for {policy.partitions}. Changing it would move keys "
+                        "to other partitions: keep the stored count or mirror to a new ledger",
+                    )
+                if existing != policy:
+                    conn.execute(
+                        "INSERT OR REPLACE INTO topics (name, policy) VALUES (?, ?)",
+                        (topic, msgspec.json.encode(policy)),
+                    )
+        self._policies = {}
+
+    def topics(self) -> dict[str, FamilyPolicy]:
+        with _translated(self.path):
+            self._policies = self._load_policies(self._reader())
+        return dict(self._policies)
+
+    @staticmethod
+    def _load_policies(conn: sqlite3.Connection) -> dict[str, FamilyPolicy]:
+        rows = conn.execute("SELECT name, policy FROM topics ORDER BY name").fetchall()
+        return {name: msgspec.json.decode(blob, type=FamilyPolicy) for name, blob in rows}
+
+    def _policy(self, topic: str) -> FamilyPolicy:
+        policy = self._policies.get(topic)
+        if policy is None:
+            policy = self.topics().get(topic)
+            if policy is None:
+                raise NotFound(f"no topic {topic!r} in {self.path}")
+        return policy
+
+    def _check_partition(self, topic: str, partition: int) -> None:
+        policy = self._policy(topic)
+        if not 0 <= partition < policy.partitions:
+            raise NotFound(f"topic {topic!r} has no partition {partition}")
+
+    # -- append ------------------------------------------------------------------------------
+
+    def append(self, records: Sequence[Record]) -> list[Position]:
+        if not records:
+            return []
+        for topic, partition in {(r.topic, r.partition) for r in records}:
+            self._check_partition(topic, partition)
+        return self._commit.submit(records)
+
+    def _apply_batches(self, batches: list[Sequence[Record]]) -> list[list[Position]]:
+        flat = [record for batch in batches for record in batch]
+        with _translated(self.path):
+            try:
+                positions = self._insert(flat, dedupe=False)
+            except _PositionTaken:
+                self._next.clear()
+                positions = self._insert(flat, dedupe=True)
+        results, start = [], 0
+        for batch in batches:
+            results.append(positions[start : start + len(batch)])
+            start += len(batch)
+        return results
+
+    def _insert(self, records: list[Record], *, dedupe: bool) -> list[Position]:
+        """Insert in one transaction; without ``dedupe`` a repeated id aborts to the slow path."""
+        conn = self._writer
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                self._next.clear()  # another process committed: cached ends may be stale
+                self._data_version = version
+            known = self._existing(conn, records) if dedupe else {}
+            fresh: dict[TopicPartition, int] = {}
+            rows, positions = [], []
+            for r in records:
+                position = known.get(r.id)
+                if position is None:
+                    tp = (r.topic, r.partition)
+                    offset = fresh.get(tp)
+                    if offset is None:
+                        offset = self._next.get(tp)
+                        if offset is None:
+                            offset = self._load_end(conn, r.topic, r.partition)
+                    fresh[tp] = offset + 1
+                    position = Position(r.topic, r.partition, offset)
+                    known[r.id] = position
+                    rows.append((r.topic, r.partition, offset, *r[2:]))
+                positions.append(position)
+            try:
+                inserted = conn.executemany(schema.INSERT, rows).rowcount
+            except sqlite3.IntegrityError as exc:
+                raise _PositionTaken from exc
+            if inserted != len(rows):  # an id was stored before: redo with the lookup
+                raise _PositionTaken
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._next.update(fresh)
+        return positions
+
+    @staticmethod
+    def _existing(conn: sqlite3.Connection, records: list[Record]) -> dict[str, Position]:
+        ids = list({r.id for r in records})
+        found: dict[str, Position] = {}
+        for i in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[i : i + _ID_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT id, topic, partition, offset FROM events WHERE id IN ({marks})"
+            for event_id, topic, partition, offset in conn.execute(query, chunk):
+                found[event_id] = Position(topic, partition, offset)
+        return found
+
+    @staticmethod
+    def _load_end(conn: sqlite3.Connection, topic: str, partition: int) -> int:
+        row = conn.execute(
+            "SELECT max(coalesce((SELECT max(offset) + 1 FROM events"
+            " WHERE topic = ?1 AND partition = ?2), 0),"
+            " coalesce((SELECT next_offset FROM heads WHERE topic = ?1 AND partition = ?2), 0))",
+            (topic, partition),
+        ).fetchone()
+        return int(row[0])
+
+    @contextmanager
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- read --------------------------------------------------------------------------------
+
+    def offsets(self, topic: str) -> list[PartitionOffsets]:
+        policy = self._policy(topic)
+        with _translated(self.path):
+            conn = self._reader()
+            return [self._partition_offsets(conn, topic, p) for p in range(policy.partitions)]
+
+    @classmethod
+    def _partition_offsets(
+        cls, conn: sqlite3.Connection, topic: str, partition: int
+    ) -> PartitionOffsets:
+        end = cls._load_end(conn, topic, partition)
+        row = conn.execute(
+            "SELECT offset FROM events WHERE topic = ? AND partition = ? ORDER BY offset LIMIT 1",
+            (topic, partition),
+        ).fetchone()
+        return PartitionOffsets(end if row is None else row[0], end)
+
+    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[StoredRecord]:
+        self._check_partition(topic, partition)
+        with _translated(self.path):
+            rows = self._reader().execute(
+                f"{_SELECT} WHERE topic = ? AND partition = ? AND offset >= ?"
+                " ORDER BY offset LIMIT ?",
+                (topic, partition, offset, limit),
+            )
+            return list(map(StoredRecord._make, rows))
+
+    def read_subject(self, subject: str) -> list[StoredRecord]:
+        with _translated(self.path):
+            rows = self._reader().execute(f"{_SELECT} WHERE subject = ? ORDER BY seq", (subject,))
+            return list(map(StoredRecord._make, rows))
+
+    def find(self, event_id: str) -> StoredRecord | None:
+        with _translated(self.path):
+            row = self._reader().execute(f"{_SELECT} WHERE id = ?", (event_id,)).fetchone()
+        return None if row is None else StoredRecord._make(row)
+
+    def offset_for_time(self, topic: str, partition: int, ms: int) -> int:
+        self._check_partition(topic, partition)
+        with _translated(self.path):
+            return self._offset_for_time(self._reader(), topic, partition, ms)
+
+    @classmethod
+    def _offset_for_time(cls, conn: sqlite3.Connection, topic: str, partition: int, ms: int) -> int:
+        """Binary search on offsets: recorded times grow with offsets within a partition."""
+        low, high = cls._partition_offsets(conn, topic, partition)
+        query = (
+            "SELECT offset, recorded_ms FROM events WHERE topic = ? AND partition = ?"
+            " AND offset >= ? ORDER BY offset LIMIT 1"
+        )
+        end = high
+        while low < high:
+            mid = (low + high) // 2
+            found = conn.execute(query, (topic, partition, mid)).fetchone()
+            if found is None or found[1] >= ms:
+                high = mid
+            else:
+                low = found[0] + 1
+        found = conn.execute(query, (topic, partition, low)).fetchone()
+        return end if found is None else int(found[0])
+
+    # -- groups ------------------------------------------------------------------------------
+
+    def commit(self, group: str, offsets: Mapping[TopicPartition, int]) -> None:
+        now_ms = time.time_ns() // 1_000_000
+        rows = [(group, t, p, o, now_ms) for (t, p), o in offsets.items()]
+
+        def write() -> None:
+            with _translated(self.path), self._transaction(self._writer):
+                self._writer.executemany(
+                    "INSERT INTO group_offsets (grp, topic, partition, next_offset, committed_ms)"
+                    " VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT (grp, topic, partition) DO UPDATE"
+                    " SET next_offset = excluded.next_offset,"
+                    " committed_ms = excluded.committed_ms",
+                    rows,
+                )
+
+        self._commit.call(write)
+
+    def committed(self, group: str) -> dict[TopicPartition, int]:
+        with _translated(self.path):
+            rows = self._reader().execute(
+                "SELECT topic, partition, next_offset FROM group_offsets WHERE grp = ?", (group,)
+            )
+            return {(t, p): o for t, p, o in rows}
+
+    def groups(self) -> list[str]:
+        with _translated(self.path):
+            rows = self._reader().execute("SELECT DISTINCT grp FROM group_offsets ORDER BY grp")
+            return [row[0] for row in rows]
+
+    # -- retention ---------------------------------------------------------------------------
+
+    def enforce_retention(self, now_ms: int) -> int:
+        return self._commit.call(lambda: self._enforce_retention(now_ms))
+
+    def _enforce_retention(self, now_ms: int) -> int:
+        conn = self._writer
+        removed = 0
+        with _translated(self.path), self._transaction(conn):
+            for topic, policy in self._load_policies(conn).items():
+                if policy.cleanup is Cleanup.COMPACT:
+                    removed += conn.execute(
+                        "DELETE FROM events WHERE topic = ?1 AND seq NOT IN"
+                        " (SELECT max(seq) FROM events WHERE topic = ?1 GROUP BY key)",
+                        (topic,),
+                    ).rowcount
+                for partition in range(policy.partitions):
+                    cutoff = self._retention_cutoff(conn, topic, partition, policy, now_ms)
+                    if cutoff is not None:
+                        removed += self._truncate_before(conn, topic, partition, cutoff)
+        return removed
+
+    def _retention_cutoff(
+        self, conn: sqlite3.Connection, topic: str, partition: int, policy: FamilyPolicy, now: int
+    ) -> int | None:
+        cutoffs = []
+        if policy.retention_ms != FOREVER:
+            cutoffs.append(self._offset_for_time(conn, topic, partition, now - policy.retention_ms))
+        if policy.retention_bytes != FOREVER:
+            total = 0
+            rows = conn.execute(
+                "SELECT offset, length(body) FROM events WHERE topic = ? AND partition = ?"
+                " ORDER BY offset DESC",
+                (topic, partition),
+            )
+            for offset, size in rows:
+                total += size
+                if total > policy.retention_bytes:
+                    cutoffs.append(offset + 1)
+                    break
+        return max(cutoffs) if cutoffs else None
+
+    def _truncate_before(
+        self, conn: sqlite3.Connection, topic: str, partition: int, cutoff: int
+    ) -> int:
+        end = self._load_end(conn, topic, partition)
+        conn.execute(
+            "INSERT OR REPLACE INTO heads (topic, partition, next_offset) VALUES (?, ?, ?)",
+            (topic, partition, end),
+        )
+        return conn.execute(
+            "DELETE FROM events WHERE topic = ? AND partition = ? AND offset < ?",
+            (topic, partition, cutoff),
+        ).rowcount

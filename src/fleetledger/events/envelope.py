@@ -1,0 +1,110 @@
+"""The CloudEvents 1.0 envelope every ledger event wears, and where an event sits in the log.
+
+Attributes fall in three groups: those a writer sets (``id``, ``type``, ``source``, ``subject``,
+``time``, the scoping and attribution extensions), the one the contract sets
+(``dataclassification``, from the type unless the writer raises it), and those only the ledger
+may set (``authid``, ``authtype``, ``recordedtime``): a writer that tries to set one of the
+last group is refused, which is what makes attribution trustworthy.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import msgspec
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+WRITER_ATTRIBUTES = (
+    "tenant",
+    "conversationid",
+    "agentid",
+    "agentversion",
+    "correlationid",
+    "causationid",
+    "traceparent",
+    "supersedes",
+)
+"""Optional extension attributes a writer may set."""
+
+LEDGER_ATTRIBUTES = ("authid", "authtype", "recordedtime")
+"""Attributes only the ledger stamps; callers cannot set them."""
+
+
+class Position(NamedTuple):
+    """Where an event sits: its topic, partition and gap-free offset within that partition."""
+
+    topic: str
+    partition: int
+    offset: int
+
+    def __str__(self) -> str:
+        return f"{self.topic}/{self.partition}@{self.offset}"
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One coordination fact or intent, as recorded.
+
+    ``position`` is where the ledger stored it; it is not part of the event's bytes, so the same
+    event is byte-identical (and hashes the same) on every backend.
+    """
+
+    id: str
+    type: str
+    source: str
+    subject: str
+    time: str
+    specversion: str = SPECVERSION
+    datacontenttype: str = CONTENT_TYPE
+    dataversion: int = 1
+    dataclassification: str = "internal"
+    tenant: str | None = None
+    conversationid: str | None = None
+    agentid: str | None = None
+    agentversion: str | None = None
+    correlationid: str | None = None
+    causationid: str | None = None
+    traceparent: str | None = None
+    supersedes: str | None = None
+    authid: str | None = None
+    authtype: str | None = None
+    recordedtime: str | None = None
+    data: Any = None
+    position: Position | None = None
+
+    @property
+    def family(self) -> str:
+        """The family (and so the topic) this event belongs to."""
+        return self.type.split(".", 1)[0]
+
+    @property
+    def recorded_at(self) -> datetime | None:
+        """When the ledger accepted the event, as an aware datetime."""
+        return parse_time(self.recordedtime) if self.recordedtime else None
+
+    def data_as(self, model: type[Any]) -> Any:
+        """Return ``data`` converted to a typed model (a msgspec Struct or dataclass)."""
+        return msgspec.convert(self.data, model)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CloudEvents structured-mode JSON object (no position)."""
+        fields = msgspec.structs.asdict(self)
+        fields.pop("position")
+        return {k: v for k, v in fields.items() if v is not None}
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with microseconds, the one time format the ledger writes."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: give a timezone (e.g. datetime.now(UTC))")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp (``Z`` or an offset) into an aware datetime."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no timezone offset")
+    return moment

@@ -1,0 +1,122 @@
+"""The asyncio twin of :class:`Ledger`: same method names, awaitable.
+
+Storage calls block (an fsync, a broker round trip), so each runs in a worker thread while the
+event loop keeps serving agents; concurrent awaits still share commits through group commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from fleetledger.events.envelope import Event, Position
+from fleetledger.ledger.consumer import Consumer, Lag, Start
+from fleetledger.ledger.ledger import Ledger, TopicInfo
+
+
+class AsyncConsumer:
+    """Awaitable :class:`Consumer`."""
+
+    def __init__(self, consumer: Consumer) -> None:
+        self.sync = consumer
+        self.group = consumer.group
+
+    async def poll(self, max: int = 500, timeout: float = 0.0) -> list[Event]:
+        """See :meth:`Consumer.poll`."""
+        return await asyncio.to_thread(self.sync.poll, max, timeout)
+
+    async def commit(self) -> None:
+        """See :meth:`Consumer.commit`."""
+        await asyncio.to_thread(self.sync.commit)
+
+    async def aclose(self) -> None:
+        """See :meth:`Consumer.close`."""
+        self.sync.close()
+
+    async def __aenter__(self) -> AsyncConsumer:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class AsyncLedger:
+    """Awaitable :class:`Ledger`; open one with :func:`fleetledger.open_async`."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.sync = ledger
+
+    async def append(self, type: str, **attributes: Any) -> Position:
+        """See :meth:`Ledger.append`."""
+        return await asyncio.to_thread(lambda: self.sync.append(type, **attributes))
+
+    async def append_many(self, events: Iterable[Mapping[str, Any]]) -> list[Position]:
+        """See :meth:`Ledger.append_many`."""
+        return await asyncio.to_thread(self.sync.append_many, list(events))
+
+    async def get(self, event_id: str) -> Event:
+        """See :meth:`Ledger.get`."""
+        return await asyncio.to_thread(self.sync.get, event_id)
+
+    async def read(
+        self,
+        family: str,
+        partition: int = 0,
+        offset: int = 0,
+        *,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Event]:
+        """See :meth:`Ledger.read`."""
+        return await asyncio.to_thread(
+            lambda: self.sync.read(family, partition, offset, since=since, limit=limit)
+        )
+
+    async def replay(self, task: str, *, families: Iterable[str] | None = None) -> list[Event]:
+        """See :meth:`Ledger.replay` (returns the whole list)."""
+        return await asyncio.to_thread(lambda: list(self.sync.replay(task, families=families)))
+
+    def consumer(
+        self,
+        group: str,
+        families: Iterable[str] | None = None,
+        *,
+        start: Start = "earliest",
+        member: int = 0,
+        members: int = 1,
+    ) -> AsyncConsumer:
+        """See :meth:`Ledger.consumer`."""
+        return AsyncConsumer(
+            self.sync.consumer(group, families, start=start, member=member, members=members)
+        )
+
+    async def lag(self, group: str | None = None) -> list[Lag]:
+        """See :meth:`Ledger.lag`."""
+        return await asyncio.to_thread(self.sync.lag, group)
+
+    async def topics(self) -> list[TopicInfo]:
+        """See :meth:`Ledger.topics`."""
+        return await asyncio.to_thread(self.sync.topics)
+
+    async def aclose(self) -> None:
+        """See :meth:`Ledger.close`."""
+        await asyncio.to_thread(self.sync.close)
+
+    async def __aenter__(self) -> AsyncLedger:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,285 @@
+"""The sans-I/O heart of a ledger: validate, stamp, encode and place an event.
+
+Everything here is pure computation shared by :class:`Ledger` and :class:`AsyncLedger`: the
+same input yields the same bytes whatever backend stores them. The encoded body is the RFC 8785
+form of the CloudEvents structured JSON, ledger stamps included, position excluded; backends
+store exactly those bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import time as _time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from fleetledger.backends.protocols import Record, StoredRecord
+from fleetledger.errors import ConfigurationError, ContractError, EventTooLarge
+from fleetledger.events.codec import canonical_event
+from fleetledger.events.envelope import (
+    CONTENT_TYPE,
+    LEDGER_ATTRIBUTES,
+    SPECVERSION,
+    WRITER_ATTRIBUTES,
+    Event,
+    Position,
+    format_time,
+    parse_time,
+)
+from fleetledger.events.ids import uuid7
+from fleetledger.events.registry import Classification, EventType, TypeRegistry
+from fleetledger.governance.principal import Principal
+from fleetledger.topics import FamilyPolicy, partition_for, topic_name
+
+Clock = Callable[[], int]
+"""Returns the current time in nanoseconds since the epoch (``time.time_ns`` by default)."""
+
+DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
+MAX_ATTRIBUTE_LENGTH = 1024
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+_NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+_CLASSIFICATION_RANK = {c.value: i for i, c in enumerate(Classification)}
+APPEND_FIELDS = frozenset(
+    {"type", "source", "subject", "data", "id", "time", "dataclassification", *WRITER_ATTRIBUTES}
+)
+_decode = msgspec.json.Decoder(Event).decode
+_set = msgspec.structs.force_setattr
+
+
+class _Route:
+    """What appending one type needs, computed once per type: spec, policy, topic, key."""
+
+    __slots__ = ("classification", "key_attribute", "policy", "spec", "topic")
+
+    def __init__(self, spec: EventType, policy: FamilyPolicy, topic: str, key_attribute: str):
+        self.spec = spec
+        self.policy = policy
+        self.topic = topic
+        self.key_attribute = key_attribute
+        self.classification = spec.classification.value
+
+
+class LedgerCore:
+    """Turns a writer's event into a :class:`Record`, and stored records back into events."""
+
+    def __init__(
+        self,
+        *,
+        namespace: str,
+        registry: TypeRegistry,
+        policies: Mapping[str, FamilyPolicy],
+        principal: Principal,
+        clock: Clock = _time.time_ns,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        default_source: str | None = None,
+    ) -> None:
+        if not _NAMESPACE.match(namespace):
+            raise ConfigurationError(
+                f"namespace {namespace!r} must be letters, digits, '_' or '-' (at most 100)",
+            )
+        if max_event_bytes < 1024:
+            raise ConfigurationError(f"max_event_bytes must be at least 1024, not {max_event_bytes}")
+        self.namespace = namespace
+        self.registry = registry
+        self.policies = dict(policies)
+        self.principal = principal
+        self.max_event_bytes = max_event_bytes
+        self.default_source = default_source
+        self._clock = clock
+        self._routes: dict[str, _Route] = {}
+        self._last_us = 0
+        self._second = -1
+        self._second_text = ""
+
+    def topic(self, family: str) -> str:
+        """The topic a family's events go to."""
+        return topic_name(self.namespace, family)
+
+    def topics(self) -> dict[str, FamilyPolicy]:
+        """Every topic this ledger's families need, with its policy."""
+        return {self.topic(family): policy for family, policy in self.policies.items()}
+
+    def family(self, topic: str) -> str:
+        """The family of one of this ledger's topics."""
+        return topic.removeprefix(self.namespace + ".")
+
+    def prepare(
+        self,
+        type: str,
+        *,
+        subject: str,
+        source: str | None = None,
+        data: Any = None,
+        id: str | None = None,
+        time: datetime | str | None = None,
+        dataclassification: str | None = None,
+        **extensions: str | None,
+    ) -> Record:
+        """Validate, stamp and encode one event; raise :class:`ContractError` naming the fault."""
+        route = self._routes.get(type) or self._route(type)
+        spec = route.spec
+        envelope: dict[str, Any] = {
+            "specversion": SPECVERSION,
+            "datacontenttype": CONTENT_TYPE,
+            "type": type,
+            "subject": _text("subject", subject),
+            "source": _text("source", source if source is not None else self.default_source),
+            "id": uuid7() if id is None else _text("id", id),
+            "dataversion": spec.version,
+            "dataclassification": route.classification
+            if dataclassification is None
+            else _classification(spec.classification, dataclassification),
+            "authid": self.principal.id,
+            "authtype": self.principal.type,
+        }
+        validated = spec.validate(data)
+        if extensions:
+            self._extend(envelope, extensions)
+        recorded_us = self._now_us()
+        envelope["recordedtime"] = recorded = self._format_us(recorded_us)
+        envelope["time"] = recorded if time is None else _time_text(time)
+        key = envelope.get(route.key_attribute)
+        if key is None:
+            raise ContractError(
+                f"family {spec.family!r} is partitioned by {route.policy.key.value}: "
+                f"set {route.key_attribute!r} on {type} events",
+                field=route.key_attribute,
+            )
+        body = canonical_event(envelope, validated, spec.unplain_fields)
+        if len(body) > self.max_event_bytes:
+            raise EventTooLarge(len(body), self.max_event_bytes)
+        return Record(
+            route.topic,
+            partition_for(key, route.policy.partitions),
+            key,
+            envelope["id"],
+            subject,
+            type,
+            recorded_us // 1000,
+            body,
+        )
+
+    def _route(self, type_: str) -> _Route:
+        spec = self.registry.get(_text("type", type_))
+        policy = self.policies.get(spec.family)
+        if policy is None:
+            raise ContractError(f"family {spec.family!r} has no topic policy", field="type")
+        route = _Route(spec, policy, self.topic(spec.family), policy.key.attribute)
+        self._routes[type_] = route
+        return route
+
+    def forget_routes(self) -> None:
+        """Drop cached type routes after a type or policy changed."""
+        self._routes.clear()
+
+    @staticmethod
+    def _extend(envelope: dict[str, Any], extensions: Mapping[str, str | None]) -> None:
+        for name, value in extensions.items():
+            if value is not None:
+                envelope[_extension(name)] = _text(name, value)
+        if "traceparent" in envelope and not _TRACEPARENT.match(envelope["traceparent"]):
+            raise ContractError(
+                "traceparent must be W3C trace context: 00-<32 hex>-<16 hex>-<2 hex>",
+                field="traceparent",
+            )
+
+    def prepare_mapping(self, event: Mapping[str, Any]) -> Record:
+        """:meth:`prepare` for an event given as a mapping (``append_many``, the CLI, HTTP)."""
+        if not isinstance(event, Mapping):
+            raise ContractError(f"an event must be a mapping of attributes, not {type(event).__name__}")
+        if not event.keys() <= APPEND_FIELDS:
+            unknown = set(event) - APPEND_FIELDS
+            raise ContractError(_unknown_attributes(unknown), field=sorted(unknown)[0])
+        if "type" not in event:
+            raise ContractError("the event has no 'type'", field="type")
+        if "subject" not in event:
+            raise ContractError("the event has no 'subject' (the task id)", field="subject")
+        return self.prepare(**event)
+
+    @staticmethod
+    def decode(record: StoredRecord) -> Event:
+        """The event a stored record holds, with its position."""
+        event = _decode(record.body)
+        _set(event, "position", Position(record.topic, record.partition, record.offset))
+        return event
+
+    def _now_us(self) -> int:
+        # Recorded times never go backwards within a ledger, so time lookups can bisect offsets.
+        now = self._clock() // 1000
+        if now < self._last_us:
+            now = self._last_us
+        self._last_us = now
+        return now
+
+    def _format_us(self, us: int) -> str:
+        second, micro = divmod(us, 1_000_000)
+        if second != self._second:
+            self._second = second
+            self._second_text = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(second))
+        return f"{self._second_text}.{micro:06d}Z"
+
+
+def _text(name: str, value: object) -> str:
+    if type(value) is str and 0 < len(value) <= MAX_ATTRIBUTE_LENGTH and not value.isspace():
+        return value
+    if type(value) is not str:
+        if value is None:
+            raise ContractError(f"{name!r} is required", field=name)
+        raise ContractError(f"{name!r} must be a string, not {type(value).__name__}", field=name)
+    if not value or len(value) > MAX_ATTRIBUTE_LENGTH or value.isspace():
+        raise ContractError(
+            f"{name!r} must be 1 to {MAX_ATTRIBUTE_LENGTH} characters and not blank", field=name
+        )
+    return value
+
+
+def _extension(name: str) -> str:
+    if name in WRITER_ATTRIBUTES:
+        return name
+    if name in LEDGER_ATTRIBUTES:
+        raise ContractError(
+            f"{name!r} is stamped by the ledger from its principal and clock; writers cannot set it",
+            field=name,
+        )
+    raise ContractError(_unknown_attributes({name}), field=name)
+
+
+def _unknown_attributes(names: set[str]) -> str:
+    stamped = sorted(names & set(LEDGER_ATTRIBUTES))
+    if stamped:
+        return f"{', '.join(stamped)}: stamped by the ledger; writers cannot set it"
+    return (
+        f"unknown event attribute(s) {', '.join(sorted(names))}; "
+        f"allowed: {', '.join(sorted(APPEND_FIELDS))}"
+    )
+
+
+def _classification(default: Classification, given: str | None) -> str:
+    if given is None:
+        return default.value
+    rank = _CLASSIFICATION_RANK.get(given)
+    if rank is None:
+        raise ContractError(
+            f"dataclassification {given!r} is not one of "
+            + ", ".join(c.value for c in Classification),
+            field="dataclassification",
+        )
+    if rank < _CLASSIFICATION_RANK[default.value]:
+        raise ContractError(
+            f"dataclassification may be raised, not lowered below the type's {default.value!r}",
+            field="dataclassification",
+        )
+    return given
+
+
+def _time_text(value: datetime | str) -> str:
+    try:
+        moment = value if isinstance(value, datetime) else parse_time(_text("time", value))
+        return format_time(moment)
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, ContractError):
+            raise
+        raise ContractError(f"'time' must be an RFC 3339 timestamp with a zone: {exc}", field="time") from None

@@ -1,0 +1,299 @@
+"""The synchronous ledger: the public face of a backend plus the event contract."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, NamedTuple
+
+from fleetledger.backends.protocols import Backend, PartitionOffsets, Record
+from fleetledger.errors import ConfigurationError, ContractError, LedgerClosed, NotFound
+from fleetledger.events.envelope import Event, Position
+from fleetledger.events.registry import Classification, EventData, EventType, Kind
+from fleetledger.ledger.consumer import Consumer, Lag, Start
+from fleetledger.ledger.core import LedgerCore
+from fleetledger.topics import FamilyPolicy
+
+
+class TopicInfo(NamedTuple):
+    """A topic, its policy, and the offsets of each partition."""
+
+    topic: str
+    family: str
+    policy: FamilyPolicy
+    partitions: list[PartitionOffsets]
+
+    @property
+    def events(self) -> int:
+        """Events currently retained across partitions."""
+        return sum(p.end - p.start for p in self.partitions)
+
+
+class Ledger:
+    """An append-only, ordered, replayable ledger of coordination events.
+
+    Open one with :func:`fleetledger.open`. Thread-safe; one per process is enough.
+    """
+
+    def __init__(self, backend: Backend, core: LedgerCore, *, url: str = "") -> None:
+        self.backend = backend
+        self.core = core
+        self.url = url
+        self._closed = False
+        backend.create_topics(core.topics())
+
+    # -- write -------------------------------------------------------------------------------
+
+    def append(
+        self,
+        type: str,
+        *,
+        subject: str,
+        source: str | None = None,
+        data: Any = None,
+        id: str | None = None,
+        time: datetime | str | None = None,
+        dataclassification: str | None = None,
+        tenant: str | None = None,
+        conversationid: str | None = None,
+        agentid: str | None = None,
+        agentversion: str | None = None,
+        correlationid: str | None = None,
+        causationid: str | None = None,
+        traceparent: str | None = None,
+        supersedes: str | None = None,
+    ) -> Position:
+        """Validate, stamp and durably append one event; return where it was stored.
+
+        MUST NOT return before the event is durable. Appending an id that is already stored
+        stores nothing and returns the original position.
+        """
+        self._check_open()
+        record = self.core.prepare(
+            type,
+            subject=subject,
+            source=source,
+            data=data,
+            id=id,
+            time=time,
+            dataclassification=dataclassification,
+            tenant=tenant,
+            conversationid=conversationid,
+            agentid=agentid,
+            agentversion=agentversion,
+            correlationid=correlationid,
+            causationid=causationid,
+            traceparent=traceparent,
+            supersedes=supersedes,
+        )
+        self._check_corrections([record], [supersedes])
+        return self.backend.append([record])[0]
+
+    def append_many(self, events: Iterable[Mapping[str, Any]]) -> list[Position]:
+        """Append several events atomically, across families: all are stored or none is.
+
+        Each event is a mapping of :meth:`append`'s keyword arguments (``type``, ``subject``,
+        ``data``, ...). Every event is validated before anything is written.
+        """
+        self._check_open()
+        events = list(events)
+        records = []
+        for index, event in enumerate(events):
+            try:
+                records.append(self.core.prepare_mapping(event))
+            except ContractError as exc:
+                raise type(exc)(f"event {index}: {exc}", field=exc.field) from None
+        self._check_corrections(records, [event.get("supersedes") for event in events])
+        return self.backend.append(records)
+
+    def _check_corrections(self, records: Sequence[Record], targets: Sequence[Any]) -> None:
+        """A correction must name an event that exists, in the same family."""
+        batch = {r.id: r.topic for r in records}
+        for record, target in zip(records, targets, strict=True):
+            if target is None:
+                continue
+            topic = batch.get(target)
+            if topic is None:
+                found = self.backend.find(target)
+                if found is None:
+                    raise ContractError(
+                        f"supersedes {target!r}: no event with that id to correct",
+                        field="supersedes",
+                    )
+                topic = found.topic
+            if topic != record.topic:
+                raise ContractError(
+                    f"supersedes {target!r}: a correction must be in the same family as the "
+                    f"event it corrects ({self.core.family(topic)})",
+                    field="supersedes",
+                )
+
+    def register(
+        self,
+        type: str,
+        model: type[EventData],
+        *,
+        version: int = 1,
+        kind: Kind = Kind.FACT,
+        classification: Classification = Classification.INTERNAL,
+        description: str = "",
+        policy: FamilyPolicy | None = None,
+    ) -> EventType:
+        """Register a user event type (or a new, backward-compatible version of one).
+
+        A type in a new family gets that family's topic, from ``policy`` or the defaults.
+        """
+        spec = EventType(type, model, kind, classification, version, description)
+        family = spec.family
+        if policy is not None and policy.family != family:
+            raise ConfigurationError(f"policy is for family {policy.family!r}, not {family!r}")
+        if family not in self.core.policies:
+            new_policy = policy or FamilyPolicy(family=family)
+            self.backend.create_topics({self.core.topic(family): new_policy})
+            self.core.policies[family] = new_policy
+        registered = self.core.registry.register(spec)
+        self.core.forget_routes()
+        return registered
+
+    # -- read --------------------------------------------------------------------------------
+
+    def get(self, event_id: str) -> Event:
+        """The event with this id."""
+        record = self.backend.find(event_id)
+        if record is None:
+            raise NotFound(f"no event with id {event_id!r}")
+        return self.core.decode(record)
+
+    def read(
+        self,
+        family: str,
+        partition: int = 0,
+        offset: int = 0,
+        *,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Event]:
+        """Events of one partition of a family, from ``offset`` (or from time ``since``)."""
+        topic = self._topic(family)
+        if since is not None:
+            offset = self.backend.offset_for_time(topic, partition, int(since.timestamp() * 1000))
+        return [self.core.decode(r) for r in self.backend.read(topic, partition, offset, limit)]
+
+    def replay(self, task: str, *, families: Iterable[str] | None = None) -> Iterator[Event]:
+        """A task's events across all families, in the order the ledger recorded them."""
+        wanted = None if families is None else {self._topic(f) for f in families}
+        for record in self.backend.read_subject(task):
+            if wanted is None or record.topic in wanted:
+                yield self.core.decode(record)
+
+    def tail(
+        self,
+        families: Iterable[str] | None = None,
+        *,
+        last: int = 10,
+        follow: bool = False,
+        poll_interval: float = 0.2,
+        timeout: float | None = None,
+    ) -> Iterator[Event]:
+        """The ``last`` events of each partition, oldest first, then (``follow``) new ones."""
+        topics = [self._topic(f) for f in families] if families else sorted(self.backend.topics())
+        positions = {
+            (t, p): max(r.end - last, r.start)
+            for t in topics
+            for p, r in enumerate(self.backend.offsets(t))
+        }
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            batch = []
+            for (topic, partition), offset in positions.items():
+                records = self.backend.read(topic, partition, offset, 1000)
+                if records:
+                    positions[(topic, partition)] = records[-1].offset + 1
+                    batch.extend(records)
+            batch.sort(key=lambda r: (r.recorded_ms, r.topic, r.partition, r.offset))
+            yield from map(self.core.decode, batch)
+            if not follow or (deadline is not None and time.monotonic() >= deadline):
+                return
+            if not batch:
+                time.sleep(poll_interval)
+
+    # -- consume -----------------------------------------------------------------------------
+
+    def consumer(
+        self,
+        group: str,
+        families: Iterable[str] | None = None,
+        *,
+        start: Start = "earliest",
+        member: int = 0,
+        members: int = 1,
+    ) -> Consumer:
+        """A reader for consumer group ``group`` over ``families`` (all families by default)."""
+        self._check_open()
+        topics = [self._topic(f) for f in families] if families else sorted(self.backend.topics())
+        return Consumer(self, group, topics, start=start, member=member, members=members)
+
+    def lag(self, group: str | None = None) -> list[Lag]:
+        """Committed-offset lag per group, topic and partition (``end - committed``)."""
+        groups = [group] if group is not None else self.backend.groups()
+        ends: dict[str, list[PartitionOffsets]] = {}
+        rows = []
+        for name in groups:
+            committed = self.backend.committed(name)
+            if group is not None and not committed:
+                raise NotFound(f"consumer group {group!r} has never committed")
+            for (topic, partition), offset in sorted(committed.items()):
+                if topic not in ends:
+                    ends[topic] = self.backend.offsets(topic)
+                rows.append(Lag(name, topic, partition, offset, ends[topic][partition].end))
+        return rows
+
+    def groups(self) -> list[str]:
+        """Every consumer group that has committed offsets."""
+        return self.backend.groups()
+
+    def topics(self) -> list[TopicInfo]:
+        """Every topic of the ledger with its policy and partition offsets."""
+        return [
+            TopicInfo(topic, policy.family, policy, self.backend.offsets(topic))
+            for topic, policy in sorted(self.backend.topics().items())
+        ]
+
+    def maintain(self, now: datetime | None = None) -> int:
+        """Apply retention and compaction now; return how many records were removed."""
+        now_ms = int((now.timestamp() if now else time.time()) * 1000)
+        return self.backend.enforce_retention(now_ms)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Finish pending appends and release the backend."""
+        if not self._closed:
+            self._closed = True
+            self.backend.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LedgerClosed("the ledger is closed")
+
+    def _topic(self, family: str) -> str:
+        if family not in self.core.policies:
+            known = ", ".join(sorted(self.core.policies))
+            raise NotFound(f"no family {family!r}; this ledger has: {known}")
+        return self.core.topic(family)
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Ledger {self.url or type(self.backend).__name__}>"

@@ -1,0 +1,89 @@
+"""``fleetledger.open``: from a URL to a ready ledger, tables and topics created."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from fleetledger.backends.memory import MemoryBackend
+from fleetledger.backends.protocols import Backend
+from fleetledger.backends.sqlite import SQLiteBackend
+from fleetledger.errors import ConfigurationError
+from fleetledger.events.catalogue import BUILTIN_TYPES
+from fleetledger.events.registry import EventType, TypeRegistry
+from fleetledger.governance.principal import Principal
+from fleetledger.ledger.aio import AsyncLedger
+from fleetledger.ledger.core import DEFAULT_MAX_EVENT_BYTES, Clock, LedgerCore
+from fleetledger.ledger.ledger import Ledger
+from fleetledger.ledger.urls import LedgerURL, default_url, parse_url
+from fleetledger.topics import BUILTIN_POLICIES, FamilyPolicy
+
+DEFAULT_NAMESPACE = "fleet"
+
+
+def open(
+    url: str | None = None,
+    *,
+    principal: Principal | None = None,
+    namespace: str | None = None,
+    policies: Iterable[FamilyPolicy] = (),
+    types: Iterable[EventType] = (),
+    max_event_bytes: int | None = None,
+    default_source: str | None = None,
+    clock: Clock | None = None,
+) -> Ledger:
+    """Open (creating if needed) the ledger at ``url``.
+
+    ``url`` defaults to ``$FLEETLEDGER_URL``, else ``sqlite:///./fleetledger.db``. ``policies``
+    override the built-in family policies; ``types`` register user event types up front.
+    """
+    resolved = url or default_url()
+    parsed = parse_url(resolved)
+    merged = dict(BUILTIN_POLICIES)
+    merged.update({p.family: p for p in policies})
+    registry = TypeRegistry(BUILTIN_TYPES)
+    for event_type in types:
+        registry.register(event_type)
+        merged.setdefault(event_type.family, FamilyPolicy(family=event_type.family))
+    core = LedgerCore(
+        namespace=namespace or parsed.option("namespace", DEFAULT_NAMESPACE),
+        registry=registry,
+        policies=merged,
+        principal=principal or Principal.local(),
+        max_event_bytes=max_event_bytes or _int_option(parsed, "max_event_bytes"),
+        default_source=default_source,
+        clock=clock or time.time_ns,
+    )
+    backend = _backend(parsed)
+    try:
+        return Ledger(backend, core, url=resolved)
+    except BaseException:
+        backend.close()
+        raise
+
+
+def _backend(parsed: LedgerURL) -> Backend:
+    if parsed.scheme == "sqlite":
+        return SQLiteBackend(parsed.location, synchronous=parsed.option("synchronous", "FULL"))
+    if parsed.scheme == "memory":
+        return MemoryBackend()
+    raise ConfigurationError(
+        "the kafka:// backend is not available in this version of fleetledger; "
+        "use sqlite:///path.db (embedded) or memory://",
+    )
+
+
+def _int_option(parsed: LedgerURL, name: str) -> int:
+    text = parsed.option(name, str(DEFAULT_MAX_EVENT_BYTES))
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigurationError(f"URL option {name} must be an integer, not {text!r}") from None
+
+
+
+
+def open_async(url: str | None = None, **options: Any) -> AsyncLedger:
+    """:func:`open` for asyncio code: the same options, an :class:`AsyncLedger`."""
+    return AsyncLedger(open(url, **options))
