@@ -54,7 +54,7 @@ def canonical_event(
         if walk is None or type(data) is not dict:
             attributes["data"] = _fast(data)
         else:
-            fixed = dict(data)
+            fixed = dict(data) if walk else data
             for name in walk:
                 fixed[name] = _fast(fixed[name])
             attributes["data"] = fixed
@@ -80,7 +80,7 @@ def _fast(value: Any) -> Any:
             return value
         raise _Unusual
     if kind is float:
-        if value != value or value in (math.inf, -math.inf):
+        if not math.isfinite(value):
             raise _Unusual
         return msgspec.Raw(es_number(value).encode())
     if kind is list or kind is tuple:

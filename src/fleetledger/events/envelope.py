@@ -9,6 +9,7 @@ last group is refused, which is what makes attribution trustworthy.
 
 from __future__ import annotations
 
+import builtins
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -84,7 +85,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         """When the ledger accepted the event, as an aware datetime."""
         return parse_time(self.recordedtime) if self.recordedtime else None
 
-    def data_as(self, model: type[Any]) -> Any:
+    def data_as(self, model: builtins.type[Any]) -> Any:
         """Return ``data`` converted to a typed model (a msgspec Struct or dataclass)."""
         return msgspec.convert(self.data, model)
 

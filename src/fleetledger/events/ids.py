@@ -12,30 +12,38 @@ import random
 import threading
 import time
 
-# Seeded from os.urandom; 62 random bits a millisecond need no syscall per id. A forked child
-# would replay its parent's sequence, so it reseeds.
-_random = random.Random()
-os.register_at_fork(after_in_child=_random.seed)
-_lock = threading.Lock()
-_last_ms = 0
-_counter = 0
+
+class _Uuid7:
+    """Monotonic within a process: a 12-bit counter orders ids minted in the same millisecond."""
+
+    def __init__(self) -> None:
+        # Seeded from os.urandom; 62 random bits per id need no syscall. A forked child would
+        # replay its parent's sequence, so it reseeds.
+        self._random = random.Random()
+        os.register_at_fork(after_in_child=self._random.seed)
+        self._lock = threading.Lock()
+        self._last_ms = 0
+        self._counter = 0
+        self._prefix = ""
+
+    def __call__(self) -> str:
+        with self._lock:
+            now = time.time_ns() // 1_000_000
+            if now > self._last_ms:
+                self._last_ms = now
+                self._counter = self._random.getrandbits(11)  # random start, room to count
+                self._prefix = f"{now >> 16:08x}-{now & 0xFFFF:04x}-7"
+            else:
+                self._counter += 1
+                if self._counter > 0xFFF:  # 4096 ids in one millisecond: borrow the next one
+                    self._last_ms += 1
+                    self._counter = 0
+                    ms = self._last_ms
+                    self._prefix = f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-7"
+            counter, prefix = self._counter, self._prefix
+        tail = self._random.getrandbits(62)
+        return f"{prefix}{counter:03x}-{0x8000 | tail >> 48:04x}-{tail & 0xFFFFFFFFFFFF:012x}"
 
 
-def uuid7() -> str:
-    """Return a new UUIDv7 string, monotonic within this process."""
-    global _last_ms, _counter
-    with _lock:
-        now = time.time_ns() // 1_000_000
-        if now > _last_ms:
-            _last_ms = now
-            _counter = _random.getrandbits(11)  # a random start that leaves room to count
-        else:
-            _counter += 1
-            if _counter > 0xFFF:  # 4096 ids in one millisecond: borrow the next millisecond
-                _last_ms += 1
-                _counter = 0
-        ms, seq = _last_ms, _counter
-    value = (ms << 80) | (0x7 << 76) | (seq << 64) | (0b10 << 62)
-    value |= _random.getrandbits(62)
-    h = value.to_bytes(16, "big").hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+uuid7 = _Uuid7()
+"""Return a new UUIDv7 string, monotonic within this process."""

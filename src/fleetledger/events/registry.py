@@ -12,8 +12,8 @@ import builtins
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cached_property
-from enum import Enum
 from typing import Any
 
 import msgspec
@@ -28,14 +28,14 @@ class EventData(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Base of every event data model: unknown fields are refused so typos surface at append."""
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """Intents say something should happen; facts say it did."""
 
     INTENT = "intent"
     FACT = "fact"
 
 
-class Classification(str, Enum):
+class Classification(StrEnum):
     """How sensitive an event's data is; drives access rules and, later, encryption."""
 
     PUBLIC = "public"
@@ -182,7 +182,9 @@ def incompatibilities(old: type[EventData], new: type[EventData]) -> list[str]:
         before = old_fields.get(name)
         if before is None:
             if field.required:
-                reasons.append(f"new field {name!r} is required (old events lack it; give it a default)")
+                reasons.append(
+                    f"new field {name!r} is required (old events lack it; give it a default)"
+                )
         elif field.required and not before.required:
             reasons.append(f"field {name!r} became required (old events may lack it)")
         elif not _widens(before.type, field.type):
@@ -257,9 +259,14 @@ def _plain(info: mi.Type) -> bool:
     if isinstance(info, mi.IntType):
         low = info.ge if info.ge is not None else info.gt
         high = info.le if info.le is not None else info.lt
-        return low is not None and high is not None and -_SAFE_INTEGER <= low <= high <= _SAFE_INTEGER
+        return (
+            low is not None and high is not None and -_SAFE_INTEGER <= low <= high <= _SAFE_INTEGER
+        )
     if isinstance(info, mi.LiteralType):
-        return all(isinstance(v, str) or abs(v) <= _SAFE_INTEGER for v in info.values)
+        return all(
+            isinstance(v, str) or (isinstance(v, int) and abs(v) <= _SAFE_INTEGER)
+            for v in info.values
+        )
     if isinstance(info, mi.UnionType):
         return all(_plain(t) for t in info.types)
     if isinstance(info, mi.ListType | mi.SetType | mi.FrozenSetType | mi.VarTupleType):

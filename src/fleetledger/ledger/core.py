@@ -8,9 +8,10 @@ store exactly those bytes.
 
 from __future__ import annotations
 
+import builtins
 import re
 import time as _time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,9 +43,10 @@ MAX_ATTRIBUTE_LENGTH = 1024
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 _NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 _CLASSIFICATION_RANK = {c.value: i for i, c in enumerate(Classification)}
-APPEND_FIELDS = frozenset(
-    {"type", "source", "subject", "data", "id", "time", "dataclassification", *WRITER_ATTRIBUTES}
+_CORE_FIELDS = frozenset(
+    {"type", "source", "subject", "data", "id", "time", "dataclassification"}
 )
+APPEND_FIELDS = _CORE_FIELDS | frozenset(WRITER_ATTRIBUTES)
 _decode = msgspec.json.Decoder(Event).decode
 _set = msgspec.structs.force_setattr
 
@@ -81,7 +83,9 @@ class LedgerCore:
                 f"namespace {namespace!r} must be letters, digits, '_' or '-' (at most 100)",
             )
         if max_event_bytes < 1024:
-            raise ConfigurationError(f"max_event_bytes must be at least 1024, not {max_event_bytes}")
+            raise ConfigurationError(
+                f"max_event_bytes must be at least 1024, not {max_event_bytes}"
+            )
         self.namespace = namespace
         self.registry = registry
         self.policies = dict(policies)
@@ -119,33 +123,78 @@ class LedgerCore:
         **extensions: str | None,
     ) -> Record:
         """Validate, stamp and encode one event; raise :class:`ContractError` naming the fault."""
-        route = self._routes.get(type) or self._route(type)
-        spec = route.spec
-        envelope: dict[str, Any] = {
-            "specversion": SPECVERSION,
-            "datacontenttype": CONTENT_TYPE,
+        event = {
             "type": type,
-            "subject": _text("subject", subject),
-            "source": _text("source", source if source is not None else self.default_source),
-            "id": uuid7() if id is None else _text("id", id),
-            "dataversion": spec.version,
-            "dataclassification": route.classification
-            if dataclassification is None
-            else _classification(spec.classification, dataclassification),
+            "subject": subject,
+            "source": source,
+            "data": data,
+            "id": id,
+            "time": time,
+            "dataclassification": dataclassification,
+            **extensions,
+        }
+        return self.prepare_many([event])[0]
+
+    def prepare_many(self, events: Sequence[Mapping[str, Any]]) -> list[Record]:
+        """Validate, stamp and encode events given as mappings of :meth:`prepare`'s arguments.
+
+        The events of one call are accepted together, so they share one ``recordedtime``.
+        A :class:`ContractError` from event ``i`` says ``event i:`` when there are several.
+        """
+        recorded_us = self._now_us()
+        stamps = {
+            "recordedtime": self._format_us(recorded_us),
             "authid": self.principal.id,
             "authtype": self.principal.type,
         }
-        validated = spec.validate(data)
-        if extensions:
-            self._extend(envelope, extensions)
-        recorded_us = self._now_us()
-        envelope["recordedtime"] = recorded = self._format_us(recorded_us)
-        envelope["time"] = recorded if time is None else _time_text(time)
+        records = []
+        for index, event in enumerate(events):
+            try:
+                records.append(self._build(event, stamps, recorded_us // 1000))
+            except ContractError as exc:
+                if len(events) == 1:
+                    raise
+                raise type(exc)(f"event {index}: {exc}", field=exc.field) from None
+        return records
+
+    def _build(self, event: Mapping[str, Any], stamps: dict[str, str], recorded_ms: int) -> Record:
+        if builtins.type(event) is not dict and not isinstance(event, Mapping):
+            raise ContractError(
+                f"an event must be a mapping of attributes, not {builtins.type(event).__name__}"
+            )
+        plain = event.keys() <= _CORE_FIELDS
+        if not plain and not event.keys() <= APPEND_FIELDS:
+            raise _unknown_attributes(set(event) - APPEND_FIELDS)
+        get = event.get
+        type_ = get("type")
+        route = self._routes.get(type_) or self._route(type_)  # type: ignore[arg-type]
+        spec = route.spec
+        source = get("source")
+        event_id = get("id")
+        classification = get("dataclassification")
+        envelope: dict[str, Any] = {
+            "specversion": SPECVERSION,
+            "datacontenttype": CONTENT_TYPE,
+            "type": type_,
+            "subject": _text("subject", get("subject")),
+            "source": _text("source", self.default_source if source is None else source),
+            "id": uuid7() if event_id is None else _text("id", event_id),
+            "dataversion": spec.version,
+            "dataclassification": route.classification
+            if classification is None
+            else _classification(spec.classification, classification),
+            **stamps,
+        }
+        validated = spec.validate(get("data"))
+        if not plain:
+            _extend(envelope, event)
+        moment = get("time")
+        envelope["time"] = stamps["recordedtime"] if moment is None else _time_text(moment)
         key = envelope.get(route.key_attribute)
         if key is None:
             raise ContractError(
                 f"family {spec.family!r} is partitioned by {route.policy.key.value}: "
-                f"set {route.key_attribute!r} on {type} events",
+                f"set {route.key_attribute!r} on {type_} events",
                 field=route.key_attribute,
             )
         body = canonical_event(envelope, validated, spec.unplain_fields)
@@ -156,48 +205,24 @@ class LedgerCore:
             partition_for(key, route.policy.partitions),
             key,
             envelope["id"],
-            subject,
-            type,
-            recorded_us // 1000,
+            envelope["subject"],
+            type_,
+            recorded_ms,
             body,
         )
 
-    def _route(self, type_: str) -> _Route:
+    def _route(self, type_: object) -> _Route:
         spec = self.registry.get(_text("type", type_))
         policy = self.policies.get(spec.family)
         if policy is None:
             raise ContractError(f"family {spec.family!r} has no topic policy", field="type")
         route = _Route(spec, policy, self.topic(spec.family), policy.key.attribute)
-        self._routes[type_] = route
+        self._routes[spec.type] = route
         return route
 
     def forget_routes(self) -> None:
         """Drop cached type routes after a type or policy changed."""
         self._routes.clear()
-
-    @staticmethod
-    def _extend(envelope: dict[str, Any], extensions: Mapping[str, str | None]) -> None:
-        for name, value in extensions.items():
-            if value is not None:
-                envelope[_extension(name)] = _text(name, value)
-        if "traceparent" in envelope and not _TRACEPARENT.match(envelope["traceparent"]):
-            raise ContractError(
-                "traceparent must be W3C trace context: 00-<32 hex>-<16 hex>-<2 hex>",
-                field="traceparent",
-            )
-
-    def prepare_mapping(self, event: Mapping[str, Any]) -> Record:
-        """:meth:`prepare` for an event given as a mapping (``append_many``, the CLI, HTTP)."""
-        if not isinstance(event, Mapping):
-            raise ContractError(f"an event must be a mapping of attributes, not {type(event).__name__}")
-        if not event.keys() <= APPEND_FIELDS:
-            unknown = set(event) - APPEND_FIELDS
-            raise ContractError(_unknown_attributes(unknown), field=sorted(unknown)[0])
-        if "type" not in event:
-            raise ContractError("the event has no 'type'", field="type")
-        if "subject" not in event:
-            raise ContractError("the event has no 'subject' (the task id)", field="subject")
-        return self.prepare(**event)
 
     @staticmethod
     def decode(record: StoredRecord) -> Event:
@@ -209,8 +234,7 @@ class LedgerCore:
     def _now_us(self) -> int:
         # Recorded times never go backwards within a ledger, so time lookups can bisect offsets.
         now = self._clock() // 1000
-        if now < self._last_us:
-            now = self._last_us
+        now = max(now, self._last_us)
         self._last_us = now
         return now
 
@@ -236,24 +260,30 @@ def _text(name: str, value: object) -> str:
     return value
 
 
-def _extension(name: str) -> str:
-    if name in WRITER_ATTRIBUTES:
-        return name
-    if name in LEDGER_ATTRIBUTES:
+def _extend(envelope: dict[str, Any], event: Mapping[str, Any]) -> None:
+    for name in WRITER_ATTRIBUTES:
+        value = event.get(name)
+        if value is not None:
+            envelope[name] = _text(name, value)
+    if "traceparent" in envelope and not _TRACEPARENT.match(envelope["traceparent"]):
         raise ContractError(
-            f"{name!r} is stamped by the ledger from its principal and clock; writers cannot set it",
-            field=name,
+            "traceparent must be W3C trace context: 00-<32 hex>-<16 hex>-<2 hex>",
+            field="traceparent",
         )
-    raise ContractError(_unknown_attributes({name}), field=name)
 
 
-def _unknown_attributes(names: set[str]) -> str:
+def _unknown_attributes(names: set[str]) -> ContractError:
     stamped = sorted(names & set(LEDGER_ATTRIBUTES))
     if stamped:
-        return f"{', '.join(stamped)}: stamped by the ledger; writers cannot set it"
-    return (
+        return ContractError(
+            f"{', '.join(stamped)}: stamped by the ledger from its principal and clock; "
+            "writers cannot set it",
+            field=stamped[0],
+        )
+    return ContractError(
         f"unknown event attribute(s) {', '.join(sorted(names))}; "
-        f"allowed: {', '.join(sorted(APPEND_FIELDS))}"
+        f"allowed: {', '.join(sorted(APPEND_FIELDS))}",
+        field=sorted(names)[0],
     )
 
 
@@ -282,4 +312,6 @@ def _time_text(value: datetime | str) -> str:
     except (ValueError, TypeError) as exc:
         if isinstance(exc, ContractError):
             raise
-        raise ContractError(f"'time' must be an RFC 3339 timestamp with a zone: {exc}", field="time") from None
+        raise ContractError(
+            f"'time' must be an RFC 3339 timestamp with a zone: {exc}", field="time"
+        ) from None

@@ -99,12 +99,7 @@ class Ledger:
         """
         self._check_open()
         events = list(events)
-        records = []
-        for index, event in enumerate(events):
-            try:
-                records.append(self.core.prepare_mapping(event))
-            except ContractError as exc:
-                raise type(exc)(f"event {index}: {exc}", field=exc.field) from None
+        records = self.core.prepare_many(events)
         self._check_corrections(records, [event.get("supersedes") for event in events])
         return self.backend.append(records)
 

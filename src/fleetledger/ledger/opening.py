@@ -82,8 +82,6 @@ def _int_option(parsed: LedgerURL, name: str) -> int:
         raise ConfigurationError(f"URL option {name} must be an integer, not {text!r}") from None
 
 
-
-
 def open_async(url: str | None = None, **options: Any) -> AsyncLedger:
     """:func:`open` for asyncio code: the same options, an :class:`AsyncLedger`."""
     return AsyncLedger(open(url, **options))

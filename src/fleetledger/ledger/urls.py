@@ -51,7 +51,9 @@ def parse_url(url: str) -> LedgerURL:
             f"use one of: {', '.join(s + '://' for s in SCHEMES)}",
         )
     try:
-        options = dict(parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query)))
+        options = dict(
+            parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+        )
     except ValueError:
         raise ConfigurationError(f"malformed options {parts.query!r} in {url!r}") from None
     if scheme == "sqlite":

@@ -9,7 +9,7 @@ partitions and break per-task order, so backends refuse it.
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 
 import msgspec
 
@@ -22,7 +22,7 @@ _DAY_MS = 24 * 60 * 60 * 1000
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
 
-class PartitionKey(str, Enum):
+class PartitionKey(StrEnum):
     """Which attribute orders a family: events with the same value share one partition."""
 
     TASK = "task"
@@ -44,7 +44,7 @@ _KEY_ATTRIBUTES = {
 }
 
 
-class Cleanup(str, Enum):
+class Cleanup(StrEnum):
     """What retention does to old records: drop them, or keep only the latest per key."""
 
     DELETE = "delete"

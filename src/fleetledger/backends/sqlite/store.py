@@ -26,8 +26,8 @@ from fleetledger.backends.protocols import (
 from fleetledger.backends.sqlite import schema
 from fleetledger.backends.sqlite.writer import GroupCommit
 from fleetledger.errors import (
-    Backpressure,
     BackendError,
+    Backpressure,
     ConfigurationError,
     LedgerClosed,
     LedgerError,
@@ -76,10 +76,14 @@ class SQLiteBackend:
     ) -> None:
         self.path = str(path)
         if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA", "OFF"}:
-            raise ConfigurationError(f"synchronous must be FULL, NORMAL, EXTRA or OFF: {synchronous}")
+            raise ConfigurationError(
+                f"synchronous must be FULL, NORMAL, EXTRA or OFF: {synchronous}"
+            )
         parent = Path(self.path).parent
         if not parent.is_dir():
-            raise ConfigurationError(f"cannot create {self.path}: directory {parent} does not exist")
+            raise ConfigurationError(
+                f"cannot create {self.path}: directory {parent} does not exist"
+            )
         self._synchronous = synchronous.upper()
         self._busy_ms = int(busy_timeout * 1000)
         self._local = threading.local()

@@ -18,6 +18,7 @@ from fleetledger.errors import LedgerClosed
 
 T = TypeVar("T")
 R = TypeVar("R")
+V = TypeVar("V")
 
 
 @dataclass
@@ -59,7 +60,7 @@ class GroupCommit(Generic[T, R]):
         self._enqueue(job)
         return self._wait(job)  # type: ignore[no-any-return]
 
-    def call(self, fn: Callable[[], R]) -> R:
+    def call(self, fn: Callable[[], V]) -> V:
         """Run ``fn`` alone in the writer thread (schema changes, offset commits, retention)."""
         job: _Job[T, R] = _Job(call=fn)
         self._enqueue(job)
@@ -115,7 +116,7 @@ class GroupCommit(Generic[T, R]):
                 results = self._apply([job.payload for job in jobs])  # type: ignore[misc]
                 for job, result in zip(jobs, results, strict=True):
                     job.result = result
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller, not swallowed
+        except BaseException as exc:
             if len(jobs) == 1:
                 jobs[0].error = exc
             else:
