@@ -48,12 +48,11 @@ from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy, PartitionKey
 __version__ = "0.1.0"
 
 __all__ = [
-    "FOREVER",
     "AccessDenied",
     "AsyncConsumer",
     "AsyncLedger",
-    "Backpressure",
     "BackendError",
+    "Backpressure",
     "Classification",
     "Cleanup",
     "ConfigurationError",
@@ -63,6 +62,7 @@ __all__ = [
     "EventData",
     "EventTooLarge",
     "EventType",
+    "FOREVER",
     "FamilyPolicy",
     "IncompatibleSchema",
     "IntegrityError",
