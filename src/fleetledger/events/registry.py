@@ -87,6 +87,9 @@ class EventType:
 
         Raises :class:`ContractError` naming the data field at fault.
         """
+        if isinstance(data, msgspec.Struct):
+            # convert() hands a model instance back unchecked; its Meta constraints must run.
+            data = msgspec.to_builtins(data)
         try:
             value = msgspec.convert({} if data is None else data, self.model)
         except msgspec.ValidationError as exc:

@@ -335,3 +335,13 @@ def test_a_bad_dictionary_key_names_its_field() -> None:
     with pytest.raises(ContractError) as info:
         EventType("shop.order.labelled", Labelled).validate({"labels": {1: "x"}})
     assert info.value.field == "data.labels"
+
+
+def test_a_model_instance_as_data_is_checked_against_its_constraints() -> None:
+    """Passing a model instance does not bypass its Meta constraints."""
+    from fleetledger.events.catalogue import BUILTIN_TYPES
+
+    retried = next(t for t in BUILTIN_TYPES if t.type == "task.retried")
+    with pytest.raises(ContractError) as info:
+        retried.validate(retried.model(attempt=0, reason="flaky"))  # type: ignore[call-arg]
+    assert info.value.field == "data.attempt"

@@ -1,0 +1,13 @@
+"""A deterministic simulated agent fleet writing realistic coordination traffic to a ledger.
+
+``simulate(ledger, tasks=200, seed=7)`` runs planners, researchers, tool executors,
+validators, a supervisor and human approvers over ``tasks`` requests: decomposition into
+subtasks, handoffs, context retrieval and prompts, tool calls that fail and are retried,
+approval gates, policy denials, compensations, evaluations, and state summaries, while three
+consumer groups read at their own pace. The same seed writes the same sequence of events.
+"""
+
+from fleetledger.demo.fleet import simulate
+from fleetledger.demo.report import FleetReport
+
+__all__ = ["FleetReport", "simulate"]

@@ -1,0 +1,22 @@
+"""What a simulation reports back to its caller (the CLI prints it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FleetReport:
+    """A finished simulation: how much it wrote, how long it took, and what to look at.
+
+    ``tasks`` counts the requests simulated (each also has three subtasks); ``events`` every
+    event appended; ``elapsed`` wall-clock seconds; ``sample_task`` a subtask whose replay shows
+    a tool failure and its retry, a human approval, and a compensation; ``groups`` the consumer
+    groups that read while the fleet ran.
+    """
+
+    tasks: int
+    events: int
+    elapsed: float
+    sample_task: str
+    groups: tuple[str, ...]
