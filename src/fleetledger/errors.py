@@ -30,8 +30,12 @@ class ContractError(LedgerError, ValueError):
     """An event, or the data it carries, breaks the event contract.
 
     ``field`` names the attribute or data field at fault (dotted for nested data), so a
-    caller can point a user at the exact place to fix.
+    caller can point a user at the exact place to fix; ``index`` is the position of the
+    refused event in an ``append_many`` batch.
     """
+
+    field: str | None = None
+    index: int | None = None
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)

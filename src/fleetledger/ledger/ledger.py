@@ -8,7 +8,13 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, NamedTuple
 
-from fleetledger.backends.protocols import Backend, PartitionOffsets, Record
+from fleetledger.backends.protocols import (
+    Backend,
+    PartitionOffsets,
+    Record,
+    StoredRecord,
+    TopicPartition,
+)
 from fleetledger.errors import ConfigurationError, ContractError, LedgerClosed, NotFound
 from fleetledger.events.envelope import Event, Position
 from fleetledger.events.registry import Classification, EventData, EventType, Kind
@@ -192,27 +198,35 @@ class Ledger:
         poll_interval: float = 0.2,
         timeout: float | None = None,
     ) -> Iterator[Event]:
-        """The ``last`` events of each partition, oldest first, then (``follow``) new ones."""
+        """The ``last`` events recorded across ``families``, oldest first; then (``follow``)
+        every new event as it arrives, until ``timeout`` seconds have passed.
+        """
         topics = [self._topic(f) for f in families] if families else sorted(self.backend.topics())
+        # The last N overall are among the last N of each partition.
         positions = {
             (t, p): max(r.end - last, r.start)
             for t in topics
             for p, r in enumerate(self.backend.offsets(t))
         }
+        recent = self._read_from(positions)
+        yield from map(self.core.decode, recent[max(len(recent) - last, 0) :] if last > 0 else [])
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            batch = []
-            for (topic, partition), offset in positions.items():
-                records = self.backend.read(topic, partition, offset, 1000)
-                if records:
-                    positions[(topic, partition)] = records[-1].offset + 1
-                    batch.extend(records)
-            batch.sort(key=lambda r: (r.recorded_ms, r.topic, r.partition, r.offset))
+        while follow and (deadline is None or time.monotonic() < deadline):
+            batch = self._read_from(positions)
             yield from map(self.core.decode, batch)
-            if not follow or (deadline is not None and time.monotonic() >= deadline):
-                return
             if not batch:
                 time.sleep(poll_interval)
+
+    def _read_from(self, positions: dict[TopicPartition, int]) -> list[StoredRecord]:
+        """Everything after ``positions`` (advanced in place), in recorded order."""
+        batch: list[StoredRecord] = []
+        for (topic, partition), offset in positions.items():
+            while records := self.backend.read(topic, partition, offset, 1000):
+                offset = records[-1].offset + 1
+                batch.extend(records)
+            positions[(topic, partition)] = offset
+        batch.sort(key=lambda r: (r.recorded_ms, r.topic, r.partition, r.offset))
+        return batch
 
     # -- consume -----------------------------------------------------------------------------
 
@@ -227,7 +241,7 @@ class Ledger:
     ) -> Consumer:
         """A reader for consumer group ``group`` over ``families`` (all families by default)."""
         self._check_open()
-        topics = [self._topic(f) for f in families] if families else sorted(self.backend.topics())
+        topics = [self._topic(f) for f in families] if families else sorted(self._stored())
         return Consumer(self, group, topics, start=start, member=member, members=members)
 
     def lag(self, group: str | None = None) -> list[Lag]:
@@ -253,12 +267,20 @@ class Ledger:
         """Every topic of the ledger with its policy and partition offsets."""
         return [
             TopicInfo(topic, policy.family, policy, self.backend.offsets(topic))
-            for topic, policy in sorted(self.backend.topics().items())
+            for topic, policy in sorted(self._stored().items())
         ]
 
+    def _stored(self) -> dict[str, FamilyPolicy]:
+        """The stored topics of this ledger's namespace (other namespaces may share a store)."""
+        prefix = self.core.namespace + "."
+        return {t: p for t, p in self.backend.topics().items() if t.startswith(prefix)}
+
     def maintain(self, now: datetime | None = None) -> int:
-        """Apply retention and compaction now; return how many records were removed."""
-        now_ms = int((now.timestamp() if now else time.time()) * 1000)
+        """Apply retention and compaction as of ``now`` (the ledger's clock by default).
+
+        Return how many records were removed.
+        """
+        now_ms = self.core.now_ms() if now is None else int(now.timestamp() * 1000)
         return self.backend.enforce_retention(now_ms)
 
     # -- lifecycle ---------------------------------------------------------------------------

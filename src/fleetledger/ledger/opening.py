@@ -51,7 +51,9 @@ def open(
         registry=registry,
         policies=merged,
         principal=principal or Principal.local(),
-        max_event_bytes=max_event_bytes or _int_option(parsed, "max_event_bytes"),
+        max_event_bytes=_int_option(parsed, "max_event_bytes")
+        if max_event_bytes is None
+        else max_event_bytes,
         default_source=default_source,
         clock=clock or time.time_ns,
     )

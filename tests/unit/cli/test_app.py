@@ -1,0 +1,109 @@
+"""The command-line app: every command documented, one error policy, exit codes."""
+
+import sys
+import types
+
+import pytest
+import typer
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from fleetledger import (
+    BackendError,
+    ConfigurationError,
+    ContractError,
+    IntegrityError,
+    NotFound,
+)
+from fleetledger.cli.app import app
+from fleetledger.cli.common import CheckFailed, InputError, exit_code, fail, guarded
+
+COMMANDS = get_command(app).commands  # type: ignore[attr-defined]
+
+
+def test_the_app_has_every_command_of_this_version() -> None:
+    """The commands this version ships are all registered."""
+    assert set(COMMANDS) == {"demo", "emit", "tail", "replay", "topics", "groups", "lag"}
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_has_help_from_its_docstring(name: str) -> None:
+    """Each command's help is its docstring, and it is not empty."""
+    command = COMMANDS[name]
+
+    assert command.help
+    assert command.help.strip() == command.callback.__doc__.strip()
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_takes_ledger_and_json(name: str) -> None:
+    """Each command accepts --ledger URL and --json."""
+    options = {opt for param in COMMANDS[name].params for opt in param.opts}
+
+    assert {"--ledger", "--json"} <= options
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (ContractError("bad"), 2),
+        (ConfigurationError("bad"), 2),
+        (NotFound("none"), 2),
+        (InputError("bad"), 2),
+        (CheckFailed("no"), 1),
+        (IntegrityError("tampered"), 1),
+        (BackendError("disk"), 1),
+    ],
+)
+def test_input_errors_exit_2_and_failures_exit_1(error: Exception, code: int) -> None:
+    """User and input mistakes exit 2; failed checks and failing storage exit 1."""
+    assert exit_code(error) == code
+
+
+def test_fail_prints_one_line_even_for_a_multiline_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A message with newlines and markup-like brackets prints as one literal line."""
+    with pytest.raises(typer.Exit) as exited:
+        fail(ContractError("first\nsecond [bold]x[/bold]"))
+
+    assert exited.value.exit_code == 2
+    assert capsys.readouterr().err == "error: first second [bold]x[/bold]\n"
+
+
+def test_guarded_lets_programming_errors_through() -> None:
+    """Only the errors a user can act on are turned into a message; bugs keep their traceback."""
+
+    def broken() -> None:
+        raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        guarded(broken)()
+
+
+def test_demo_hands_its_options_and_a_progress_callback_to_simulate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """demo calls fleetledger.demo.simulate with tasks, seed and a progress callback."""
+    calls: list[dict[str, object]] = []
+
+    def simulate(ledger: object, **options: object) -> object:
+        calls.append(options)
+        progress = options["progress"]
+        progress(2, 2)  # type: ignore[operator]
+        return types.SimpleNamespace(
+            tasks=2, events=0, elapsed=0.5, sample_task="t", groups=("runtime",)
+        )
+
+    fake = types.ModuleType("fleetledger.demo")
+    fake.simulate = simulate  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fleetledger.demo", fake)
+
+    args = ["demo", "--tasks", "2", "--seed", "3", "--ledger", "memory://", "--json"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    assert calls[0]["tasks"] == 2
+    assert calls[0]["seed"] == 3
+    assert '"sample_task":"t"' in result.stdout
