@@ -59,10 +59,12 @@ class MemoryBackend:
 
     def topics(self) -> dict[str, FamilyPolicy]:
         with self._lock:
+            self._check_open()
             return dict(self._policies)
 
     def offsets(self, topic: str) -> list[PartitionOffsets]:
         with self._lock:
+            self._check_open()
             policy = self._policy(topic)
             parts = [self._partitions[(topic, p)] for p in range(policy.partitions)]
             return [PartitionOffsets(part.start, part.next_offset) for part in parts]
@@ -87,20 +89,24 @@ class MemoryBackend:
 
     def read(self, topic: str, partition: int, offset: int, limit: int) -> list[StoredRecord]:
         with self._lock:
+            self._check_open()
             records = self._partition(topic, partition).records
             i = bisect_left(records, offset, key=lambda r: r.offset)
             return records[i : i + limit]
 
     def read_subject(self, subject: str) -> list[StoredRecord]:
         with self._lock:
+            self._check_open()
             return [r for r in self._seq if r.subject == subject and self._by_id.get(r.id) is r]
 
     def find(self, event_id: str) -> StoredRecord | None:
         with self._lock:
+            self._check_open()
             return self._by_id.get(event_id)
 
     def offset_for_time(self, topic: str, partition: int, ms: int) -> int:
         with self._lock:
+            self._check_open()
             part = self._partition(topic, partition)
             i = bisect_left(part.records, ms, key=lambda r: r.recorded_ms)
             return part.records[i].offset if i < len(part.records) else part.next_offset
@@ -112,14 +118,17 @@ class MemoryBackend:
 
     def committed(self, group: str) -> dict[TopicPartition, int]:
         with self._lock:
+            self._check_open()
             return dict(self._groups.get(group, {}))
 
     def groups(self) -> list[str]:
         with self._lock:
+            self._check_open()
             return sorted(self._groups)
 
     def enforce_retention(self, now_ms: int) -> int:
         with self._lock:
+            self._check_open()
             removed: set[str] = set()
             for (topic, _), part in self._partitions.items():
                 policy = self._policies[topic]

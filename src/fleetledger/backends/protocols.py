@@ -85,7 +85,11 @@ class ReadableLog(Protocol):
         ...
 
     def close(self) -> None:
-        """Release connections and threads; pending appends finish first."""
+        """Release connections and threads; pending appends finish first.
+
+        Afterwards appends, reads and commits raise :class:`~fleetledger.LedgerClosed`; closing
+        again does nothing.
+        """
         ...
 
 
@@ -129,7 +133,13 @@ class MaintainableLog(Protocol):
     """A log that applies its topics' retention and compaction when asked."""
 
     def enforce_retention(self, now_ms: int) -> int:
-        """Delete expired records and compact compacted topics; return how many were removed."""
+        """Delete expired records and compact compacted topics; return how many were removed.
+
+        Per partition: compaction keeps the latest record of each key; ``retention_ms`` removes
+        records recorded before ``now_ms - retention_ms``; ``retention_bytes`` removes the
+        oldest records until the bodies left total at most that many bytes. Survivors keep
+        their offsets, and a partition's end offset never moves back, even when left empty.
+        """
         ...
 
 

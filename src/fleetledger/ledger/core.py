@@ -43,9 +43,7 @@ MAX_ATTRIBUTE_LENGTH = 1024
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 _NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 _CLASSIFICATION_RANK = {c.value: i for i, c in enumerate(Classification)}
-_CORE_FIELDS = frozenset(
-    {"type", "source", "subject", "data", "id", "time", "dataclassification"}
-)
+_CORE_FIELDS = frozenset({"type", "source", "subject", "data", "id", "time", "dataclassification"})
 APPEND_FIELDS = _CORE_FIELDS | frozenset(WRITER_ATTRIBUTES)
 _decode = msgspec.json.Decoder(Event).decode
 _set = msgspec.structs.force_setattr
@@ -110,6 +108,10 @@ class LedgerCore:
         """The family of one of this ledger's topics."""
         return topic.removeprefix(self.namespace + ".")
 
+    def now_ms(self) -> int:
+        """The ledger clock's current time in milliseconds since the epoch."""
+        return self._clock() // 1_000_000
+
     def prepare(
         self,
         type: str,
@@ -152,9 +154,10 @@ class LedgerCore:
             try:
                 records.append(self._build(event, stamps, recorded_us // 1000))
             except ContractError as exc:
-                if len(events) == 1:
-                    raise
-                raise type(exc)(f"event {index}: {exc}", field=exc.field) from None
+                if len(events) > 1:  # keep the error's type and attributes (size, limit, field)
+                    exc.args = (f"event {index}: {exc}", *exc.args[1:])
+                    exc.index = index
+                raise
         return records
 
     def _build(self, event: Mapping[str, Any], stamps: dict[str, str], recorded_ms: int) -> Record:
@@ -167,7 +170,8 @@ class LedgerCore:
             raise _unknown_attributes(set(event) - APPEND_FIELDS)
         get = event.get
         type_ = get("type")
-        route = self._routes.get(type_) or self._route(type_)  # type: ignore[arg-type]
+        cached = self._routes.get(type_) if builtins.type(type_) is str else None
+        route = cached or self._route(type_)
         spec = route.spec
         source = get("source")
         event_id = get("id")
@@ -197,7 +201,10 @@ class LedgerCore:
                 f"set {route.key_attribute!r} on {type_} events",
                 field=route.key_attribute,
             )
-        body = canonical_event(envelope, validated, spec.unplain_fields)
+        try:
+            body = canonical_event(envelope, validated, spec.unplain_fields)
+        except (ContractError, UnicodeEncodeError) as exc:
+            raise _encoding_error(envelope, validated, exc) from None
         if len(body) > self.max_event_bytes:
             raise EventTooLarge(len(body), self.max_event_bytes)
         return Record(
@@ -206,7 +213,7 @@ class LedgerCore:
             key,
             envelope["id"],
             envelope["subject"],
-            type_,
+            spec.type,
             recorded_ms,
             body,
         )
@@ -270,6 +277,40 @@ def _extend(envelope: dict[str, Any], event: Mapping[str, Any]) -> None:
             "traceparent must be W3C trace context: 00-<32 hex>-<16 hex>-<2 hex>",
             field="traceparent",
         )
+
+
+def _encoding_error(envelope: Mapping[str, Any], data: Any, exc: Exception) -> ContractError:
+    """Name the attribute or data field the canonical encoder could not write."""
+    if isinstance(exc, ContractError) and exc.field is not None:
+        # The encoder's paths start at the event ("$.data.score"); fields are "data.score".
+        return type(exc)(str(exc), field=exc.field.removeprefix("$."))
+    field = _invalid_text(envelope, "") or _invalid_text(data, "data")
+    if field is None:
+        return exc if isinstance(exc, ContractError) else ContractError(str(exc))
+    return ContractError(
+        f"{field!r} holds text that is not valid Unicode (a lone surrogate)", field=field
+    )
+
+
+def _invalid_text(value: object, path: str) -> str | None:
+    """The dotted path of the first string (or key) in ``value`` that UTF-8 cannot encode."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return path
+        return None
+    children: list[tuple[str, object]] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            children += [(path, key), (f"{path}.{key}" if path else str(key), item)]
+    elif isinstance(value, list | tuple):
+        children = [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+    for child_path, child in children:
+        found = _invalid_text(child, child_path)
+        if found is not None:
+            return found
+    return None
 
 
 def _unknown_attributes(names: set[str]) -> ContractError:

@@ -220,7 +220,8 @@ class Ledger:
     def _read_from(self, positions: dict[TopicPartition, int]) -> list[StoredRecord]:
         """Everything after ``positions`` (advanced in place), in recorded order."""
         batch: list[StoredRecord] = []
-        for (topic, partition), offset in positions.items():
+        for (topic, partition), start in positions.items():
+            offset = start
             while records := self.backend.read(topic, partition, offset, 1000):
                 offset = records[-1].offset + 1
                 batch.extend(records)

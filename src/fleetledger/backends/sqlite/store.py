@@ -95,7 +95,11 @@ class SQLiteBackend:
         self._closed = False
         with _translated(self.path):
             self._writer = self._connect()
-            self._init_schema()
+            try:
+                self._init_schema()
+            except BaseException:
+                self._writer.close()  # a file that is not a ledger keeps no handle open
+                raise
         self._commit: GroupCommit[Sequence[Record], list[Position]] = GroupCommit(
             self._apply_batches, size=len
         )
@@ -112,11 +116,14 @@ class SQLiteBackend:
 
     def _init_schema(self) -> None:
         conn = self._writer
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        # One statement, so one snapshot: another process may be creating the ledger right now.
+        app_id, tables = conn.execute(
+            "SELECT (SELECT application_id FROM pragma_application_id),"
+            " (SELECT count(*) FROM sqlite_master)"
+        ).fetchone()
         if app_id != schema.APPLICATION_ID and (app_id != 0 or tables):
             raise ConfigurationError(f"{self.path} is a SQLite file but not a fleetledger ledger")
-        if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+        if self._enable_wal(conn).lower() != "wal":
             raise ConfigurationError(f"{self.path}: the filesystem does not support WAL mode")
         conn.execute("BEGIN IMMEDIATE")
         for statement in schema.SCHEMA.split(";"):
@@ -128,6 +135,21 @@ class SQLiteBackend:
             (str(schema.SCHEMA_VERSION),),
         )
         conn.execute("COMMIT")
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> str:
+        """Switch to WAL, retrying while other processes open the same new file.
+
+        SQLite answers a journal-mode switch that races another connection with "database is
+        locked" at once, without waiting for the busy timeout, so the wait happens here.
+        """
+        deadline = time.monotonic() + self._busy_ms / 1000
+        while True:
+            try:
+                return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.005)
 
     def _reader(self) -> sqlite3.Connection:
         if self._closed:
@@ -401,7 +423,7 @@ class SQLiteBackend:
                 if policy.cleanup is Cleanup.COMPACT:
                     removed += conn.execute(
                         "DELETE FROM events WHERE topic = ?1 AND seq NOT IN"
-                        " (SELECT max(seq) FROM events WHERE topic = ?1 GROUP BY key)",
+                        " (SELECT max(seq) FROM events WHERE topic = ?1 GROUP BY partition, key)",
                         (topic,),
                     ).rowcount
                 for partition in range(policy.partitions):
