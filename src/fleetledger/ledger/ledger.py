@@ -201,7 +201,7 @@ class Ledger:
         """The ``last`` events recorded across ``families``, oldest first; then (``follow``)
         every new event as it arrives, until ``timeout`` seconds have passed.
         """
-        topics = [self._topic(f) for f in families] if families else sorted(self.backend.topics())
+        topics = [self._topic(f) for f in families] if families else sorted(self._stored())
         # The last N overall are among the last N of each partition.
         positions = {
             (t, p): max(r.end - last, r.start)
