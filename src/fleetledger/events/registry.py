@@ -94,7 +94,13 @@ class EventType:
             value = msgspec.convert({} if data is None else data, self.model)
         except msgspec.ValidationError as exc:
             raise _data_error(self.type, exc) from None
-        result: dict[str, Any] = msgspec.to_builtins(value)
+        try:
+            result: dict[str, Any] = msgspec.to_builtins(value)
+        except TypeError as exc:  # a free-form (Any) field holds something JSON cannot
+            field = _first_unjson(data, "data") or "data"
+            raise ContractError(
+                f"{self.type}: invalid data at {field}: {exc}", field=field
+            ) from None
         return result
 
 
@@ -112,8 +118,29 @@ def _data_error(type_: str, exc: msgspec.ValidationError) -> ContractError:
     named = _NAMED_FIELD.search(message)
     if named:
         field = (field or "data") + "." + named["path"]
-    where = f" at {field}" if field else ""
+    field = field or "data"  # no path: the data as a whole is wrong (e.g. not an object)
+    where = f" at {field}"
     return ContractError(f"{type_}: invalid data{where}: {message}", field=field)
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _first_unjson(value: Any, path: str) -> str | None:
+    """The dotted path of the first value inside ``value`` that JSON cannot hold."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = path if not isinstance(key, str) else _first_unjson(item, f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _first_unjson(item, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    return None if isinstance(value, _JSON_SCALARS) else path
 
 
 class TypeRegistry:
