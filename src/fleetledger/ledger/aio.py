@@ -7,12 +7,14 @@ event loop keeps serving agents; concurrent awaits still share commits through g
 from __future__ import annotations
 
 import asyncio
+import builtins
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from fleetledger.events.envelope import Event, Position
+from fleetledger.events.registry import EventData, EventType
 from fleetledger.ledger.consumer import Consumer, Lag, Start
 from fleetledger.ledger.ledger import Ledger, TopicInfo
 
@@ -31,6 +33,18 @@ class AsyncConsumer:
     async def commit(self) -> None:
         """See :meth:`Consumer.commit`."""
         await asyncio.to_thread(self.sync.commit)
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        """See :meth:`Consumer.seek` (no I/O)."""
+        self.sync.seek(topic, partition, offset)
+
+    async def seek_to_time(self, moment: datetime) -> None:
+        """See :meth:`Consumer.seek_to_time`."""
+        await asyncio.to_thread(self.sync.seek_to_time, moment)
+
+    async def lag(self) -> list[Lag]:
+        """See :meth:`Consumer.lag`."""
+        return await asyncio.to_thread(self.sync.lag)
 
     async def aclose(self) -> None:
         """See :meth:`Consumer.close`."""
@@ -105,6 +119,22 @@ class AsyncLedger:
     async def topics(self) -> list[TopicInfo]:
         """See :meth:`Ledger.topics`."""
         return await asyncio.to_thread(self.sync.topics)
+
+    async def groups(self) -> list[str]:
+        """See :meth:`Ledger.groups`."""
+        return await asyncio.to_thread(self.sync.groups)
+
+    async def maintain(self, now: datetime | None = None) -> int:
+        """See :meth:`Ledger.maintain`."""
+        return await asyncio.to_thread(self.sync.maintain, now)
+
+    def register(self, type: str, model: builtins.type[EventData], **options: Any) -> EventType:
+        """See :meth:`Ledger.register` (in memory plus one topic creation; not awaited)."""
+        return self.sync.register(type, model, **options)
+
+    async def tail(self, families: Iterable[str] | None = None, *, last: int = 10) -> list[Event]:
+        """See :meth:`Ledger.tail` without ``follow``: use a consumer to follow in asyncio."""
+        return await asyncio.to_thread(lambda: list(self.sync.tail(families, last=last)))
 
     async def aclose(self) -> None:
         """See :meth:`Ledger.close`."""

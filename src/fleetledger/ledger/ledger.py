@@ -162,6 +162,8 @@ class Ledger:
 
     def get(self, event_id: str) -> Event:
         """The event with this id."""
+        if type(event_id) is not str:
+            raise ContractError(f"an event id is a string, not {type(event_id).__name__}")
         record = self.backend.find(event_id)
         if record is None:
             raise NotFound(f"no event with id {event_id!r}")

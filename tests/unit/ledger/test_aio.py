@@ -118,3 +118,42 @@ def test_aclose_closes_the_sync_ledger(clock: FakeClock) -> None:
     asyncio.run(ledger.aclose())
     with pytest.raises(fleetledger.LedgerClosed):
         ledger.sync.append("task.started", subject="t-1")
+
+
+def test_an_async_tail_returns_the_latest_events(clock: FakeClock) -> None:
+    """await tail(last=n) returns the n most recent events, oldest first."""
+
+    async def main() -> None:
+        async with open_async(clock) as ledger:
+            for n in range(3):
+                clock.advance(1)
+                await ledger.append("task.started", subject=f"t-{n}", id=f"e{n}")
+            assert [e.id for e in await ledger.tail(["task"], last=2)] == ["e1", "e2"]
+
+    asyncio.run(main())
+
+
+def test_an_async_consumer_reports_its_lag_before_polling(clock: FakeClock) -> None:
+    """AsyncConsumer.lag counts what it has not read yet; groups lists committed groups."""
+
+    async def main() -> None:
+        async with open_async(clock) as ledger:
+            await ledger.append("task.started", subject="t-1")
+            async with ledger.consumer("ops", ["task"]) as consumer:
+                assert sum(row.lag for row in await consumer.lag()) == 1
+                await consumer.poll()
+                await consumer.commit()
+            assert await ledger.groups() == ["ops"]
+
+    asyncio.run(main())
+
+
+def test_a_non_string_event_id_is_refused_as_a_contract_error(clock: FakeClock) -> None:
+    """get(42) is a ContractError, not a driver error."""
+
+    async def main() -> None:
+        async with open_async(clock) as ledger:
+            with pytest.raises(ContractError):
+                await ledger.get(42)  # type: ignore[arg-type]
+
+    asyncio.run(main())
