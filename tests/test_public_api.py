@@ -1,5 +1,8 @@
 """The public API is small and pinned: changing it is a decision, not an accident."""
 
+import subprocess
+import sys
+
 import fleetledger
 
 PUBLIC_API = [
@@ -61,9 +64,6 @@ def test_every_error_derives_from_ledger_error() -> None:
 
 def test_importing_fleetledger_does_not_import_optional_extras() -> None:
     """`import fleetledger` stays light: no Kafka, Arrow or web stack."""
-    import subprocess
-    import sys
-
     code = (
         "import sys, fleetledger; "
         "print(sorted(m for m in ('confluent_kafka','pyarrow','duckdb','fastapi') "

@@ -11,8 +11,8 @@ which tool it called, who approved it, and how it turned out::
 
 from fleetledger.errors import (
     AccessDenied,
-    Backpressure,
     BackendError,
+    Backpressure,
     ConfigurationError,
     ContractError,
     EventTooLarge,

@@ -6,6 +6,7 @@ import pytest
 from msgspec import Meta, field
 
 from fleetledger.errors import ContractError, IncompatibleSchema, UnknownEventType
+from fleetledger.events.catalogue import BUILTIN_TYPES
 from fleetledger.events.registry import (
     EventData,
     EventType,
@@ -307,11 +308,9 @@ def test_a_data_error_names_the_field() -> None:
 # Constraints, literals and dictionary keys.
 
 
-
 def test_widening_int_to_a_bounded_float_is_refused() -> None:
     """int -> float in [0, 1] cannot read an old quantity of 3."""
     assert incompatibilities(OrderV1, OrderWithFractionQuantity)
-
 
 
 def test_adding_a_minimum_length_to_a_list_is_refused() -> None:
@@ -319,11 +318,9 @@ def test_adding_a_minimum_length_to_a_list_is_refused() -> None:
     assert incompatibilities(Tagged, TaggedNonEmpty)
 
 
-
 def test_adding_a_literal_choice_is_accepted() -> None:
     """Every old choice is still allowed, so adding one is a widening."""
     assert incompatibilities(Shipping, ShippingWithOvernight) == []
-
 
 
 def test_a_bad_dictionary_key_names_its_field() -> None:
@@ -339,8 +336,6 @@ def test_a_bad_dictionary_key_names_its_field() -> None:
 
 def test_a_model_instance_as_data_is_checked_against_its_constraints() -> None:
     """Passing a model instance does not bypass its Meta constraints."""
-    from fleetledger.events.catalogue import BUILTIN_TYPES
-
     retried = next(t for t in BUILTIN_TYPES if t.type == "task.retried")
     with pytest.raises(ContractError) as info:
         retried.validate(retried.model(attempt=0, reason="flaky"))  # type: ignore[call-arg]
