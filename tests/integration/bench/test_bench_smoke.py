@@ -1,0 +1,100 @@
+"""The benchmarks in bench/ still run, at a tiny size, and their baseline is still equivalent.
+
+No timing is asserted: figures on a shared CI machine mean nothing. ``make bench`` measures.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sqlite3
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from fleetledger.backends.sqlite import schema
+
+BENCH = Path(__file__).resolve().parents[3] / "bench"
+MODULES = ("common", "workload", "sqlite_append", "replay", "scale", "run")
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[dict[str, ModuleType]]:
+    """bench/'s modules, imported the way ``python bench/run.py`` imports them."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        yield {name: importlib.import_module(name) for name in MODULES}
+    finally:
+        sys.path.remove(str(BENCH))
+        for name in MODULES:  # such short top-level names must not leak into other tests
+            sys.modules.pop(name, None)
+
+
+def test_every_benchmark_runs_at_a_tiny_size(
+    bench: dict[str, ModuleType], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = bench["run"]
+    plan = run.Plan(
+        batches=2,
+        rounds=2,
+        each=10,
+        small=100,
+        large=200,
+        replay_tasks=5,
+        timeline_tasks=5,
+        scale_batches=1,
+        scale_rounds=2,
+        batch=50,
+    )
+    results = run.run(plan, tmp_path, lambda _: None)
+
+    names = [r.name for r in results]
+    assert names[0].startswith("batched append")
+    assert "prepare" in names[1]
+    assert names[2].startswith("single appends")
+    assert any(n.startswith("replay") for n in names)
+    assert any(n.startswith("task timeline") for n in names)
+    assert len(results) == 10
+    for result in results:
+        assert result.ledger > 0
+        assert result.baseline is None or result.baseline > 0
+    run.print_table(results)
+    run.print_plain(results)
+    assert "batched append" in capsys.readouterr().out
+    report = tmp_path / "results.json"
+    run.write_json(report, plan, results, 1.0, quick=True)
+    assert len(json.loads(report.read_text())["results"]) == 10
+
+
+def test_the_raw_baseline_writes_the_rows_the_ledger_writes(
+    bench: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    common, workload = bench["common"], bench["workload"]
+    events = workload.Workload(seed=5).events(200)
+    with common.open_ledger(tmp_path / "ledger.db") as ledger:
+        ledger.append_many(events)
+    rows = workload.RowBuilder().rows(events)
+    query = f"SELECT {schema.COLUMNS} FROM events ORDER BY seq"
+    conn = sqlite3.connect(tmp_path / "ledger.db")
+    try:
+        stored = conn.execute(query).fetchall()
+    finally:
+        conn.close()
+
+    assert len(stored) == len(rows) == 200
+    for mine, theirs in zip(stored, rows, strict=True):
+        topic, partition, offset, key, _id, subject, type_, _ms, body = mine
+        assert (topic, partition, offset, key, subject, type_) == (
+            theirs[0],
+            theirs[1],
+            theirs[2],
+            theirs[3],
+            theirs[5],
+            theirs[6],
+        )
+        assert len(body) == len(theirs[8])  # same body but for its id and timestamps
+    sizes = [len(row[8]) for row in rows]
+    assert 400 <= sum(sizes) / len(sizes) <= 550
