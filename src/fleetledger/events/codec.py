@@ -40,28 +40,62 @@ def canonical_json(value: Any) -> bytes:
         raise ContractError(f"text is not valid Unicode: {exc.reason}") from None
 
 
-def canonical_event(
-    attributes: dict[str, Any], data: Any, walk: tuple[str, ...] | None = None
-) -> bytes:
-    """:func:`canonical_json` of ``attributes`` plus ``data``, for attributes known to be plain.
+class CanonicalEnvelope(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """The attributes of a stored event, for :func:`encode_event`.
 
-    The ledger builds the attributes itself (ASCII names, strings and small integers), so only
-    ``data`` needs the walk; and when the data model proves that only the fields named in
-    ``walk`` can hold a float, a large integer or a non-ASCII key, only those are walked. This
-    is the hot path of every append.
+    Encoded with sorted field names, which is RFC 8785 key order for these ASCII names;
+    optional extensions left at ``None`` are omitted.
     """
+
+    specversion: str
+    id: str
+    type: str
+    source: str
+    subject: str
+    time: str
+    datacontenttype: str
+    dataversion: int
+    dataclassification: str
+    authid: str
+    authtype: str
+    recordedtime: str
+    data: Any
+    tenant: str | None = None
+    conversationid: str | None = None
+    agentid: str | None = None
+    agentversion: str | None = None
+    correlationid: str | None = None
+    causationid: str | None = None
+    traceparent: str | None = None
+    supersedes: str | None = None
+
+
+def canonical_data(data: dict[str, Any], walk: tuple[str, ...]) -> dict[str, Any] | None:
+    """``data`` with the fields named in ``walk`` made ready for RFC 8785 encoding.
+
+    Returns ``None`` when something needs :func:`canonical_json`'s careful path (a key beyond
+    the BMP, a value JSON cannot hold), which also names where the fault is.
+    """
+    fixed = dict(data)
     try:
-        if walk is None or type(data) is not dict:
-            attributes["data"] = _fast(data)
-        else:
-            fixed = dict(data) if walk else data
-            for name in walk:
-                fixed[name] = _fast(fixed[name])
-            attributes["data"] = fixed
-        return _encode_sorted(attributes)
+        for name in walk:
+            fixed[name] = _fast(fixed[name])
     except _Unusual:
-        attributes["data"] = data
-        return canonical_json(attributes)
+        return None
+    return fixed
+
+
+def encode_event(envelope: CanonicalEnvelope, *, careful: bool = False) -> bytes:
+    """The canonical bytes of an event: the hot path of every append.
+
+    ``envelope.data`` is a model instance the type proves plain (no floats, large integers or
+    free-form keys, so msgspec writes it canonically as it is) or a dict from
+    :func:`canonical_data`; ``careful`` sends everything through :func:`canonical_json`.
+    """
+    if careful:
+        fields = msgspec.structs.asdict(envelope)
+        return canonical_json({k: v for k, v in fields.items() if v is not None})
+    return _encode_sorted(envelope)
 
 
 def _fast(value: Any) -> Any:
@@ -80,6 +114,8 @@ def _fast(value: Any) -> Any:
             return value
         raise _Unusual
     if kind is float:
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER and value.is_integer():
+            return int(value)  # exact below 2^53, and written without ".0" as JCS wants
         if not math.isfinite(value):
             raise _Unusual
         return msgspec.Raw(es_number(value).encode())
@@ -127,6 +163,9 @@ def es_number(value: float, path: str = "$") -> str:
         raise ContractError(f"number at {path} is {value}, which JSON cannot carry", field=path)
     if value == 0:
         return "0"
+    text = repr(value)
+    if "e" not in text and not text.endswith(".0"):
+        return text  # plain decimal notation: Python and ECMAScript agree on the digits
     sign = "-" if value < 0 else ""
     mantissa, _, exponent = repr(abs(value)).partition("e")
     whole, _, fraction = mantissa.partition(".")

@@ -82,18 +82,20 @@ class EventType:
         info = _struct_info(self.model)
         return tuple(f.encode_name for f in info.fields if not _plain(f.type))
 
-    def validate(self, data: Any) -> dict[str, Any]:
-        """Return ``data`` checked against the model, with defaults filled in.
-
-        Raises :class:`ContractError` naming the data field at fault.
-        """
+    def check(self, data: Any) -> EventData:
+        """Return ``data`` converted to the model (defaults filled in), or raise
+        :class:`ContractError` naming the data field at fault."""
         if isinstance(data, msgspec.Struct):
             # convert() hands a model instance back unchecked; its Meta constraints must run.
             data = msgspec.to_builtins(data)
         try:
-            value = msgspec.convert({} if data is None else data, self.model)
+            return msgspec.convert({} if data is None else data, self.model)
         except msgspec.ValidationError as exc:
             raise _data_error(self.type, exc) from None
+
+    def validate(self, data: Any) -> dict[str, Any]:
+        """Return ``data`` checked against the model, as JSON-ready builtins with defaults."""
+        value = self.check(data)
         try:
             result: dict[str, Any] = msgspec.to_builtins(value)
         except TypeError as exc:  # a free-form (Any) field holds something JSON cannot

@@ -19,7 +19,7 @@ import msgspec
 
 from fleetledger.backends.protocols import Record, StoredRecord
 from fleetledger.errors import ConfigurationError, ContractError, EventTooLarge
-from fleetledger.events.codec import canonical_event
+from fleetledger.events.codec import CanonicalEnvelope, canonical_data, encode_event
 from fleetledger.events.envelope import (
     CONTENT_TYPE,
     LEDGER_ATTRIBUTES,
@@ -176,25 +176,33 @@ class LedgerCore:
         source = get("source")
         event_id = get("id")
         classification = get("dataclassification")
-        envelope: dict[str, Any] = {
-            "specversion": SPECVERSION,
-            "datacontenttype": CONTENT_TYPE,
-            "type": type_,
-            "subject": _text("subject", get("subject")),
-            "source": _text("source", self.default_source if source is None else source),
-            "id": uuid7() if event_id is None else _text("id", event_id),
-            "dataversion": spec.version,
-            "dataclassification": route.classification
+        moment = get("time")
+        subject = _text("subject", get("subject"))
+        extensions = {} if plain else _extensions(event)
+        data: Any
+        validated: Any
+        if spec.unplain_fields:
+            validated = spec.validate(get("data"))
+            data = canonical_data(validated, spec.unplain_fields)
+        else:
+            data = validated = spec.check(get("data"))
+        envelope = CanonicalEnvelope(
+            specversion=SPECVERSION,
+            id=uuid7() if event_id is None else _text("id", event_id),
+            type=spec.type,
+            source=_text("source", self.default_source if source is None else source),
+            subject=subject,
+            time=stamps["recordedtime"] if moment is None else _time_text(moment),
+            datacontenttype=CONTENT_TYPE,
+            dataversion=spec.version,
+            dataclassification=route.classification
             if classification is None
             else _classification(spec.classification, classification),
+            data=validated if data is None else data,
             **stamps,
-        }
-        validated = spec.validate(get("data"))
-        if not plain:
-            _extend(envelope, event)
-        moment = get("time")
-        envelope["time"] = stamps["recordedtime"] if moment is None else _time_text(moment)
-        key = envelope.get(route.key_attribute)
+            **extensions,
+        )
+        key = subject if route.key_attribute == "subject" else extensions.get(route.key_attribute)
         if key is None:
             raise ContractError(
                 f"family {spec.family!r} is partitioned by {route.policy.key.value}: "
@@ -202,17 +210,18 @@ class LedgerCore:
                 field=route.key_attribute,
             )
         try:
-            body = canonical_event(envelope, validated, spec.unplain_fields)
+            body = encode_event(envelope, careful=data is None)
         except (ContractError, UnicodeEncodeError) as exc:
-            raise _encoding_error(envelope, validated, exc) from None
+            fields = msgspec.structs.asdict(envelope)
+            raise _encoding_error(fields, validated, exc) from None
         if len(body) > self.max_event_bytes:
             raise EventTooLarge(len(body), self.max_event_bytes)
         return Record(
             route.topic,
             partition_for(key, route.policy.partitions),
             key,
-            envelope["id"],
-            envelope["subject"],
+            envelope.id,
+            subject,
             spec.type,
             recorded_ms,
             body,
@@ -267,16 +276,20 @@ def _text(name: str, value: object) -> str:
     return value
 
 
-def _extend(envelope: dict[str, Any], event: Mapping[str, Any]) -> None:
-    for name in WRITER_ATTRIBUTES:
-        value = event.get(name)
+def _extensions(event: Mapping[str, Any]) -> dict[str, str]:
+    """The writer's extension attributes that are set, checked."""
+    found = {}
+    for name in event.keys() - _CORE_FIELDS:
+        value = event[name]
         if value is not None:
-            envelope[name] = _text(name, value)
-    if "traceparent" in envelope and not _TRACEPARENT.match(envelope["traceparent"]):
+            found[name] = _text(name, value)
+    trace = found.get("traceparent")
+    if trace is not None and not _TRACEPARENT.match(trace):
         raise ContractError(
             "traceparent must be W3C trace context: 00-<32 hex>-<16 hex>-<2 hex>",
             field="traceparent",
         )
+    return found
 
 
 def _encoding_error(envelope: Mapping[str, Any], data: Any, exc: Exception) -> ContractError:
