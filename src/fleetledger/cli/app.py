@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from fleetledger.cli import demo, emit, groups, lag, replay, tail, topics
+from fleetledger.cli import demo, emit, groups, lag, mirror, replay, tail, topics
 from fleetledger.cli.common import guarded
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ for command in (
     topics.topics,
     groups.groups,
     lag.lag,
+    mirror.mirror,
 ):
     app.command()(guarded(command))
 

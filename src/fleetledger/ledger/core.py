@@ -179,6 +179,8 @@ class LedgerCore:
         moment = get("time")
         subject = _text("subject", get("subject"))
         extensions = {} if plain else _extensions(event)
+        if classification is not None:
+            classification = _classification(spec.classification, classification)
         data: Any
         validated: Any
         if spec.unplain_fields:
@@ -195,9 +197,7 @@ class LedgerCore:
             time=stamps["recordedtime"] if moment is None else _time_text(moment),
             datacontenttype=CONTENT_TYPE,
             dataversion=spec.version,
-            dataclassification=route.classification
-            if classification is None
-            else _classification(spec.classification, classification),
+            dataclassification=route.classification if classification is None else classification,
             data=validated if data is None else data,
             **stamps,
             **extensions,

@@ -43,12 +43,32 @@ class Ledger:
     Open one with :func:`fleetledger.open`. Thread-safe; one per process is enough.
     """
 
-    def __init__(self, backend: Backend, core: LedgerCore, *, url: str = "") -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        core: LedgerCore,
+        *,
+        url: str = "",
+        explicit: Iterable[str] = (),
+    ) -> None:
         self.backend = backend
         self.core = core
         self.url = url
         self._closed = False
-        backend.create_topics(core.topics())
+        self._adopt_stored_policies(set(explicit))
+
+    def _adopt_stored_policies(self, explicit: set[str]) -> None:
+        """Existing topics keep their policies unless the opener chose one (``explicit``);
+        families stored by an earlier session are readable; only the rest is created."""
+        stored = self._stored()
+        for policy in stored.values():
+            if policy.family not in explicit:
+                self.core.policies[policy.family] = policy
+        self.core.forget_routes()
+        wanted = self.core.topics()
+        changes = {t: p for t, p in wanted.items() if t not in stored or stored[t] != p}
+        if changes:
+            self.backend.create_topics(changes)
 
     # -- write -------------------------------------------------------------------------------
 

@@ -91,3 +91,22 @@ def test_reopening_with_another_partition_count_is_refused(tmp_path: Path) -> No
         fleetledger.open(url_of(path), policies=[FamilyPolicy(family="task", partitions=8)])
     with fleetledger.open(url_of(path)) as ledger:
         assert ledger.get("evt-1").position is not None
+
+
+def test_reopening_without_policies_keeps_the_stored_ones(tmp_path: Path) -> None:
+    """A ledger created with custom policies reopens with them, unchanged, by default."""
+    url = f"sqlite:///{tmp_path}/l.db"
+    custom = FamilyPolicy(family="task", partitions=8, retention_ms=60_000)
+    fleetledger.open(url, policies=[custom]).close()
+    with fleetledger.open(url) as ledger:
+        task = next(info for info in ledger.topics() if info.family == "task")
+        assert task.policy == custom
+        assert ledger.core.policies["task"] == custom
+
+
+def test_a_family_stored_by_an_earlier_session_is_readable(tmp_path: Path) -> None:
+    """Topics of families registered earlier are adopted when the ledger is reopened."""
+    url = f"sqlite:///{tmp_path}/l.db"
+    fleetledger.open(url, policies=[FamilyPolicy(family="billing", partitions=2)]).close()
+    with fleetledger.open(url) as ledger:
+        assert ledger.read("billing", 1) == []

@@ -23,7 +23,7 @@ COMMANDS = get_command(app).commands  # type: ignore[attr-defined]
 
 def test_the_app_has_every_command_of_this_version() -> None:
     """The commands this version ships are all registered."""
-    assert set(COMMANDS) == {"demo", "emit", "tail", "replay", "topics", "groups", "lag"}
+    assert set(COMMANDS) == {"demo", "emit", "tail", "replay", "topics", "groups", "lag", "mirror"}
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
@@ -35,12 +35,22 @@ def test_every_command_has_help_from_its_docstring(name: str) -> None:
     assert command.help.strip() == command.callback.__doc__.strip()
 
 
-@pytest.mark.parametrize("name", sorted(COMMANDS))
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"mirror"}))
 def test_every_command_takes_ledger_and_json(name: str) -> None:
-    """Each command accepts --ledger URL and --json."""
+    """Each command on one ledger accepts --ledger URL and --json."""
     options = {opt for param in COMMANDS[name].params for opt in param.opts}
 
     assert {"--ledger", "--json"} <= options
+
+
+def test_mirror_takes_two_ledger_urls_and_json() -> None:
+    """mirror names its source and destination as arguments and accepts --json."""
+    params = {param.name: param for param in COMMANDS["mirror"].params}
+    options = {opt for param in params.values() for opt in param.opts}
+
+    arguments = [name for name, param in params.items() if not param.opts[0].startswith("-")]
+    assert arguments == ["source", "destination"]
+    assert "--json" in options
 
 
 @pytest.mark.parametrize(

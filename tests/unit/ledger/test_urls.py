@@ -48,7 +48,6 @@ def test_a_namespace_option_in_the_url_names_the_topics() -> None:
         pytest.param("memory://?max_event_bytes=10", "at least 1024", id="tiny-event-limit"),
         pytest.param("memory://?namespace=a.b", "namespace", id="namespace-with-a-dot"),
         pytest.param("memory://?novalue", "malformed options", id="malformed-query"),
-        pytest.param("kafka://localhost:9092", "not available", id="kafka-not-in-this-version"),
     ],
 )
 def test_a_bad_url_is_refused_saying_what_is_wrong(url: str, hint: str) -> None:

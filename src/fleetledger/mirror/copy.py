@@ -1,0 +1,145 @@
+"""Copying partitions: same partition, order, ids and bytes; resumable through event ids.
+
+Offsets on the destination may differ from the source's (compaction holes, retention, Kafka
+transaction markers), so the copier never maps offset to offset: it finds where a destination
+partition stands from the id of its last record, and appending an id the destination already
+holds stores nothing, so an overlap after an interruption is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from fleetledger.backends.protocols import (
+    AppendableLog,
+    ReadableLog,
+    Record,
+    StoredRecord,
+    TopicPartition,
+)
+from fleetledger.errors import IntegrityError
+
+BATCH_SIZE = 1000
+"""Records per ``append`` call (one partition per call, so one atomic batch)."""
+
+_TAIL_WINDOW = 16
+
+
+def to_record(stored: StoredRecord) -> Record:
+    """The record to append for a stored one: everything but the offset, bytes unchanged."""
+    return Record(
+        topic=stored.topic,
+        partition=stored.partition,
+        key=stored.key,
+        id=stored.id,
+        subject=stored.subject,
+        type=stored.type,
+        recorded_ms=stored.recorded_ms,
+        body=stored.body,
+    )
+
+
+def last_record(log: ReadableLog, topic: str, partition: int) -> StoredRecord | None:
+    """The partition's last retained record, looking back through holes in growing windows."""
+    start, end = log.offsets(topic)[partition]
+    window = _TAIL_WINDOW
+    while end > start:
+        low = max(start, end - window)
+        records = log.read(topic, partition, low, end - low)
+        if records:
+            return records[-1]
+        end, window = low, window * 4
+    return None
+
+
+def resume_offset(src: ReadableLog, dst: ReadableLog, topic: str, partition: int) -> int:
+    """The source offset to copy from: just past the source copy of the destination's last record.
+
+    If the source no longer holds that record (retention) or never did, fall back to the first
+    source record recorded at or after it: any overlap is stored once, by id.
+    """
+    last = last_record(dst, topic, partition)
+    if last is None:
+        return 0
+    found = src.find(last.id)
+    if found is not None and (found.topic, found.partition) == (topic, partition):
+        return found.offset + 1
+    return src.offset_for_time(topic, partition, last.recorded_ms)
+
+
+def records(
+    log: ReadableLog, topic: str, partition: int, offset: int, *, until: int, batch: int
+) -> Iterator[list[StoredRecord]]:
+    """Batches of a partition's records from ``offset`` up to (excluding) offset ``until``."""
+    while offset < until:
+        found = log.read(topic, partition, offset, min(batch, until - offset))
+        kept = [r for r in found if r.offset < until]
+        if not kept:
+            return
+        yield kept
+        offset = kept[-1].offset + 1
+
+
+class Copier:
+    """Copies partitions batch by batch, remembering the next source offset of each."""
+
+    def __init__(self, src: ReadableLog, dst: AppendableLog, *, batch_size: int = BATCH_SIZE):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        self.src = src
+        self.dst = dst
+        self.batch_size = batch_size
+        self.positions: dict[TopicPartition, int] = {}
+
+    def resume(self, topics: Mapping[str, int]) -> None:
+        """Find where each partition of ``topics`` (name → partition count) stands on the
+        destination, for those this copier does not know yet."""
+        for topic, count in topics.items():
+            for partition in range(count):
+                if (topic, partition) not in self.positions:
+                    self.positions[(topic, partition)] = resume_offset(
+                        self.src, self.dst, topic, partition
+                    )
+
+    def relocate(self) -> None:
+        """Forget the remembered positions and find them again from the destination.
+
+        After an interruption mid-batch the destination is the only truth: the batch may or may
+        not have been stored.
+        """
+        tps = list(self.positions)
+        self.positions.clear()
+        for topic, partition in tps:
+            self.positions[(topic, partition)] = resume_offset(self.src, self.dst, topic, partition)
+
+    def ends(self) -> dict[str, list[int]]:
+        """The source's end offset of every partition this copier follows, by topic."""
+        topics = sorted({topic for topic, _ in self.positions})
+        return {topic: [r.end for r in self.src.offsets(topic)] for topic in topics}
+
+    def backlog(self, ends: Mapping[str, list[int]]) -> int:
+        """Source offsets not yet copied up to ``ends`` (an upper bound: holes count too)."""
+        return sum(
+            max(ends[topic][partition] - offset, 0)
+            for (topic, partition), offset in self.positions.items()
+        )
+
+    def copy(self, topic: str, partition: int, until: int) -> Iterator[int]:
+        """Copy the partition from its position up to source offset ``until``; yield each
+        batch's size."""
+        offset = self.positions[(topic, partition)]
+        for batch in records(
+            self.src, topic, partition, offset, until=until, batch=self.batch_size
+        ):
+            positions = self.dst.append([to_record(r) for r in batch])
+            for record, position in zip(batch, positions, strict=True):
+                if (position.topic, position.partition) != (topic, partition):
+                    raise IntegrityError(
+                        f"event {record.id} of {topic}/{partition} is already stored on the "
+                        f"destination in {position.topic}/{position.partition}: the destination "
+                        "holds other data under the same ids",
+                    )
+            self.positions[(topic, partition)] = batch[-1].offset + 1
+            yield len(batch)
+        # Offsets below the end never receive new records: skip the holes next time.
+        self.positions[(topic, partition)] = max(self.positions[(topic, partition)], until)
