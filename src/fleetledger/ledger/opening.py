@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fleetledger.backends.memory import MemoryBackend
@@ -32,11 +32,15 @@ def open(
     max_event_bytes: int | None = None,
     default_source: str | None = None,
     clock: Clock | None = None,
+    kafka_config: Mapping[str, str | int | float | bool] | None = None,
 ) -> Ledger:
     """Open (creating if needed) the ledger at ``url``.
 
-    ``url`` defaults to ``$FLEETLEDGER_URL``, else ``sqlite:///./fleetledger.db``. ``policies``
-    override the built-in family policies; ``types`` register user event types up front.
+    ``url`` defaults to ``$FLEETLEDGER_URL``, else ``sqlite:///./fleetledger.db``. A family
+    whose topic exists keeps its stored policy; ``policies`` set the policy of new families and
+    change those of existing ones (a changed partition count is refused). ``types`` register
+    user event types up front.
+    ``kafka_config`` adds librdkafka settings to a ``kafka://`` ledger (credentials, TLS).
     """
     resolved = url or default_url()
     parsed = parse_url(resolved)
@@ -57,23 +61,27 @@ def open(
         default_source=default_source,
         clock=clock or time.time_ns,
     )
-    backend = _backend(parsed)
+    backend = _backend(parsed, kafka_config)
     try:
-        return Ledger(backend, core, url=resolved)
+        return Ledger(backend, core, url=resolved, explicit={p.family for p in policies})
     except BaseException:
         backend.close()
         raise
 
 
-def _backend(parsed: LedgerURL) -> Backend:
+def _backend(
+    parsed: LedgerURL, kafka_config: Mapping[str, str | int | float | bool] | None = None
+) -> Backend:
     if parsed.scheme == "sqlite":
         return SQLiteBackend(parsed.location, synchronous=parsed.option("synchronous", "FULL"))
     if parsed.scheme == "memory":
         return MemoryBackend()
-    raise ConfigurationError(
-        "the kafka:// backend is not available in this version of fleetledger; "
-        "use sqlite:///path.db (embedded) or memory://",
-    )
+    if parsed.scheme == "kafka":
+        # Imported here: `import fleetledger` must not import confluent_kafka (the kafka extra).
+        from fleetledger.backends.kafka import connect  # noqa: PLC0415
+
+        return connect(parsed.location, parsed.options, kafka_config)
+    raise ConfigurationError(f"no backend for {parsed.scheme}:// URLs")
 
 
 def _int_option(parsed: LedgerURL, name: str) -> int:
