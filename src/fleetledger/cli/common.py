@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn, ParamSpec
@@ -106,9 +107,16 @@ def open_ledger(url: str | None) -> Iterator[Ledger]:
         ledger.close()
 
 
+PIPED_WIDTH = 132
+"""Width of tables written to a pipe or log (a terminal's own width is used otherwise)."""
+
+
 def output() -> Console:
-    """The console for results (stdout)."""
-    return Console(highlight=False)
+    """The console for results (stdout); wide enough for timelines when not a terminal."""
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPED_WIDTH
+    return console
 
 
 def errors() -> Console:
