@@ -61,7 +61,7 @@ def open(
         default_source=default_source,
         clock=clock or time.time_ns,
     )
-    backend = _backend(parsed, kafka_config)
+    backend = _backend(parsed, core.namespace, kafka_config)
     try:
         return Ledger(backend, core, url=resolved, explicit={p.family for p in policies})
     except BaseException:
@@ -70,7 +70,9 @@ def open(
 
 
 def _backend(
-    parsed: LedgerURL, kafka_config: Mapping[str, str | int | float | bool] | None = None
+    parsed: LedgerURL,
+    namespace: str,
+    kafka_config: Mapping[str, str | int | float | bool] | None = None,
 ) -> Backend:
     if parsed.scheme == "sqlite":
         return SQLiteBackend(parsed.location, synchronous=parsed.option("synchronous", "FULL"))
@@ -80,7 +82,7 @@ def _backend(
         # Imported here: `import fleetledger` must not import confluent_kafka (the kafka extra).
         from fleetledger.backends.kafka import connect  # noqa: PLC0415
 
-        return connect(parsed.location, parsed.options, kafka_config)
+        return connect(parsed.location, parsed.options, kafka_config, namespace)
     raise ConfigurationError(f"no backend for {parsed.scheme}:// URLs")
 
 

@@ -1,0 +1,226 @@
+"""Topics from family policies: create what is missing, refuse what does not match.
+
+A family policy becomes a topic with the policy's partition count, the URL's
+``replication_factor``, and three topic configs: ``cleanup.policy`` (``compact`` for the
+``state`` family), ``retention.ms`` and ``retention.bytes`` (``-1``: kept forever). The broker
+enforces them from then on.
+
+An existing topic is never altered. A different partition count, a different cleanup policy,
+or a retention that would let the broker delete records the policy keeps (say an audit topic
+left at the broker's default of 7 days) raises :class:`~fleetledger.ConfigurationError` naming
+the topic, the setting and the command that fixes it. A retention that keeps *more* than the
+policy asks is reported with a :class:`TopicConfigWarning` and left alone: nothing is lost.
+A setting the broker does not report is not checked.
+
+Kafka topic configs cannot hold the rest of a policy (partition key, classification), so the
+policies themselves are kept in a small compacted topic, ``_fleetledger.topics`` (one record per
+topic, keyed by topic name), which is what ``topics()`` reads.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping
+
+import msgspec
+from confluent_kafka import (
+    ConsumerGroupTopicPartitions,
+    IsolationLevel,
+    KafkaError,
+    KafkaException,
+    TopicPartition,
+)
+from confluent_kafka.admin import (  # type: ignore[attr-defined]  # its documented public names
+    AdminClient,
+    ConfigResource,
+    NewTopic,
+    OffsetSpec,
+    ResourceType,
+)
+
+from fleetledger.backends.kafka.errors import translate, translated
+from fleetledger.backends.kafka.settings import KafkaSettings
+from fleetledger.backends.protocols import TopicPartition as Partition
+from fleetledger.errors import ConfigurationError
+from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy
+
+REGISTRY_TOPIC = "_fleetledger.topics"
+REGISTRY_POLICY = FamilyPolicy(family="topics", partitions=1, cleanup=Cleanup.COMPACT)
+"""The registry keeps the latest policy per topic name, so it is compacted, never expired."""
+
+_RETENTION = ("retention.ms", "retention.bytes")
+
+
+class TopicConfigWarning(UserWarning):
+    """An existing topic keeps more than its policy asks; left as it is."""
+
+
+def topic_config(policy: FamilyPolicy) -> dict[str, str]:
+    """The Kafka topic configs a policy asks for."""
+    return {
+        "cleanup.policy": policy.cleanup.value,
+        "retention.ms": str(policy.retention_ms),
+        "retention.bytes": str(policy.retention_bytes),
+    }
+
+
+def encode_policy(policy: FamilyPolicy) -> bytes:
+    """A policy as the registry stores it."""
+    return msgspec.json.encode(policy)
+
+
+def decode_policy(value: bytes) -> FamilyPolicy:
+    """A policy from the registry."""
+    return msgspec.json.decode(value, type=FamilyPolicy)
+
+
+class Admin:
+    """Creates and checks topics; thread-safe (librdkafka's admin client is)."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self._settings = settings
+        self._timeout = settings.timeout
+        with translated("creating an admin client"):
+            self._client = AdminClient(settings.config())
+
+    def partitions(self) -> dict[str, int]:
+        """Every topic of the cluster with its partition count."""
+        with translated(f"listing the topics of {self._settings.bootstrap}"):
+            metadata = self._client.list_topics(timeout=self._timeout)
+        return {
+            name: len(topic.partitions)
+            for name, topic in metadata.topics.items()
+            if topic.error is None
+        }
+
+    def ensure(self, policies: Mapping[str, FamilyPolicy]) -> None:
+        """Create the missing topics; check the existing ones against their policies."""
+        existing = self.partitions()
+        self._create({t: p for t, p in policies.items() if t not in existing})
+        existing = self.partitions()
+        for topic, policy in policies.items():
+            _check_partitions(topic, policy, existing.get(topic))
+        self._check_configs(dict(policies))
+
+    def _create(self, policies: Mapping[str, FamilyPolicy]) -> None:
+        if not policies:
+            return
+        topics = [
+            NewTopic(
+                topic,
+                num_partitions=policy.partitions,
+                replication_factor=self._settings.replication_factor,
+                config=topic_config(policy),
+            )
+            for topic, policy in policies.items()
+        ]
+        with translated("creating topics"):
+            futures = self._client.create_topics(topics, operation_timeout=self._timeout)
+        for topic, future in futures.items():
+            try:
+                future.result(timeout=self._timeout)
+            except KafkaException as exc:
+                error = exc.args[0]
+                if error.code() != KafkaError.TOPIC_ALREADY_EXISTS:  # created meanwhile: checked
+                    raise translate(error, f"creating topic {topic!r}") from exc
+
+    def _check_configs(self, policies: Mapping[str, FamilyPolicy]) -> None:
+        resources = [ConfigResource(ResourceType.TOPIC, topic) for topic in policies]
+        if not resources:
+            return
+        with translated("describing topic configs"):
+            futures = self._client.describe_configs(resources, request_timeout=self._timeout)
+            described = {res.name: f.result(timeout=self._timeout) for res, f in futures.items()}
+        for topic, configs in described.items():
+            actual = {name: entry.value for name, entry in configs.items()}
+            _check_config(topic, policies[topic], actual)
+
+    def watermarks(self, partitions: Iterable[Partition]) -> dict[Partition, tuple[int, int]]:
+        """Low and high watermark of each partition, all in two requests.
+
+        The high one is the last stable offset: records of open transactions are not counted.
+        """
+        wanted = [TopicPartition(t, p) for t, p in partitions]
+        if not wanted:
+            return {}
+        low = self._list_offsets(wanted, OffsetSpec.earliest())  # type: ignore[no-untyped-call]
+        high = self._list_offsets(wanted, OffsetSpec.latest())  # type: ignore[no-untyped-call]
+        return {tp: (low[tp], high[tp]) for tp in low}
+
+    def _list_offsets(self, wanted: list[TopicPartition], spec: OffsetSpec) -> dict[Partition, int]:
+        with translated("listing offsets"):
+            futures = self._client.list_offsets(
+                dict.fromkeys(wanted, spec),
+                isolation_level=IsolationLevel.READ_COMMITTED,
+                request_timeout=self._timeout,
+            )
+            return {
+                (tp.topic, tp.partition): int(f.result(timeout=self._timeout).offset)
+                for tp, f in futures.items()
+            }
+
+    def committed(self, group: str) -> dict[Partition, int]:
+        """The offsets ``group`` committed, by partition."""
+        request = [ConsumerGroupTopicPartitions(group)]
+        with translated(f"listing the offsets of group {group!r}"):
+            futures = self._client.list_consumer_group_offsets(
+                request, request_timeout=self._timeout
+            )
+            result = futures[group].result(timeout=self._timeout)
+        return {
+            (tp.topic, tp.partition): int(tp.offset)
+            for tp in result.topic_partitions or ()
+            if tp.offset >= 0 and tp.error is None
+        }
+
+    def groups(self) -> list[str]:
+        """Every consumer group the cluster knows, sorted."""
+        with translated("listing consumer groups"):
+            result = self._client.list_consumer_groups(request_timeout=self._timeout).result(
+                timeout=self._timeout
+            )
+        return sorted(group.group_id for group in result.valid)
+
+    def close(self) -> None:
+        """Nothing to release: librdkafka's admin client closes when collected."""
+
+
+def _check_partitions(topic: str, policy: FamilyPolicy, actual: int | None) -> None:
+    if actual is None:
+        raise ConfigurationError(f"topic {topic!r} was not created and does not exist")
+    if actual != policy.partitions:
+        raise ConfigurationError(
+            f"topic {topic!r} has {actual} partitions; the {policy.family} policy asks for "
+            f"{policy.partitions}. Changing it would move keys to other partitions: keep the "
+            "topic's count in the policy, or mirror the ledger to a new namespace",
+        )
+
+
+def _check_config(topic: str, policy: FamilyPolicy, actual: Mapping[str, str | None]) -> None:
+    """Refuse a config that loses what the policy keeps; warn about one that keeps more."""
+    wanted = topic_config(policy)
+    cleanup = actual.get("cleanup.policy")
+    if cleanup is not None and cleanup != wanted["cleanup.policy"]:
+        raise _mismatch(topic, "cleanup.policy", cleanup, wanted["cleanup.policy"])
+    for name in _RETENTION:
+        value = actual.get(name)
+        if value is None or value == wanted[name]:
+            continue
+        keeps, asked = int(value), int(wanted[name])
+        if keeps != FOREVER and (asked == FOREVER or keeps < asked):
+            raise _mismatch(topic, name, value, wanted[name])
+        warnings.warn(
+            f"topic {topic!r} has {name}={value}, longer than the {policy.family} policy's "
+            f"{wanted[name]}: the broker keeps more than the policy asks (left as it is)",
+            TopicConfigWarning,
+            stacklevel=4,
+        )
+
+
+def _mismatch(topic: str, name: str, actual: str, wanted: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"topic {topic!r} has {name}={actual} but its policy needs {name}={wanted}; the broker "
+        f"would not keep what the ledger promises. Fix the topic (kafka-configs --alter "
+        f"--entity-type topics --entity-name {topic} --add-config {name}={wanted}) or the "
+        "policy; fleetledger never alters an existing topic",
+    )

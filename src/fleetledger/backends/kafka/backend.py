@@ -1,0 +1,454 @@
+"""The Kafka backend: a ledger on any Kafka-compatible cluster, through confluent-kafka.
+
+Topics, partitions, keys and offsets are Kafka's own: a family's topic is a Kafka topic, an
+event's partition is murmur2 of its key (as the Java client computes it), its offset is the
+broker's. Events are CloudEvents in the Kafka binding's binary mode (see ``binding``), so any
+Kafka consumer or CloudEvents SDK reads them; the ledger re-derives each event's canonical bytes
+from headers and value, so proofs are the same as on SQLite.
+
+**Appends.** One record: the idempotent producer (``acks=all``). Several (``append_many``): one
+Kafka transaction, all or nothing. Either returns only once the broker acknowledged every
+record. A transaction's commit marker takes an offset, so offsets increase but can skip one
+after a batch; ``offsets()`` reports ``end`` as the offset after the last *record*, so a reader
+that read everything has no lag.
+
+**Idempotency by event id.** Kafka's idempotent producer guarantees that its own retries never
+duplicate a message within one producer session; it knows nothing of event ids, and a new
+process is a new session. The ledger adds an id index (see ``index``): before an append the
+backend reads what was written to the partitions it appends to since it last looked, and an
+id already among the newest ``id_window`` records of a partition it has read (or anywhere this
+process appended it) is not produced again: its first position is returned. Two processes
+appending the same id at the same instant can both pass that check; a reader then drops the
+later copy of an id within the window (``read`` and ``read_subject`` deliver the first record
+of an id only). Ids re-sent after more than ``id_window`` newer records of their partition are
+outside this guarantee.
+
+**Reads** use one consumer with ``assign()`` (never a group join) and ``read_committed``.
+``read_subject`` relies on how the ledger places events: a task-keyed family keeps a task's
+events in the partition its subject hashes to, so only that partition of such a topic is
+scanned (every partition of a family keyed otherwise), then events are put in append order by
+the ``fl_appended`` header. ``find(id)`` looks in the id index after catching up with every
+partition, and otherwise scans the older records of every partition: cheap for recent events,
+a full scan for an id the ledger does not hold. ``offset_for_time`` asks the broker
+(``ListOffsets`` by timestamp: each record's Kafka timestamp is its recorded time).
+
+**Scope.** With a ``namespace`` (``fleetledger.open`` passes the ledger's), ``topics``,
+``find`` and ``read_subject`` see only ``{namespace}.*`` topics, so ledgers can share a
+cluster; topic policies live in the ``_fleetledger.topics`` registry (see ``admin``).
+
+**Consumer groups** are Kafka consumer groups (see ``groups``). **Retention and compaction**
+are the broker's job from the topic configs; ``enforce_retention`` does nothing and returns 0.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import cast
+
+import msgspec
+from confluent_kafka import Message
+
+from fleetledger.backends.kafka import binding
+from fleetledger.backends.kafka.admin import (
+    REGISTRY_POLICY,
+    REGISTRY_TOPIC,
+    Admin,
+    decode_policy,
+    encode_policy,
+)
+from fleetledger.backends.kafka.groups import GroupOffsets
+from fleetledger.backends.kafka.index import IdIndex
+from fleetledger.backends.kafka.reader import Fetcher
+from fleetledger.backends.kafka.settings import LOG, KafkaSettings
+from fleetledger.backends.kafka.writer import Send, Writer
+from fleetledger.backends.protocols import (
+    PartitionOffsets,
+    Record,
+    StoredRecord,
+)
+from fleetledger.backends.protocols import (
+    TopicPartition as Partition,
+)
+from fleetledger.errors import BackendError, LedgerClosed, LedgerError, NotFound
+from fleetledger.events.envelope import Position
+from fleetledger.topics import FamilyPolicy, PartitionKey, partition_for
+
+_PROBE = 2
+"""Offsets before the high watermark that can hold the last record: one commit marker."""
+_CLAIM_WAIT = 1.0
+
+
+class KafkaBackend:
+    """A ledger log on a Kafka cluster; thread-safe. Open it with ``fleetledger.open``."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self.settings = settings
+        self._closed = False
+        self._admin = Admin(settings)
+        self._reach()
+        self._fetcher = Fetcher(settings)
+        self._writer = Writer(settings)
+        self._index = IdIndex(settings.id_window)
+        self._index_lock = threading.RLock()
+        self._synced: dict[Partition, float] = {}
+        self._claims: dict[str, threading.Event] = {}
+        self._clock_lock = threading.Lock()
+        self._last_ns = 0
+        self._policies: dict[str, FamilyPolicy] = {}
+        self._registry_next = 0
+        self._registry_lock = threading.RLock()
+        self._groups = GroupOffsets(settings, self._admin)
+        self._admin.ensure({REGISTRY_TOPIC: REGISTRY_POLICY})
+
+    def _reach(self) -> None:
+        """Fail fast, and say so plainly, when no broker answers."""
+        try:
+            self._admin.partitions()
+        except BackendError as exc:
+            raise BackendError(
+                f"cannot reach the Kafka brokers at {self.settings.bootstrap} within "
+                f"{self.settings.timeout:g} s: {exc}"
+            ) from exc
+
+    # -- topics ------------------------------------------------------------------------------
+
+    def create_topics(self, policies: Mapping[str, FamilyPolicy]) -> None:
+        self._check_open()
+        with self._registry_lock:
+            self._admin.ensure(policies)
+            stored = self._load_registry()
+            for topic, policy in policies.items():
+                if stored.get(topic) != policy:
+                    self._save_policy(topic, policy)
+
+    def topics(self) -> dict[str, FamilyPolicy]:
+        self._check_open()
+        with self._registry_lock:
+            registered = self._load_registry()
+        existing = self._admin.partitions()
+        scoped = self.settings.in_scope
+        return {t: p for t, p in sorted(registered.items()) if t in existing and scoped(t)}
+
+    def _load_registry(self) -> dict[str, FamilyPolicy]:
+        """The registry's policies, reading only what was added since the last call."""
+        start = self._registry_next
+        batch = self._fetcher.fetch({(REGISTRY_TOPIC, 0): start})[(REGISTRY_TOPIC, 0)]
+        for message in batch.messages:
+            self._register(message)
+            self._registry_next = _offset(message) + 1
+        self._registry_next = max(self._registry_next, batch.end or 0)
+        return dict(self._policies)
+
+    def _register(self, message: Message) -> None:
+        """Apply one registry record: a policy, or a tombstone that forgets the topic."""
+        name, value = (message.key() or b"").decode("utf-8", "replace"), message.value()
+        if value is None:
+            self._policies.pop(name, None)
+            return
+        try:
+            self._policies[name] = decode_policy(value)
+        except (msgspec.DecodeError, msgspec.ValidationError, LedgerError) as exc:
+            LOG.warning("ignoring an unreadable policy for %r in %s: %s", name, REGISTRY_TOPIC, exc)
+
+    def _save_policy(self, topic: str, policy: FamilyPolicy) -> None:
+        message = binding.Message(topic.encode(), encode_policy(policy), [])
+        self._writer.send([Send(REGISTRY_TOPIC, 0, message, 0)])
+        self._policies[topic] = policy
+
+    def _policy(self, topic: str) -> FamilyPolicy:
+        policy = self._policies.get(topic)
+        if policy is None:
+            with self._registry_lock:
+                policy = self._load_registry().get(topic)
+            if policy is None:
+                raise NotFound(f"no topic {topic!r} in the Kafka ledger {self.settings.bootstrap}")
+        return policy
+
+    def _check_partition(self, topic: str, partition: int) -> None:
+        if not 0 <= partition < self._policy(topic).partitions:
+            raise NotFound(f"topic {topic!r} has no partition {partition}")
+
+    # -- append ------------------------------------------------------------------------------
+
+    def append(self, records: Sequence[Record]) -> list[Position]:
+        self._check_open()
+        if not records:
+            return []
+        for record in records:
+            self._check_partition(record.topic, record.partition)
+        known, fresh = self._claim(records)
+        try:
+            stored = self._produce(fresh)
+            with self._index_lock:
+                for record, position in zip(fresh, stored, strict=True):
+                    self._index.remember(position, record.id)
+                    known[record.id] = position
+        finally:
+            self._release(fresh)
+        return [known[record.id] for record in records]
+
+    def _claim(self, records: Sequence[Record]) -> tuple[dict[str, Position], list[Record]]:
+        """Split a batch into ids already stored (with their positions) and records to produce.
+
+        The ids to produce are claimed until their append ends, so a concurrent append of the
+        same id in this process waits for it and returns its position instead of writing twice.
+        """
+        deadline = time.monotonic() + self.settings.timeout
+        while True:
+            self._catch_up({(r.topic, r.partition) for r in records})
+            with self._index_lock:
+                busy = next((self._claims[r.id] for r in records if r.id in self._claims), None)
+                if busy is None:
+                    return self._split(records)
+            if not busy.wait(_CLAIM_WAIT) and time.monotonic() > deadline:
+                raise BackendError("Kafka: an append of the same event id did not finish in time")
+
+    def _split(self, records: Sequence[Record]) -> tuple[dict[str, Position], list[Record]]:
+        known: dict[str, Position] = {}
+        fresh: list[Record] = []
+        for record in records:
+            if record.id in known or record.id in self._claims:
+                continue
+            position = self._index.get(record.id)
+            if position is not None:
+                known[record.id] = position
+            else:
+                self._claims[record.id] = threading.Event()
+                fresh.append(record)
+        return known, fresh
+
+    def _release(self, fresh: Iterable[Record]) -> None:
+        with self._index_lock:
+            for record in fresh:
+                claim = self._claims.pop(record.id, None)
+                if claim is not None:
+                    claim.set()
+
+    def _produce(self, records: Sequence[Record]) -> list[Position]:
+        if not records:
+            return []
+        sends = [
+            Send(r.topic, r.partition, binding.to_message(r, self._tick()), r.recorded_ms)
+            for r in records
+        ]
+        offsets = self._writer.send(sends)
+        return [Position(r.topic, r.partition, o) for r, o in zip(records, offsets, strict=True)]
+
+    def _tick(self) -> int:
+        """Nanoseconds for ``fl_appended``: the wall clock, strictly increasing per process."""
+        with self._clock_lock:
+            self._last_ns = max(time.time_ns(), self._last_ns + 1)
+            return self._last_ns
+
+    # -- the id index ------------------------------------------------------------------------
+
+    def _catch_up(self, partitions: set[Partition]) -> None:
+        """Index what was appended to ``partitions`` since this backend last read them.
+
+        Appends that arrive while another thread is catching up share its work when that
+        catch-up started after they asked.
+        """
+        asked = time.monotonic()
+        with self._index_lock:
+            stale = {tp for tp in partitions if self._synced.get(tp, -1.0) < asked}
+            if not stale:
+                return
+            began = time.monotonic()
+            self._begin(tp for tp in stale if self._index.next(tp) is None)
+            starts = {tp: self._index.next(tp) or 0 for tp in stale}
+            batches = self._fetcher.fetch(starts)
+            for tp, batch in batches.items():
+                ids = [(_offset(m), _event_id(m)) for m in batch.messages]
+                last = ids[-1][0] + 1 if ids else starts[tp]
+                self._index.add(tp, ids, batch.end if batch.end is not None else last)
+                self._synced[tp] = began
+
+    def _begin(self, partitions: Iterable[Partition]) -> None:
+        """Start indexing new partitions ``id_window`` records before their end."""
+        marks = self._admin.watermarks(partitions)
+        for tp, (low, high) in marks.items():
+            self._index.begin(tp, max(low, high - self.settings.id_window))
+
+    def _first_only(
+        self, tp: Partition, start: int, records: list[StoredRecord]
+    ) -> list[StoredRecord]:
+        """Index what a read brought, and drop later copies of an id within one partition."""
+        with self._index_lock:
+            following = self._index.next(tp)
+            if following is not None and start <= following and records:
+                ids = [(r.offset, r.id) for r in records]
+                self._index.add(tp, ids, records[-1].offset + 1)
+            return [r for r in records if not self._is_copy(r)]
+
+    def _is_copy(self, record: StoredRecord) -> bool:
+        first = self._index.get(record.id)
+        return (
+            first is not None
+            and (first.topic, first.partition) == (record.topic, record.partition)
+            and first.offset < record.offset
+        )
+
+    # -- read --------------------------------------------------------------------------------
+
+    def offsets(self, topic: str) -> list[PartitionOffsets]:
+        self._check_open()
+        count = self._policy(topic).partitions
+        marks = self._admin.watermarks([(topic, p) for p in range(count)])
+        probes = {tp: max(low, high - _PROBE) for tp, (low, high) in marks.items()}
+        batches = self._fetcher.fetch(probes)
+        result = []
+        for p in range(count):
+            low, high = marks[(topic, p)]
+            batch = batches[(topic, p)]
+            end = _offset(batch.messages[-1]) + 1 if batch.messages else (batch.end or high)
+            result.append(PartitionOffsets(min(low, end), max(end, low)))
+        return result
+
+    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[StoredRecord]:
+        self._check_open()
+        self._check_partition(topic, partition)
+        if limit <= 0:
+            return []
+        tp = (topic, partition)
+        low, high = self._admin.watermarks([tp])[tp]
+        start = max(offset, low)
+        # Past the high watermark, read from it: it finds the true end where a broker (Tansu)
+        # reports the high watermark short, and fetches beyond the end never answer there.
+        beyond = start >= high
+        batch = self._fetcher.fetch({tp: high if beyond else start}, None if beyond else limit)[tp]
+        records = [self._record(m) for m in batch.messages if _offset(m) >= start][:limit]
+        return self._first_only(tp, start, records)
+
+    def read_subject(self, subject: str) -> list[StoredRecord]:
+        self._check_open()
+        wanted = subject.encode()
+        starts = dict.fromkeys(self._subject_partitions(subject), 0)
+        batches = self._fetcher.fetch(
+            starts, keep=lambda m: binding.header(_headers(m), *binding.SUBJECT_HEADERS) == wanted
+        )
+        found: list[tuple[int, StoredRecord]] = []
+        for tp, batch in batches.items():
+            records = [self._record(m) for m in batch.messages]
+            order = [binding.appended_ns(_headers(m), m.timestamp()[1]) for m in batch.messages]
+            kept = {r.offset for r in self._first_only(tp, 0, records) if r.subject == subject}
+            found += [(n, r) for n, r in zip(order, records, strict=True) if r.offset in kept]
+        found.sort(key=lambda pair: (pair[0], pair[1].topic, pair[1].partition, pair[1].offset))
+        return [record for _, record in found]
+
+    def _subject_partitions(self, subject: str) -> list[Partition]:
+        """The key partition of each task-keyed topic, every partition of the others."""
+        partitions: list[Partition] = []
+        for topic, policy in self.topics().items():
+            if policy.key is PartitionKey.TASK:
+                partitions.append((topic, partition_for(subject, policy.partitions)))
+            else:
+                partitions += [(topic, p) for p in range(policy.partitions)]
+        return partitions
+
+    def find(self, event_id: str) -> StoredRecord | None:
+        self._check_open()
+        everything = [
+            (t, p) for t, policy in self.topics().items() for p in range(policy.partitions)
+        ]
+        self._catch_up(set(everything))
+        with self._index_lock:
+            position = self._index.get(event_id)
+        if position is not None:
+            return self._at(position, event_id)
+        return self._scan_for(event_id, everything)
+
+    def _at(self, position: Position, event_id: str) -> StoredRecord | None:
+        tp = (position.topic, position.partition)
+        batch = self._fetcher.fetch({tp: position.offset}, limit=1)[tp]
+        for message in batch.messages:
+            record = self._record(message)
+            if record.offset == position.offset and record.id == event_id:
+                return record
+        return None
+
+    def _scan_for(self, event_id: str, partitions: list[Partition]) -> StoredRecord | None:
+        """Look for an id below the index window of every partition: a scan of old records."""
+        with self._index_lock:
+            ends = {tp: self._index.start(tp) for tp in partitions}
+        starts = {tp: 0 for tp, end in ends.items() if end is not None and end > 0}
+        wanted = event_id.encode()
+        batches = self._fetcher.fetch(
+            starts, keep=lambda m: binding.header(_headers(m), *binding.ID_HEADERS) == wanted
+        )
+        hits = [self._record(m) for b in batches.values() for m in b.messages]
+        hits = [r for r in hits if r.offset < (ends[(r.topic, r.partition)] or 0)]
+        return min(hits, key=lambda r: r.offset, default=None)
+
+    def offset_for_time(self, topic: str, partition: int, ms: int) -> int:
+        self._check_open()
+        self._check_partition(topic, partition)
+        offset = self._fetcher.offset_for_time(topic, partition, ms)
+        if offset < 0:
+            return self.offsets(topic)[partition].end
+        return offset
+
+    @staticmethod
+    def _record(message: Message) -> StoredRecord:
+        return binding.from_message(
+            message.topic() or "",
+            message.partition() or 0,
+            _offset(message),
+            key=message.key(),
+            value=message.value(),
+            headers=_headers(message),
+            timestamp_ms=message.timestamp()[1],
+        )
+
+    # -- consumer groups ---------------------------------------------------------------------
+
+    def commit(self, group: str, offsets: Mapping[Partition, int]) -> None:
+        self._check_open()
+        self._groups.commit(group, offsets)
+
+    def committed(self, group: str) -> dict[Partition, int]:
+        self._check_open()
+        return self._groups.committed(group)
+
+    def groups(self) -> list[str]:
+        self._check_open()
+        return self._groups.groups()
+
+    def enforce_retention(self, now_ms: int) -> int:
+        """The broker applies retention and compaction from the topic configs: nothing to do."""
+        self._check_open()
+        return 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._writer.close()
+        self._fetcher.close()
+        self._groups.close()
+        self._admin.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LedgerClosed(f"the Kafka ledger {self.settings.bootstrap} is closed")
+
+    def __repr__(self) -> str:
+        return f"<KafkaBackend {self.settings.bootstrap}>"
+
+
+def _offset(message: Message) -> int:
+    """A consumed message's offset (confluent-kafka types it as optional)."""
+    return message.offset() or 0
+
+
+def _headers(message: Message) -> list[tuple[str, bytes]]:
+    """A consumed message's headers, as librdkafka returns them: a list of (name, bytes)."""
+    return cast(list[tuple[str, bytes]], message.headers() or [])
+
+
+def _event_id(message: Message) -> str:
+    found = binding.header(_headers(message), *binding.ID_HEADERS)
+    return "" if found is None else found.decode()

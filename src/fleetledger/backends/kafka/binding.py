@@ -1,0 +1,280 @@
+"""The CloudEvents Kafka protocol binding (binary mode) and its exact inverse. Pure, no I/O.
+
+A ledger event is stored on Kafka the way any CloudEvents consumer expects: each attribute in a
+``ce_<name>`` header (UTF-8 text), ``datacontenttype`` in the ``content-type`` header, the event's
+``data`` as the message value (its JSON), and the partition key as the message key. The ledger
+hashes the RFC 8785 canonical structured form, so :func:`body_from_binary` rebuilds exactly those
+bytes from headers and value; ``dataversion`` is the one integer attribute and is turned back
+into a number. :func:`to_message` only chooses binary mode after checking that this inverse gives
+back the record's body byte for byte, and that the record's columns (id, subject, type, recorded
+time) are what the headers say.
+
+Anything else (a body that is not a canonical CloudEvent, as the backend conformance suite
+appends) is stored *raw*: the body is the value untouched and the columns travel in ``fl_``
+headers, so every record round-trips, whatever its bytes.
+
+Every message also carries ``fl_appended``: the appending process's clock in nanoseconds,
+strictly increasing within that process. Kafka has no order across partitions; this header is
+what lets a task's timeline be read back in append order across topics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+import msgspec
+
+from fleetledger.backends.protocols import Record, StoredRecord
+from fleetledger.events.codec import canonical_json
+
+Headers = list[tuple[str, bytes]]
+"""Kafka message headers as confluent-kafka takes them."""
+
+CE_PREFIX = "ce_"
+CONTENT_TYPE = "content-type"
+JSON = "application/json"
+RAW_CONTENT_TYPE = b"application/octet-stream"
+INTEGER_ATTRIBUTES = frozenset({"dataversion"})
+"""Attributes the ledger writes as JSON integers; every other attribute is a string."""
+
+APPENDED = "fl_appended"
+RAW_ID = "fl_id"
+RAW_SUBJECT = "fl_subject"
+RAW_TYPE = "fl_type"
+RAW_RECORDED_MS = "fl_recorded_ms"
+
+_MAX_NAMES = 1024
+_HEADER_NAMES: dict[str, str] = {"datacontenttype": CONTENT_TYPE}
+"""Attribute name -> header name, for the valid names seen so far (bounded)."""
+_ATTRIBUTE_NAMES: dict[str, str] = {CONTENT_TYPE: "datacontenttype"}
+"""Header name -> attribute name: the inverse."""
+
+_decode_any = msgspec.json.decode
+_encode_sorted = msgspec.json.Encoder(order="sorted").encode
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Message(NamedTuple):
+    """What to produce for one record: key, value and headers (partition comes from the record)."""
+
+    key: bytes
+    value: bytes
+    headers: Headers
+
+
+class _Data(msgspec.Struct):
+    """Only the ``data`` member of a body, as its raw JSON bytes."""
+
+    data: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+
+
+_decode_data = msgspec.json.Decoder(_Data).decode
+
+
+def to_message(record: Record, appended_ns: int) -> Message:
+    """Binary mode when it round-trips exactly, raw mode otherwise."""
+    binary = _binary(record)
+    if binary is not None:
+        value, headers = binary
+    else:
+        value, headers = record.body, _raw_headers(record)
+    headers.append((APPENDED, str(appended_ns).encode()))
+    return Message(record.key.encode(), value, headers)
+
+
+def from_message(
+    topic: str,
+    partition: int,
+    offset: int,
+    *,
+    key: bytes | None,
+    value: bytes | None,
+    headers: Sequence[tuple[str, bytes]] | None,
+    timestamp_ms: int,
+) -> StoredRecord:
+    """The stored record a Kafka message holds: the inverse of :func:`to_message`."""
+    fields = dict(headers or ())
+    text_key = (key or b"").decode("utf-8", "replace")
+    if RAW_ID in fields:
+        return StoredRecord(
+            topic,
+            partition,
+            offset,
+            text_key,
+            fields[RAW_ID].decode(),
+            (fields.get(RAW_SUBJECT) or b"").decode(),
+            (fields.get(RAW_TYPE) or b"").decode(),
+            int(fields.get(RAW_RECORDED_MS) or 0),
+            value or b"",
+        )
+    attributes = attributes_from_headers(fields)
+    recorded = attributes.get("recordedtime")
+    return StoredRecord(
+        topic,
+        partition,
+        offset,
+        text_key,
+        str(attributes.get("id", "")),
+        str(attributes.get("subject", "")),
+        str(attributes.get("type", "")),
+        timestamp_ms if recorded is None else millis(str(recorded)),
+        # fleetledger checked its own values are the body's data bytes: splice them back.
+        body_from_binary(attributes, value, spliced=APPENDED in fields),
+    )
+
+
+def appended_ns(headers: Sequence[tuple[str, bytes]] | None, timestamp_ms: int) -> int:
+    """When the record was appended, for ordering across partitions (Kafka time as fallback)."""
+    for name, item in headers or ():
+        if name == APPENDED and item:
+            return int(item)
+    return timestamp_ms * 1_000_000
+
+
+def header(headers: Sequence[tuple[str, bytes]] | None, *names: str) -> bytes | None:
+    """The first of the named headers present (an event's id is ``ce_id`` or ``fl_id``)."""
+    for name, item in headers or ():
+        if name in names:
+            return item
+    return None
+
+
+ID_HEADERS = ("ce_id", RAW_ID)
+SUBJECT_HEADERS = ("ce_subject", RAW_SUBJECT)
+
+
+def attributes_from_headers(fields: dict[str, bytes]) -> dict[str, Any]:
+    """CloudEvents attributes from binary-mode headers, integers restored."""
+    names = _ATTRIBUTE_NAMES
+    attributes: dict[str, Any] = {
+        names.get(name) or _attribute_name(name): (item or b"").decode()
+        for name, item in fields.items()
+        if name in names or name.startswith(CE_PREFIX)
+    }
+    for name in INTEGER_ATTRIBUTES & attributes.keys():
+        text = attributes[name]
+        if text.isdigit():
+            attributes[name] = int(text)
+    return attributes
+
+
+def body_from_binary(
+    attributes: dict[str, Any], value: bytes | None, *, spliced: bool = False
+) -> bytes:
+    """The canonical structured-mode bytes (RFC 8785) of the event headers and value carry.
+
+    A value fleetledger wrote is already the canonical JSON of the data (:func:`to_message`
+    checked it), so it is spliced in as it is (``spliced``). Any other producer's value is
+    parsed and canonicalized, giving the bytes a verifier computes from the event alone.
+    """
+    if value is None:  # a Kafka null value: an event without data
+        return canonical_json(attributes)
+    if spliced:
+        return _encode_sorted({**attributes, "data": msgspec.Raw(value)})
+    return canonical_json({**attributes, "data": _decode_any(value)})
+
+
+def millis(text: str) -> int:
+    """Milliseconds since the epoch of an RFC 3339 time (-1 if it does not parse).
+
+    The ledger's own format (``2025-01-01T00:00:00.123456Z``) takes a cached fast path: a read
+    computes this for every record.
+    """
+    if len(text) == 27 and text[19] == "." and text[26] == "Z" and text[20:26].isdigit():
+        second = _second(text[:19])
+        if second is not None:
+            return second * 1000 + int(text[20:23])
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return -1
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+@lru_cache(maxsize=4096)
+def _second(text: str) -> int | None:
+    try:
+        moment = datetime.fromisoformat(text + "+00:00")
+    except ValueError:
+        return None
+    return (moment - _EPOCH) // timedelta(seconds=1)
+
+
+def _binary(record: Record) -> tuple[bytes, Headers] | None:
+    """Binary-mode value and headers, or None when they would not give back the exact body."""
+    try:
+        event = _decode_any(record.body)
+        data = _decode_data(record.body).data
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        return None
+    if type(event) is not dict or not data:
+        return None
+    del event["data"]
+    if not _plain(event) or not _columns_match(record, event):
+        return None
+    if _encode_sorted({**event, "data": data}) != record.body:
+        return None  # not canonical JSON: splicing the value would not give the body back
+    try:
+        headers = [(_header_name(name), str(value).encode()) for name, value in event.items()]
+    except UnicodeEncodeError:  # a lone surrogate from a JSON escape has no UTF-8 form
+        return None
+    return bytes(data), headers
+
+
+def _plain(event: dict[str, Any]) -> bool:
+    """Whether every attribute survives the trip through a text header and back."""
+    if not event.keys() <= _HEADER_NAMES.keys() and not all(map(_valid_name, event)):
+        return False
+    if event.get("datacontenttype", JSON) != JSON:
+        return False
+    others = {name for name, value in event.items() if type(value) is not str}
+    return others <= INTEGER_ATTRIBUTES and all(type(event[name]) is int for name in others)
+
+
+def _valid_name(name: str) -> bool:
+    """CloudEvents attribute names are lowercase ASCII letters and digits."""
+    if name in _HEADER_NAMES:
+        return True
+    if not (name.isascii() and name.isalnum() and name.islower()):
+        return False
+    _attribute_name(CE_PREFIX + name)
+    return True
+
+
+def _attribute_name(header: str) -> str:
+    """``ce_subject`` -> ``subject``, remembered (a ledger uses a handful of names)."""
+    name = header[len(CE_PREFIX) :]
+    if len(_ATTRIBUTE_NAMES) < _MAX_NAMES:
+        _ATTRIBUTE_NAMES[header] = name
+        _HEADER_NAMES[name] = header
+    return name
+
+
+def _header_name(attribute: str) -> str:
+    return _HEADER_NAMES.get(attribute) or CE_PREFIX + attribute
+
+
+def _columns_match(record: Record, attributes: dict[str, Any]) -> bool:
+    recorded = attributes.get("recordedtime")
+    return (
+        attributes.get("id") == record.id
+        and attributes.get("subject") == record.subject
+        and attributes.get("type") == record.type
+        and isinstance(recorded, str)
+        and millis(recorded) == record.recorded_ms
+    )
+
+
+def _raw_headers(record: Record) -> Headers:
+    return [
+        (CONTENT_TYPE, RAW_CONTENT_TYPE),
+        (RAW_ID, record.id.encode()),
+        (RAW_SUBJECT, record.subject.encode()),
+        (RAW_TYPE, record.type.encode()),
+        (RAW_RECORDED_MS, str(record.recorded_ms).encode()),
+    ]

@@ -1,0 +1,189 @@
+"""Producing records: one idempotent producer for single appends, one transaction per batch.
+
+Both producers use ``acks=all`` and the idempotent protocol, so a retry inside one producer
+session never writes a message twice, and ``partitioner=murmur2_random`` so the broker-side
+partition of a key is the one the ledger computed (the records also name it explicitly).
+A call returns only once the broker acknowledged every record: the delivery report gives its
+offset. A batch of several records is one Kafka transaction, committed or aborted as a whole;
+its records are visible to ``read_committed`` readers only after the commit.
+
+A transaction's commit marker takes an offset of its own in each partition it wrote to, so
+offsets on Kafka increase but can skip a number after a batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+from fleetledger.backends.kafka.binding import Message as Outgoing
+from fleetledger.backends.kafka.errors import translate, translated
+from fleetledger.backends.kafka.settings import ClientValue, KafkaSettings
+from fleetledger.errors import BackendError, LedgerError
+
+_POLL = 0.05
+
+
+class Send(NamedTuple):
+    """One message to produce to an explicit partition, with its record time (0: now)."""
+
+    topic: str
+    partition: int
+    message: Outgoing
+    timestamp_ms: int
+
+
+class _Delivery:
+    """The delivery report of one message, waited for by the appending thread."""
+
+    __slots__ = ("done", "error", "offset")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: KafkaError | None = None
+        self.offset = -1
+
+    def __call__(self, error: KafkaError | None, message: Message) -> None:
+        self.error = error
+        self.offset = (message.offset() or 0) if error is None else -1
+        self.done.set()
+
+
+class Writer:
+    """Produces records and waits for the broker's acknowledgement; thread-safe."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self._settings = settings
+        self._timeout = settings.timeout
+        self._closed = threading.Event()
+        self._producer = self._new_producer()
+        self._transactional: Producer | None = None
+        self._transaction_lock = threading.Lock()
+        # Getting a producer id takes librdkafka about half a second: start it now, in the
+        # background, rather than in the first append_many.
+        self._warming = threading.Thread(target=self._warm, name="fleetledger-kafka-init")
+        self._warming.start()
+        self._poller = threading.Thread(target=self._poll, name="fleetledger-kafka", daemon=True)
+        self._poller.start()
+
+    def send(self, sends: Sequence[Send]) -> list[int]:
+        """Produce ``sends`` (one, or several in one transaction); return their offsets."""
+        if len(sends) == 1:
+            return [self._send_one(sends[0])]
+        return self._send_transaction(sends)
+
+    def _new_producer(self, extra: Mapping[str, ClientValue] | None = None) -> Producer:
+        config = self._settings.config(
+            {
+                "enable.idempotence": True,
+                "acks": "all",
+                "partitioner": "murmur2_random",
+                "linger.ms": 1,
+                "message.timeout.ms": int(self._timeout * 1000),
+                **(extra or {}),
+            }
+        )
+        with translated("creating a producer"):
+            return Producer(config)
+
+    def _send_one(self, send: Send) -> int:
+        delivery = _Delivery()
+        self._produce(self._producer, send, delivery)
+        # librdkafka fails the message itself after message.timeout.ms; this is a safety net.
+        if not delivery.done.wait(self._timeout + 5):
+            raise BackendError(
+                f"Kafka: no acknowledgement for {send.topic}/{send.partition} within "
+                f"{self._timeout:g} s; append it again with the same id to be sure it is stored"
+            )
+        return self._offset(delivery, send)
+
+    def _send_transaction(self, sends: Sequence[Send]) -> list[int]:
+        with self._transaction_lock:
+            producer = self._transaction_producer()
+            deliveries = [_Delivery() for _ in sends]
+            try:
+                producer.begin_transaction()
+                for send, delivery in zip(sends, deliveries, strict=True):
+                    self._produce(producer, send, delivery)
+                producer.commit_transaction(self._timeout)
+            except KafkaException as exc:
+                self._abort(producer, exc)
+                raise self._failed(exc, len(sends)) from exc
+            producer.poll(0)
+            return [self._offset(d, s) for d, s in zip(deliveries, sends, strict=True)]
+
+    def _warm(self) -> None:
+        with self._transaction_lock, contextlib.suppress(LedgerError):
+            self._transaction_producer()
+
+    def _transaction_producer(self) -> Producer:
+        if self._transactional is None:
+            producer = self._new_producer({"transactional.id": f"fleetledger-{uuid.uuid4().hex}"})
+            with translated("starting the transactional producer"):
+                producer.init_transactions(self._timeout)
+            self._transactional = producer
+        return self._transactional
+
+    def _abort(self, producer: Producer, exc: KafkaException) -> None:
+        """Abort the failed transaction; a producer that cannot abort is replaced next time."""
+        error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+        if error is not None and error.fatal():
+            self._transactional = None
+            return
+        try:
+            producer.abort_transaction(self._timeout)
+        except KafkaException:
+            self._transactional = None  # its open transaction times out on the broker
+
+    @staticmethod
+    def _failed(exc: KafkaException, count: int) -> BackendError:
+        error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+        reason = error.str() if error is not None else str(exc)
+        return BackendError(
+            f"Kafka: the transaction of {count} records failed and was aborted ({reason}); "
+            "nothing was acknowledged: append the batch again with the same ids"
+        )
+
+    @staticmethod
+    def _produce(producer: Producer, send: Send, delivery: _Delivery) -> None:
+        message = send.message
+        headers: list[tuple[str, str | bytes | None]] = list(message.headers)
+        with translated(f"appending to {send.topic}/{send.partition}"):
+            producer.produce(
+                send.topic,
+                message.value,
+                message.key,
+                partition=send.partition,
+                headers=headers,
+                timestamp=max(send.timestamp_ms, 0),
+                on_delivery=delivery,
+            )
+
+    @staticmethod
+    def _offset(delivery: _Delivery, send: Send) -> int:
+        if not delivery.done.is_set():
+            raise BackendError(f"Kafka: {send.topic}/{send.partition} gave no delivery report")
+        if delivery.error is not None:
+            raise translate(delivery.error, f"appending to {send.topic}/{send.partition}")
+        return delivery.offset
+
+    def _poll(self) -> None:
+        """Serve the idempotent producer's delivery reports until closed."""
+        while not self._closed.is_set():
+            self._producer.poll(_POLL)
+
+    def close(self) -> None:
+        """Wait (bounded) for records in flight, then stop."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self._poller.join()
+        self._warming.join()
+        self._producer.flush(self._timeout)
+        if self._transactional is not None:
+            self._transactional.flush(self._timeout)
