@@ -10,10 +10,17 @@ import a driver to handle a failure::
     │   ├── EventTooLarge                 the encoded event exceeds the configured maximum
     │   └── IncompatibleSchema            a new version of a type breaks the previous one
     ├── ConfigurationError (ValueError)   a bad ledger URL, option or policy
-    │   └── MissingExtra (ImportError)    an optional dependency is not installed
+    │   ├── MissingExtra (ImportError)    an optional dependency is not installed
+    │   └── InvalidKey                    a verifier or signer key string is malformed
     ├── NotFound (KeyError)               no such event, task, topic or group
     ├── AccessDenied (PermissionError)    the principal may not do this
     ├── IntegrityError                    stored data does not match its proofs
+    │   ├── ProofError                    a Merkle proof does not lead to the expected root
+    │   └── NoteError                     a signed note (checkpoint, head) cannot be trusted
+    │       ├── MalformedNote (ValueError)  not a well-formed note, checkpoint or ledger head
+    │       ├── UnknownKey                no signature by any trusted key
+    │       ├── BadSignature              a trusted key's signature does not verify
+    │       └── WrongOrigin               validly signed, but for another log or namespace
     ├── Backpressure                      the ledger is saturated; retry after ``retry_after`` s
     ├── BackendError                      the storage failed; nothing was acknowledged
     └── LedgerClosed                      the ledger was used after ``close()``
@@ -92,6 +99,23 @@ class IntegrityError(LedgerError):
     """Stored data does not match what was recorded or proved."""
 
 
+class ProofError(IntegrityError):
+    """A Merkle inclusion or consistency proof does not lead to the root it should.
+
+    ``expected`` is the root the caller trusts (from a signed checkpoint); ``computed`` is the
+    root the proof leads to, or ``None`` when the proof is malformed (wrong length, an index
+    outside the tree) and no root could be computed. Both are raw 32-byte hashes, so a report
+    can show exactly which root disagreed.
+    """
+
+    def __init__(
+        self, message: str, *, expected: bytes | None = None, computed: bytes | None = None
+    ) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.computed = computed
+
+
 class Backpressure(LedgerError):
     """The ledger cannot accept more work right now; retry after ``retry_after`` seconds."""
 
@@ -106,3 +130,42 @@ class BackendError(LedgerError):
 
 class LedgerClosed(LedgerError):
     """The ledger (or consumer) was used after it was closed."""
+
+
+class NoteError(IntegrityError):
+    """A signed note (checkpoint, ledger head) cannot be trusted as it is."""
+
+
+class MalformedNote(NoteError, ValueError):
+    """The bytes are not a well-formed signed note, checkpoint or ledger head."""
+
+
+class UnknownKey(NoteError):
+    """No signature on the note is by a trusted key; ``signers`` lists ``(name, key_id)`` seen."""
+
+    def __init__(self, signers: tuple[tuple[str, int], ...]) -> None:
+        seen = ", ".join(f"{name}+{key_id:08x}" for name, key_id in signers) or "none"
+        super().__init__(f"the note is not signed by any trusted key (signed by: {seen})")
+        self.signers = signers
+
+
+class BadSignature(NoteError):
+    """A signature by a trusted key does not verify: the text or the signature was altered."""
+
+    def __init__(self, name: str, key_id: int) -> None:
+        super().__init__(f"the signature by {name}+{key_id:08x} does not verify")
+        self.name = name
+        self.key_id = key_id
+
+
+class WrongOrigin(NoteError):
+    """The note is validly signed but names another log (or namespace) than the one expected."""
+
+    def __init__(self, *, expected: str, actual: str) -> None:
+        super().__init__(f"the note is for {actual!r}, not {expected!r}")
+        self.expected = expected
+        self.actual = actual
+
+
+class InvalidKey(ConfigurationError):
+    """A verifier key (``name+hash+key``) or signer key (``PRIVATE+KEY+...``) is malformed."""

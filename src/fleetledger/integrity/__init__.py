@@ -1,0 +1,89 @@
+"""Integrity: RFC 6962 Merkle trees, proofs and signed checkpoints, with no I/O.
+
+Every partition is an append-only RFC 6962 tree whose leaves are the stored event bytes. This
+package computes every hash of those trees (:mod:`.hashing`), keeps a partition's root as it
+grows (:class:`Frontier`), makes and checks inclusion and consistency proofs (:mod:`.proofs`)
+and signs and opens checkpoints and ledger heads (:mod:`.checkpoint`, :mod:`.head`) as C2SP
+signed notes (:mod:`.note`). It takes bytes and callables, never a backend, and imports
+nothing from fleetledger but :mod:`fleetledger.errors`.
+"""
+
+from fleetledger.errors import (
+    BadSignature,
+    InvalidKey,
+    MalformedNote,
+    NoteError,
+    ProofError,
+    UnknownKey,
+    WrongOrigin,
+)
+from fleetledger.integrity.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from fleetledger.integrity.hashing import EMPTY_ROOT, HASH_SIZE, leaf_hash, leaf_hashes, node_hash
+from fleetledger.integrity.head import LedgerHead, PartitionHead, open_ledger_head, sign_ledger_head
+from fleetledger.integrity.note import (
+    Note,
+    NoteSignature,
+    NoteSigner,
+    NoteVerifier,
+    key_id,
+    open_note,
+    parse_note,
+    sign_note,
+)
+from fleetledger.integrity.proofs import (
+    LeafHashes,
+    SubtreeHash,
+    consistency_proof,
+    consistency_ranges,
+    inclusion_proof,
+    inclusion_ranges,
+    root_from_inclusion_proof,
+    subtrees_from_leaves,
+    subtrees_of,
+    verify_consistency,
+    verify_inclusion,
+)
+from fleetledger.integrity.tree import Frontier, tree_root
+
+__all__ = [
+    "EMPTY_ROOT",
+    "HASH_SIZE",
+    "BadSignature",
+    "Checkpoint",
+    "Frontier",
+    "InvalidKey",
+    "LeafHashes",
+    "LedgerHead",
+    "MalformedNote",
+    "Note",
+    "NoteError",
+    "NoteSignature",
+    "NoteSigner",
+    "NoteVerifier",
+    "PartitionHead",
+    "ProofError",
+    "SubtreeHash",
+    "UnknownKey",
+    "WrongOrigin",
+    "consistency_proof",
+    "consistency_ranges",
+    "inclusion_proof",
+    "inclusion_ranges",
+    "key_id",
+    "leaf_hash",
+    "leaf_hashes",
+    "node_hash",
+    "open_checkpoint",
+    "open_ledger_head",
+    "open_note",
+    "parse_note",
+    "root_from_inclusion_proof",
+    "sign_checkpoint",
+    "sign_ledger_head",
+    "sign_note",
+    "subtrees_from_leaves",
+    "subtrees_of",
+    "tree_root",
+    "verify_consistency",
+    "verify_inclusion",
+]
