@@ -5,8 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from fleetledger import Ledger, Principal
-from fleetledger.testing import FakeClock, memory_ledger
+# The conformance suite lives in the package; rewrite its asserts so failures show values.
+pytest.register_assert_rewrite("fleetledger.testing.conformance")
+
+from fleetledger import Ledger, Principal  # noqa: E402
+from fleetledger.testing import FakeClock, memory_ledger  # noqa: E402
 
 
 @pytest.fixture

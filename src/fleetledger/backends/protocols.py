@@ -73,7 +73,11 @@ class ReadableLog(Protocol):
         ...
 
     def read_subject(self, subject: str) -> list[StoredRecord]:
-        """Every record of one subject (task) across topics, in the order they were appended."""
+        """Every record of one subject (task) across topics, in the order they were appended.
+
+        In topics partitioned by task the ledger keys a record by its subject, so a backend
+        may look for a subject only in the partition its key maps to (Kafka does).
+        """
         ...
 
     def find(self, event_id: str) -> StoredRecord | None:

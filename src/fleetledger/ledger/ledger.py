@@ -20,6 +20,7 @@ from fleetledger.events.envelope import Event, Position
 from fleetledger.events.registry import Classification, EventData, EventType, Kind
 from fleetledger.ledger.consumer import Consumer, Lag, Start
 from fleetledger.ledger.core import LedgerCore
+from fleetledger.ledger.urls import redact
 from fleetledger.topics import FamilyPolicy
 
 
@@ -33,7 +34,8 @@ class TopicInfo(NamedTuple):
 
     @property
     def events(self) -> int:
-        """Events currently retained across partitions."""
+        """The retained offset span across partitions: the number of retained events on SQLite
+        and memory; on Kafka it also counts transaction markers and compaction holes."""
         return sum(p.end - p.start for p in self.partitions)
 
 
@@ -207,8 +209,9 @@ class Ledger:
     def replay(self, task: str, *, families: Iterable[str] | None = None) -> Iterator[Event]:
         """A task's events across all families, in the order the ledger recorded them."""
         wanted = None if families is None else {self._topic(f) for f in families}
+        prefix = self.core.namespace + "."  # other namespaces may share the store
         for record in self.backend.read_subject(task):
-            if wanted is None or record.topic in wanted:
+            if record.topic in wanted if wanted is not None else record.topic.startswith(prefix):
                 yield self.core.decode(record)
 
     def tail(
@@ -336,4 +339,4 @@ class Ledger:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<Ledger {self.url or type(self.backend).__name__}>"
+        return f"<Ledger {redact(self.url) or type(self.backend).__name__}>"

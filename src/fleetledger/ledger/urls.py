@@ -8,6 +8,7 @@ set options: ``namespace``, ``synchronous`` (SQLite), ``max_event_bytes``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
@@ -68,3 +69,12 @@ def parse_url(url: str) -> LedgerURL:
     else:
         location = parts.netloc + parts.path
     return LedgerURL(scheme, location, options)
+
+
+_SECRET_OPTIONS = re.compile(r"((?:password|secret|token|key)[^=&]*=)[^&]*", re.IGNORECASE)
+
+
+def redact(url: str) -> str:
+    """The URL with passwords, secrets, tokens and keys in its options or userinfo masked."""
+    masked = _SECRET_OPTIONS.sub(r"\1***", url)
+    return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", masked)

@@ -3,6 +3,7 @@
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +130,12 @@ def test_the_file_passes_sqlites_integrity_check(sqlite_ledger: Ledger, sqlite_u
     with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
+
+
+def test_replay_reads_only_its_own_namespace(tmp_path: Path) -> None:
+    """Two namespaces in one file keep their task timelines apart."""
+    url = f"sqlite:///{tmp_path}/shared.db"
+    with fleetledger.open(url, namespace="a") as a, fleetledger.open(url, namespace="b") as b:
+        a.append("task.started", subject="t-1", source="tests")
+        b.append("task.started", subject="t-1", source="tests")
+        assert [e.position.topic for e in a.replay("t-1")] == ["a.task"]  # type: ignore[union-attr]

@@ -4,7 +4,7 @@ import pytest
 
 import fleetledger
 from fleetledger import ConfigurationError
-from fleetledger.ledger.urls import DEFAULT_URL, default_url, parse_url
+from fleetledger.ledger.urls import DEFAULT_URL, default_url, parse_url, redact
 
 
 def test_a_sqlite_url_with_three_slashes_names_a_relative_path() -> None:
@@ -54,3 +54,9 @@ def test_a_bad_url_is_refused_saying_what_is_wrong(url: str, hint: str) -> None:
     """open() raises ConfigurationError whose message points at the fault."""
     with pytest.raises(ConfigurationError, match=hint):
         fleetledger.open(url)
+
+
+def test_secrets_in_a_url_are_masked_when_shown() -> None:
+    """redact() hides passwords and secret options but keeps the rest readable."""
+    url = "kafka://u:pw@h:9092?sasl.password=abc&sasl.username=x&namespace=f"
+    assert redact(url) == "kafka://u:***@h:9092?sasl.password=***&sasl.username=x&namespace=f"
