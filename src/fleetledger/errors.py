@@ -16,6 +16,7 @@ import a driver to handle a failure::
     ├── AccessDenied (PermissionError)    the principal may not do this
     ├── IntegrityError                    stored data does not match its proofs
     │   ├── ProofError                    a Merkle proof does not lead to the expected root
+    │   ├── VerificationFailed            ``verify`` found modified, missing, ... events
     │   └── NoteError                     a signed note (checkpoint, head) cannot be trusted
     │       ├── MalformedNote (ValueError)  not a well-formed note, checkpoint or ledger head
     │       ├── UnknownKey                no signature by any trusted key
@@ -27,6 +28,8 @@ import a driver to handle a failure::
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class LedgerError(Exception):
@@ -114,6 +117,21 @@ class ProofError(IntegrityError):
         super().__init__(message)
         self.expected = expected
         self.computed = computed
+
+
+class VerificationFailed(IntegrityError):
+    """``Ledger.verify`` found stored data that does not match its trees or signed checkpoints.
+
+    ``findings`` holds every finding (topic, partition, offset, kind, detail); the message
+    names the first.
+    """
+
+    def __init__(self, findings: tuple[Any, ...]) -> None:
+        first = findings[0] if findings else None
+        where = "" if first is None else f"; first: {first.kind} at {first.topic}/{first.partition}"
+        at = "" if first is None or first.offset is None else f" offset {first.offset}"
+        super().__init__(f"verification failed with {len(findings)} findings{where}{at}")
+        self.findings = findings
 
 
 class Backpressure(LedgerError):

@@ -2,7 +2,9 @@
 
 ``ReadableLog`` is what a reader (replay, export, verify) needs; ``AppendableLog`` adds the one
 write operation; ``OffsetStore`` keeps consumer-group positions; ``MaintainableLog`` applies
-retention and compaction. A backend implements the tiers it can; the ledger composes them, and
+retention and compaction; ``ProvableLog`` exposes the stored Merkle leaves, trees and signed
+checkpoints that ``verify`` checks. A backend implements the tiers it can; the ledger composes
+them, and
 ``fleetledger.testing.conformance`` checks each tier the same way on every backend.
 """
 
@@ -12,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from fleetledger.events.envelope import Position
+from fleetledger.integrity import Frontier
 from fleetledger.topics import FamilyPolicy
 
 TopicPartition = tuple[str, int]
@@ -54,6 +57,39 @@ class PartitionOffsets(NamedTuple):
 
     start: int
     end: int
+
+
+class Leaf(NamedTuple):
+    """One stored leaf of a partition's tree: its dense index (the offset on SQLite) and hash."""
+
+    idx: int
+    hash: bytes
+
+
+class PartitionTree(NamedTuple):
+    """A partition's tree as the log keeps it; leaf ``i`` is the event at offset ``start + i``.
+
+    ``start`` is 0 unless the partition's first events expired before the log kept trees.
+    """
+
+    start: int
+    frontier: Frontier
+
+
+class StoredCheckpoint(NamedTuple):
+    """A stored signed note: a partition checkpoint or a ledger head (``kind``).
+
+    For a head, ``topic`` is the namespace, ``partition`` and ``root`` are ``None`` and
+    ``size`` is the total leaf count; the note itself is what a verifier trusts.
+    """
+
+    seq: int
+    kind: str
+    topic: str
+    partition: int | None
+    size: int
+    root: bytes | None
+    note: bytes
 
 
 @runtime_checkable
@@ -144,6 +180,26 @@ class MaintainableLog(Protocol):
         oldest records until the bodies left total at most that many bytes. Survivors keep
         their offsets, and a partition's end offset never moves back, even when left empty.
         """
+        ...
+
+
+@runtime_checkable
+class ProvableLog(Protocol):
+    """A log that keeps each partition's Merkle leaves, its tree and signed checkpoints."""
+
+    def leaves(self, topic: str, partition: int, start: int, limit: int) -> list[Leaf]:
+        """Up to ``limit`` stored leaves of one partition from leaf index ``start`` on, in order.
+
+        Leaves are never removed by retention or compaction.
+        """
+        ...
+
+    def tree(self, topic: str, partition: int) -> PartitionTree | None:
+        """The partition's tree as the log maintains it (``None`` if it keeps none)."""
+        ...
+
+    def checkpoints(self, namespace: str) -> list[StoredCheckpoint]:
+        """Every stored checkpoint and ledger head of ``namespace``, oldest first."""
         ...
 
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from fleetledger.cli import demo, emit, groups, lag, mirror, replay, tail, topics
+from fleetledger.cli import (
+    demo,
+    emit,
+    groups,
+    keys,
+    lag,
+    mirror,
+    prove,
+    replay,
+    tail,
+    topics,
+    verify,
+)
 from fleetledger.cli.common import guarded
 
 app = typer.Typer(
@@ -24,6 +36,9 @@ for command in (
     groups.groups,
     lag.lag,
     mirror.mirror,
+    keys.keys,
+    verify.verify,
+    prove.prove,
 ):
     app.command()(guarded(command))
 

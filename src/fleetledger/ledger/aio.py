@@ -15,8 +15,11 @@ from typing import Any
 
 from fleetledger.events.envelope import Event, Position
 from fleetledger.events.registry import EventData, EventType
+from fleetledger.integrity import NoteVerifier
 from fleetledger.ledger.consumer import Consumer, Lag, Start
 from fleetledger.ledger.ledger import Ledger, TopicInfo
+from fleetledger.ledger.prove import InclusionProof
+from fleetledger.ledger.verify import Verification
 
 
 class AsyncConsumer:
@@ -127,6 +130,14 @@ class AsyncLedger:
     async def maintain(self, now: datetime | None = None) -> int:
         """See :meth:`Ledger.maintain`."""
         return await asyncio.to_thread(self.sync.maintain, now)
+
+    async def verify(self, verifier: NoteVerifier | None = None) -> Verification:
+        """See :meth:`Ledger.verify`."""
+        return await asyncio.to_thread(self.sync.verify, verifier)
+
+    async def prove(self, event_id: str, verifier: NoteVerifier | None = None) -> InclusionProof:
+        """See :meth:`Ledger.prove`."""
+        return await asyncio.to_thread(self.sync.prove, event_id, verifier)
 
     def register(self, type: str, model: builtins.type[EventData], **options: Any) -> EventType:
         """See :meth:`Ledger.register` (in memory plus one topic creation; not awaited)."""

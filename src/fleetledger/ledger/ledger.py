@@ -18,9 +18,12 @@ from fleetledger.backends.protocols import (
 from fleetledger.errors import ConfigurationError, ContractError, LedgerClosed, NotFound
 from fleetledger.events.envelope import Event, Position
 from fleetledger.events.registry import Classification, EventData, EventType, Kind
+from fleetledger.integrity import NoteVerifier
 from fleetledger.ledger.consumer import Consumer, Lag, Start
 from fleetledger.ledger.core import LedgerCore
+from fleetledger.ledger.prove import InclusionProof, prove_event
 from fleetledger.ledger.urls import redact
+from fleetledger.ledger.verify import Verification, verify_ledger
 from fleetledger.topics import FamilyPolicy
 
 
@@ -52,10 +55,13 @@ class Ledger:
         *,
         url: str = "",
         explicit: Iterable[str] = (),
+        verifier: NoteVerifier | None = None,
     ) -> None:
         self.backend = backend
         self.core = core
         self.url = url
+        self.verifier = verifier
+        """The public key of the ledger's signer, the default for :meth:`verify`."""
         self._closed = False
         self._adopt_stored_policies(set(explicit))
 
@@ -308,6 +314,30 @@ class Ledger:
         """
         now_ms = self.core.now_ms() if now is None else int(now.timestamp() * 1000)
         return self.backend.enforce_retention(now_ms)
+
+    # -- integrity ---------------------------------------------------------------------------
+
+    def verify(self, verifier: NoteVerifier | None = None) -> Verification:
+        """Recompute every partition's tree from the stored events and check its checkpoints.
+
+        Signatures are checked with ``verifier`` (default: the public key of the ledger's
+        signer); without one, notes are read unverified and only the trees are checked against
+        them. Returns what was checked and every finding (``Verification.check()`` raises).
+        """
+        self._check_open()
+        return verify_ledger(
+            self.backend, self.core.namespace, self._stored(), verifier or self.verifier
+        )
+
+    def prove(self, event_id: str, verifier: NoteVerifier | None = None) -> InclusionProof:
+        """An inclusion proof of the event against the newest signed ledger head covering it.
+
+        The proof is verified before it is returned (the head's signature too, with
+        ``verifier``, default the signer's public key). :class:`NotFound` when no head covers
+        the event yet; :class:`IntegrityError` when the stored event does not match its leaf.
+        """
+        self._check_open()
+        return prove_event(self.backend, self.core.namespace, event_id, verifier or self.verifier)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

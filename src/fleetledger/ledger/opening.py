@@ -13,9 +13,11 @@ from fleetledger.errors import ConfigurationError
 from fleetledger.events.catalogue import BUILTIN_TYPES
 from fleetledger.events.registry import EventType, TypeRegistry
 from fleetledger.governance.principal import Principal
+from fleetledger.integrity import NoteSigner
 from fleetledger.ledger.aio import AsyncLedger
 from fleetledger.ledger.core import DEFAULT_MAX_EVENT_BYTES, Clock, LedgerCore
 from fleetledger.ledger.ledger import Ledger
+from fleetledger.ledger.signing import SignerOption, resolve_signer
 from fleetledger.ledger.urls import LedgerURL, default_url, parse_url
 from fleetledger.topics import BUILTIN_POLICIES, FamilyPolicy
 
@@ -33,6 +35,7 @@ def open(
     default_source: str | None = None,
     clock: Clock | None = None,
     kafka_config: Mapping[str, str | int | float | bool] | None = None,
+    signer: SignerOption = None,
 ) -> Ledger:
     """Open (creating if needed) the ledger at ``url``.
 
@@ -41,6 +44,11 @@ def open(
     change those of existing ones (a changed partition count is refused). ``types`` register
     user event types up front.
     ``kafka_config`` adds librdkafka settings to a ``kafka://`` ledger (credentials, TLS).
+
+    ``signer`` (a :class:`~fleetledger.integrity.NoteSigner` or a ``NAME.key`` path; default:
+    the URL option ``key``, else ``$FLEETLEDGER_KEY``; ``False``: never sign) makes a SQLite
+    ledger store signed checkpoints every ``checkpoint_events`` events (URL option, default
+    1000) or ``checkpoint_seconds`` seconds (default 5) at the next append, and on close.
     """
     resolved = url or default_url()
     parsed = parse_url(resolved)
@@ -55,15 +63,22 @@ def open(
         registry=registry,
         policies=merged,
         principal=principal or Principal.local(),
-        max_event_bytes=_int_option(parsed, "max_event_bytes")
+        max_event_bytes=_int_option(parsed, "max_event_bytes", DEFAULT_MAX_EVENT_BYTES)
         if max_event_bytes is None
         else max_event_bytes,
         default_source=default_source,
         clock=clock or time.time_ns,
     )
-    backend = _backend(parsed, core.namespace, kafka_config)
+    notary = resolve_signer(signer, parsed)
+    backend = _backend(parsed, core.namespace, kafka_config, notary)
     try:
-        return Ledger(backend, core, url=resolved, explicit={p.family for p in policies})
+        return Ledger(
+            backend,
+            core,
+            url=resolved,
+            explicit={p.family for p in policies},
+            verifier=None if notary is None else notary.verifier,
+        )
     except BaseException:
         backend.close()
         raise
@@ -73,9 +88,21 @@ def _backend(
     parsed: LedgerURL,
     namespace: str,
     kafka_config: Mapping[str, str | int | float | bool] | None = None,
+    signer: NoteSigner | None = None,
 ) -> Backend:
     if parsed.scheme == "sqlite":
-        return SQLiteBackend(parsed.location, synchronous=parsed.option("synchronous", "FULL"))
+        return SQLiteBackend(
+            parsed.location,
+            synchronous=parsed.option("synchronous", "FULL"),
+            signer=signer,
+            namespace=namespace,
+            checkpoint_every=_int_option(parsed, "checkpoint_events", 1000),
+            checkpoint_interval=_int_option(parsed, "checkpoint_seconds", 5),
+        )
+    if signer is not None:
+        raise ConfigurationError(
+            f"signed checkpoints are kept by SQLite ledgers only so far, not {parsed.scheme}://"
+        )
     if parsed.scheme == "memory":
         return MemoryBackend()
     if parsed.scheme == "kafka":
@@ -86,8 +113,8 @@ def _backend(
     raise ConfigurationError(f"no backend for {parsed.scheme}:// URLs")
 
 
-def _int_option(parsed: LedgerURL, name: str) -> int:
-    text = parsed.option(name, str(DEFAULT_MAX_EVENT_BYTES))
+def _int_option(parsed: LedgerURL, name: str, default: int) -> int:
+    text = parsed.option(name, str(default))
     try:
         return int(text)
     except ValueError:

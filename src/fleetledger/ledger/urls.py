@@ -2,7 +2,8 @@
 
 ``sqlite:///relative.db`` and ``sqlite:////absolute/path.db`` (the SQLAlchemy convention),
 ``memory://``, and (with the ``kafka`` extra) ``kafka://host:9092,host2:9092``. Query parameters
-set options: ``namespace``, ``synchronous`` (SQLite), ``max_event_bytes``.
+set options: ``namespace``, ``synchronous`` (SQLite), ``max_event_bytes``, and for signed
+checkpoints (SQLite) ``key`` (a ``NAME.key`` file), ``checkpoint_events``, ``checkpoint_seconds``.
 """
 
 from __future__ import annotations

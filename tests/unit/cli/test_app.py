@@ -23,7 +23,19 @@ COMMANDS = get_command(app).commands  # type: ignore[attr-defined]
 
 def test_the_app_has_every_command_of_this_version() -> None:
     """The commands this version ships are all registered."""
-    assert set(COMMANDS) == {"demo", "emit", "tail", "replay", "topics", "groups", "lag", "mirror"}
+    assert set(COMMANDS) == {
+        "demo",
+        "emit",
+        "tail",
+        "replay",
+        "topics",
+        "groups",
+        "lag",
+        "mirror",
+        "keys",
+        "verify",
+        "prove",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
@@ -35,12 +47,20 @@ def test_every_command_has_help_from_its_docstring(name: str) -> None:
     assert command.help.strip() == command.callback.__doc__.strip()
 
 
-@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"mirror"}))
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"mirror", "keys"}))
 def test_every_command_takes_ledger_and_json(name: str) -> None:
     """Each command on one ledger accepts --ledger URL and --json."""
     options = {opt for param in COMMANDS[name].params for opt in param.opts}
 
     assert {"--ledger", "--json"} <= options
+
+
+def test_keys_works_on_files_not_a_ledger_and_takes_json() -> None:
+    """keys writes key files, so it takes no --ledger, and accepts --json."""
+    options = {opt for param in COMMANDS["keys"].params for opt in param.opts}
+
+    assert "--json" in options
+    assert "--ledger" not in options
 
 
 def test_mirror_takes_two_ledger_urls_and_json() -> None:

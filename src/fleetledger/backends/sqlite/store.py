@@ -4,6 +4,10 @@ Appends go through one writer thread per process (group commit); processes seria
 SQLite's write lock, and each transaction assigns offsets from the partition's true end, so
 offsets stay gap-free and in commit order however many writers share the file. Reads use one
 connection per thread and never block the writer.
+
+The same transaction hashes each new event's body into its partition's RFC 6962 tree (the
+``leaves`` and ``trees`` tables) and, with a signer, stores signed checkpoints every
+``checkpoint_every`` events or ``checkpoint_interval`` seconds and on close.
 """
 
 from __future__ import annotations
@@ -14,16 +18,20 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from fleetledger.backends.protocols import (
+    Leaf,
     PartitionOffsets,
+    PartitionTree,
     Record,
+    StoredCheckpoint,
     StoredRecord,
     TopicPartition,
 )
-from fleetledger.backends.sqlite import schema
+from fleetledger.backends.sqlite import schema, trees
 from fleetledger.backends.sqlite.writer import GroupCommit
 from fleetledger.errors import (
     BackendError,
@@ -34,6 +42,7 @@ from fleetledger.errors import (
     NotFound,
 )
 from fleetledger.events.envelope import Position
+from fleetledger.integrity import NoteSigner, leaf_hashes
 from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy
 
 _SELECT = f"SELECT {schema.COLUMNS} FROM events"
@@ -73,6 +82,10 @@ class SQLiteBackend:
         *,
         synchronous: str = "FULL",
         busy_timeout: float = 60.0,
+        signer: NoteSigner | None = None,
+        namespace: str = "fleet",
+        checkpoint_every: int = 1000,
+        checkpoint_interval: float = 5.0,
     ) -> None:
         self.path = str(path)
         if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA", "OFF"}:
@@ -91,6 +104,12 @@ class SQLiteBackend:
         self._readers_lock = threading.Lock()
         self._policies: dict[str, FamilyPolicy] = {}
         self._next: dict[TopicPartition, int] = {}
+        self._trees: dict[TopicPartition, PartitionTree] = {}
+        self._notary = (
+            None
+            if signer is None
+            else trees.Notary(signer, namespace, checkpoint_every, checkpoint_interval)
+        )
         self._data_version = -1
         self._closed = False
         with _translated(self.path):
@@ -130,10 +149,14 @@ class SQLiteBackend:
             if statement.strip():
                 conn.execute(statement)
         conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
-        conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-            (str(schema.SCHEMA_VERSION),),
-        )
+        try:
+            # A file without a version predates it (or was filled by plain sqlite3): backfill
+            # its leaves too; on a new file that finds nothing to hash.
+            if trees.stored_version(conn) < schema.SCHEMA_VERSION:
+                trees.backfill(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         conn.execute("COMMIT")
 
     def _enable_wal(self, conn: sqlite3.Connection) -> str:
@@ -166,6 +189,13 @@ class SQLiteBackend:
     def close(self) -> None:
         if self._closed:
             return
+        try:
+            if self._notary is not None:
+                self._commit.call(self._checkpoint)
+        finally:
+            self._close()
+
+    def _close(self) -> None:
         self._commit.close()
         self._closed = True
         with self._readers_lock:
@@ -237,6 +267,7 @@ class SQLiteBackend:
                 positions = self._insert(flat, dedupe=False)
             except _PositionTaken:
                 self._next.clear()
+                self._trees.clear()
                 positions = self._insert(flat, dedupe=True)
         results, start = [], 0
         for batch in batches:
@@ -252,6 +283,7 @@ class SQLiteBackend:
             version = conn.execute("PRAGMA data_version").fetchone()[0]
             if version != self._data_version:
                 self._next.clear()  # another process committed: cached ends may be stale
+                self._trees.clear()
                 self._data_version = version
             known = self._existing(conn, records) if dedupe else {}
             fresh: dict[TopicPartition, int] = {}
@@ -276,13 +308,61 @@ class SQLiteBackend:
                 raise _PositionTaken from exc
             if inserted != len(rows):  # an id was stored before: redo with the lookup
                 raise _PositionTaken
+            grown = self._grow_trees(conn, rows)
+            notary = self._notary
+            signed = notary is not None and notary.due(len(rows))
+            if notary is not None and signed:
+                notary.sign(conn)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
         self._next.update(fresh)
+        self._trees.update(grown)
+        if self._notary is not None:
+            self._notary.committed(len(rows), signed=signed)
         return positions
+
+    def _grow_trees(
+        self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]
+    ) -> dict[TopicPartition, PartitionTree]:
+        """Hash the new rows into leaves and their partitions' frontiers (same transaction).
+
+        Rows of one partition are in offset order and gap-free, so each partition's hashes
+        extend its frontier as one batch; leaf ``i`` is the event at offset ``start + i``. The
+        cache is only updated by the caller after the commit, so a rolled-back transaction
+        leaves it untouched.
+        """
+        hashes = leaf_hashes(row[-1] for row in rows)
+        batches: dict[TopicPartition, list[bytes]] = {}
+        firsts: dict[TopicPartition, int] = {}
+        for row, hashed in zip(rows, hashes, strict=True):
+            batches.setdefault((row[0], row[1]), []).append(hashed)
+            firsts.setdefault((row[0], row[1]), row[2])
+        grown: dict[TopicPartition, PartitionTree] = {}
+        leaves: list[tuple[str, int, int, bytes]] = []
+        for (topic, partition), batch in batches.items():
+            cached = self._trees.get((topic, partition))
+            if cached is None:
+                cached = trees.load_tree(conn, topic, partition)
+            first = firsts[(topic, partition)]
+            if cached.start + cached.frontier.size != first:
+                cached = trees.catch_up(conn, topic, partition, cached, first)
+            start, tree = cached.start, cached.frontier.copy()
+            leaves.extend((topic, partition, first - start + i, h) for i, h in enumerate(batch))
+            tree.extend_hashes(batch)
+            trees.save_tree(conn, topic, partition, PartitionTree(start, tree))
+            grown[(topic, partition)] = PartitionTree(start, tree)
+        trees.insert_leaves(conn, leaves)
+        return grown
+
+    def _checkpoint(self) -> None:
+        """Sign checkpoints of every partition changed since its last one (writer thread)."""
+        assert self._notary is not None
+        with _translated(self.path), self._transaction(self._writer):
+            self._notary.sign(self._writer)
+        self._notary.committed(0, signed=True)
 
     @staticmethod
     def _existing(conn: sqlite3.Connection, records: list[Record]) -> dict[str, Position]:
@@ -378,6 +458,20 @@ class SQLiteBackend:
                 low = found[0] + 1
         found = conn.execute(query, (topic, partition, low)).fetchone()
         return end if found is None else int(found[0])
+
+    # -- proofs ------------------------------------------------------------------------------
+
+    def leaves(self, topic: str, partition: int, start: int, limit: int) -> list[Leaf]:
+        with _translated(self.path):
+            return trees.read_leaves(self._reader(), topic, partition, start, limit)
+
+    def tree(self, topic: str, partition: int) -> PartitionTree | None:
+        with _translated(self.path):
+            return trees.read_tree(self._reader(), topic, partition)
+
+    def checkpoints(self, namespace: str) -> list[StoredCheckpoint]:
+        with _translated(self.path):
+            return trees.read_checkpoints(self._reader(), namespace)
 
     # -- groups ------------------------------------------------------------------------------
 

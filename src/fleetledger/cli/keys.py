@@ -1,0 +1,43 @@
+"""``fleetledger keys init``: make the key pair that signs a ledger's checkpoints.
+
+Open the ledger with ``?key=NAME.key`` or ``$FLEETLEDGER_KEY`` to sign checkpoints; give
+``NAME.pub`` to whoever runs ``fleetledger verify``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fleetledger.cli.common import AsJSON, output, write_json
+from fleetledger.ledger.signing import write_key_pair
+
+DEFAULT_NAME = "fleetledger"
+
+
+class KeyAction(StrEnum):
+    """What ``keys`` does."""
+
+    INIT = "init"
+
+
+def keys(
+    action: Annotated[KeyAction, typer.Argument(help="init: generate a new key pair.")],
+    name: Annotated[
+        str, typer.Option("--name", help="Key name, e.g. ledger.example.com/acme.")
+    ] = DEFAULT_NAME,
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to write NAME.key and NAME.pub.")
+    ] = Path(),
+    as_json: AsJSON = False,
+) -> None:
+    """Write NAME.key (the signer, mode 0600) and NAME.pub (its public key); never overwrite."""
+    assert action is KeyAction.INIT
+    key, pub = write_key_pair(name, directory)
+    if as_json:
+        write_json({"key": str(key), "pub": str(pub), "vkey": pub.read_text().strip()})
+    else:
+        output().print(f"signer key: {key} (keep it secret)\npublic key: {pub}")

@@ -1,0 +1,77 @@
+"""``fleetledger verify``: recompute every tree and check every signed checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import fleetledger
+from fleetledger.cli.common import AsJSON, CheckFailed, LedgerURL, cli_source, output, write_json
+from fleetledger.integrity import NoteVerifier
+from fleetledger.ledger import default_url, parse_url
+from fleetledger.ledger.signing import key_path, load_verifier, public_key_path
+from fleetledger.ledger.verify import Verification
+
+KeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key",
+        help="Public key (NAME.pub) to check signatures with.",
+        show_default="NAME.pub beside $FLEETLEDGER_KEY or the URL's key",
+    ),
+]
+
+
+def verify(
+    key: KeyOption = None,
+    ledger: LedgerURL = None,
+    as_json: AsJSON = False,
+) -> None:
+    """Check every event against its leaf and every tree against its checkpoints; exit 1 if not."""
+    url = ledger or default_url()
+    verifier = verifier_for(key, url)
+    opened = fleetledger.open(url, default_source=cli_source(), signer=False)
+    try:
+        result = opened.verify(verifier)
+    finally:
+        opened.close()
+    _report(result, as_json=as_json)
+    if not result.ok:
+        raise CheckFailed(f"{len(result.findings)} integrity findings")
+
+
+def verifier_for(key: Path | None, url: str) -> NoteVerifier | None:
+    """The public key: ``--key``, else ``NAME.pub`` beside the configured key, else none."""
+    if key is not None:
+        return load_verifier(key)
+    configured = key_path(parse_url(url))
+    return None if configured is None else load_verifier(public_key_path(configured))
+
+
+def _report(result: Verification, *, as_json: bool) -> None:
+    if as_json:
+        write_json(
+            {
+                "ok": result.ok,
+                "partitions": result.partitions,
+                "events": result.events,
+                "leaves": result.leaves,
+                "checkpoints": result.checkpoints,
+                "signatures_checked": result.signatures_checked,
+                "uncovered": result.uncovered,
+                "findings": [finding._asdict() for finding in result.findings],
+            }
+        )
+        return
+    console = output()
+    for f in result.findings:
+        where = f"{f.topic}/{f.partition}" + ("" if f.offset is None else f"@{f.offset}")
+        console.print(f"[red]{f.kind}[/] {where}: {f.detail}", soft_wrap=True)
+    signed = "signatures checked" if result.signatures_checked else "signatures NOT checked"
+    verdict = "[green]ok[/]" if result.ok else "[red]FAILED[/]"
+    console.print(
+        f"{verdict}: {result.events} events, {result.leaves} leaves in {result.partitions}"
+        f" partitions, {result.checkpoints} checkpoints ({signed})"
+    )
