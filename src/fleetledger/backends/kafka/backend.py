@@ -15,15 +15,19 @@ that read everything has no lag.
 **Idempotency by event id.** Kafka's idempotent producer guarantees that its own retries never
 duplicate a message within one producer session; it knows nothing of event ids, and a new
 process is a new session. The ledger adds an id index (see ``index``): before an append the
-backend reads what was written to the partitions it appends to since it last looked, and an
-id already among the newest ``id_window`` records of a partition it has read (or anywhere this
-process appended it) is not produced again: its first position is returned. Two processes
+backend catches up with what was written to the partitions it appends to since it last looked
+(a ListOffsets answer, asked after the append began, proves that nothing was, see ``ends``;
+otherwise it reads it), and an id already among the newest ``id_window`` records of a
+partition it has read (or anywhere this process appended it) is not produced again: its first
+position is returned. Concurrent appends of one process share that barrier. Two processes
 appending the same id at the same instant can both pass that check; a reader then drops the
 later copy of an id within the window (``read`` and ``read_subject`` deliver the first record
 of an id only). Ids re-sent after more than ``id_window`` newer records of their partition are
 outside this guarantee.
 
-**Reads** use one consumer with ``assign()`` (never a group join) and ``read_committed``.
+**Reads** use one consumer with ``assign()`` (never a group join) and ``read_committed``,
+stop at an end ListOffsets proves or the fetch finds, and keep what a fetch brought past a
+page for the next page (see ``reader``).
 ``read_subject`` relies on how the ledger places events: a task-keyed family keeps a task's
 events in the partition its subject hashes to, so only that partition of such a topic is
 scanned (every partition of a family keyed otherwise), then events are put in append order by
@@ -58,6 +62,7 @@ from fleetledger.backends.kafka.admin import (
     decode_policy,
     encode_policy,
 )
+from fleetledger.backends.kafka.ends import InFlight
 from fleetledger.backends.kafka.groups import GroupOffsets
 from fleetledger.backends.kafka.index import IdIndex
 from fleetledger.backends.kafka.reader import Fetcher
@@ -88,11 +93,15 @@ class KafkaBackend:
         self._closed = False
         self._admin = Admin(settings)
         self._reach()
-        self._fetcher = Fetcher(settings)
-        self._writer = Writer(settings)
+        self._in_flight = InFlight()
+        self._fetcher = Fetcher(settings, self._admin.latest, self._in_flight)
+        self._writer = Writer(settings, self._in_flight, acked=self._acked)
         self._index = IdIndex(settings.id_window)
         self._index_lock = threading.RLock()
         self._synced: dict[Partition, float] = {}
+        self._sync = threading.Condition()
+        self._syncing = False
+        self._wanted: set[Partition] = set()
         self._claims: dict[str, threading.Event] = {}
         self._clock_lock = threading.Lock()
         self._last_ns = 0
@@ -154,7 +163,7 @@ class KafkaBackend:
 
     def _save_policy(self, topic: str, policy: FamilyPolicy) -> None:
         message = binding.Message(topic.encode(), encode_policy(policy), [])
-        self._writer.send([Send(REGISTRY_TOPIC, 0, message, 0)])
+        self._writer.send([Send(REGISTRY_TOPIC, 0, message, 0)], 1)
         self._policies[topic] = policy
 
     def _policy(self, topic: str) -> FamilyPolicy:
@@ -180,11 +189,8 @@ class KafkaBackend:
             self._check_partition(record.topic, record.partition)
         known, fresh = self._claim(records)
         try:
-            stored = self._produce(fresh)
-            with self._index_lock:
-                for record, position in zip(fresh, stored, strict=True):
-                    self._index.remember(position, record.id)
-                    known[record.id] = position
+            stored = self._produce(fresh)  # indexed as acknowledged (see _acked)
+            known.update((r.id, position) for r, position in zip(fresh, stored, strict=True))
         finally:
             self._release(fresh)
         return [known[record.id] for record in records]
@@ -208,6 +214,7 @@ class KafkaBackend:
     def _split(self, records: Sequence[Record]) -> tuple[dict[str, Position], list[Record]]:
         known: dict[str, Position] = {}
         fresh: list[Record] = []
+        claim = threading.Event()  # one for the whole append: released together
         for record in records:
             if record.id in known or record.id in self._claims:
                 continue
@@ -215,61 +222,121 @@ class KafkaBackend:
             if position is not None:
                 known[record.id] = position
             else:
-                self._claims[record.id] = threading.Event()
+                self._claims[record.id] = claim
                 fresh.append(record)
         return known, fresh
 
-    def _release(self, fresh: Iterable[Record]) -> None:
+    def _release(self, fresh: Sequence[Record]) -> None:
         with self._index_lock:
-            for record in fresh:
-                claim = self._claims.pop(record.id, None)
-                if claim is not None:
-                    claim.set()
+            claims = {self._claims.pop(record.id, None) for record in fresh}
+        for claim in claims:
+            if claim is not None:
+                claim.set()
 
     def _produce(self, records: Sequence[Record]) -> list[Position]:
         if not records:
             return []
-        sends = [
-            Send(r.topic, r.partition, binding.to_message(r, self._tick()), r.recorded_ms)
-            for r in records
-        ]
-        offsets = self._writer.send(sends)
+        first = self._ticks(len(records))
+        sends = (  # encoded one by one as the writer produces them
+            Send(r.topic, r.partition, binding.to_message(r, first + n), r.recorded_ms, r.id)
+            for n, r in enumerate(records)
+        )
+        offsets = self._writer.send(sends, len(records))
         return [Position(r.topic, r.partition, o) for r, o in zip(records, offsets, strict=True)]
 
-    def _tick(self) -> int:
-        """Nanoseconds for ``fl_appended``: the wall clock, strictly increasing per process."""
+    def _ticks(self, count: int) -> int:
+        """The first of ``count`` consecutive nanoseconds for ``fl_appended``: the wall clock,
+        strictly increasing per process."""
         with self._clock_lock:
-            self._last_ns = max(time.time_ns(), self._last_ns + 1)
-            return self._last_ns
+            first = max(time.time_ns(), self._last_ns + 1)
+            self._last_ns = first + count - 1
+            return first
+
+    def _acked(self, acked: Sequence[tuple[Send, int]]) -> None:
+        """Records the broker acknowledged: their offsets move the ends the fetcher knows, and
+        their ids are indexed at once (on the poll thread for a single append), so that a
+        concurrent append's catch-up finds both known and has nothing to fetch."""
+        self._fetcher.appended(((s.topic, s.partition), offset) for s, offset in acked)
+        with self._index_lock:
+            for send, offset in acked:
+                if send.event_id:
+                    position = Position(send.topic, send.partition, offset)
+                    self._index.remember(position, send.event_id)
 
     # -- the id index ------------------------------------------------------------------------
 
     def _catch_up(self, partitions: set[Partition]) -> None:
         """Index what was appended to ``partitions`` since this backend last read them.
 
-        Appends that arrive while another thread is catching up share its work when that
-        catch-up started after they asked.
+        The read must start after the caller asked. Concurrent callers share one: a thread
+        that finds a catch-up running waits for it, and the next one covers the partitions of
+        every thread that waited, so N appends at once cost one or two barriers, not N (a
+        barrier is one ListOffsets request for all of them when it proves the end, see
+        ``ends``, and a fetch otherwise).
         """
         asked = time.monotonic()
-        with self._index_lock:
-            stale = {tp for tp in partitions if self._synced.get(tp, -1.0) < asked}
-            if not stale:
+        deadline = asked + self.settings.timeout
+        with self._sync:
+            while stale := {tp for tp in partitions if self._synced.get(tp, -1.0) < asked}:
+                self._wanted |= stale
+                if not self._syncing:
+                    self._syncing = True
+                    break
+                if not self._sync.wait(deadline - time.monotonic()):
+                    raise BackendError("Kafka: catching up with the log did not finish in time")
+            else:
                 return
-            began = time.monotonic()
-            self._begin(tp for tp in stale if self._index.next(tp) is None)
-            starts = {tp: self._index.next(tp) or 0 for tp in stale}
-            batches = self._fetcher.fetch(starts)
+        self._lead_catch_up()
+
+    def _lead_catch_up(self) -> None:
+        """Run one catch-up for every partition waited for, then wake the threads that waited."""
+        with self._sync:
+            wanted, self._wanted = self._wanted, set()
+        began = time.monotonic()
+        caught = False
+        try:
+            self._index_since(wanted)
+            caught = True
+        finally:
+            with self._sync:
+                if caught:
+                    self._synced.update(dict.fromkeys(wanted, began))
+                else:
+                    self._wanted |= wanted  # a waiting thread tries again
+                self._syncing = False
+                self._sync.notify_all()
+
+    def _index_since(self, partitions: set[Partition]) -> None:
+        """Read ``partitions`` from where the index stopped to their end, and index the ids.
+
+        The barrier comes first, so that what this process appended in the meantime (indexed
+        as acknowledged) is not fetched again: a partition whose proven end the index has
+        reached needs no fetch at all.
+        """
+        with self._index_lock:
+            new = [tp for tp in partitions if self._index.next(tp) is None]
+        if new:
+            self._begin(new)
+        latest = self._fetcher.latest(partitions)
+        ends = self._fetcher.proven_ends(latest)
+        with self._index_lock:
+            starts = {tp: self._index.next(tp) or 0 for tp in partitions}
+        starts = {tp: n for tp, n in starts.items() if (end := ends[tp]) is None or n < end}
+        if not starts:
+            return
+        batches = self._fetcher.fetch(starts, latest=latest)
+        with self._index_lock:
             for tp, batch in batches.items():
                 ids = [(_offset(m), _event_id(m)) for m in batch.messages]
                 last = ids[-1][0] + 1 if ids else starts[tp]
                 self._index.add(tp, ids, batch.end if batch.end is not None else last)
-                self._synced[tp] = began
 
     def _begin(self, partitions: Iterable[Partition]) -> None:
         """Start indexing new partitions ``id_window`` records before their end."""
         marks = self._admin.watermarks(partitions)
-        for tp, (low, high) in marks.items():
-            self._index.begin(tp, max(low, high - self.settings.id_window))
+        with self._index_lock:
+            for tp, (low, high) in marks.items():
+                self._index.begin(tp, max(low, high - self.settings.id_window))
 
     def _first_only(
         self, tp: Partition, start: int, records: list[StoredRecord]
@@ -312,14 +379,10 @@ class KafkaBackend:
         if limit <= 0:
             return []
         tp = (topic, partition)
-        low, high = self._admin.watermarks([tp])[tp]
-        start = max(offset, low)
-        # Past the high watermark, read from it: it finds the true end where a broker (Tansu)
-        # reports the high watermark short, and fetches beyond the end never answer there.
-        beyond = start >= high
-        batch = self._fetcher.fetch({tp: high if beyond else start}, None if beyond else limit)[tp]
-        records = [self._record(m) for m in batch.messages if _offset(m) >= start][:limit]
-        return self._first_only(tp, start, records)
+        # The fetcher starts at the first record at or after offset (the first retained one
+        # when offset is older), and never fetches past the end.
+        batch = self._fetcher.fetch({tp: offset}, limit)[tp]
+        return self._first_only(tp, offset, [self._record(m) for m in batch.messages])
 
     def read_subject(self, subject: str) -> list[StoredRecord]:
         self._check_open()

@@ -20,7 +20,7 @@ what lets a task's timeline be read back in append order across topics.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -76,7 +76,7 @@ _decode_data = msgspec.json.Decoder(_Data).decode
 
 def to_message(record: Record, appended_ns: int) -> Message:
     """Binary mode when it round-trips exactly, raw mode otherwise."""
-    binary = _binary(record)
+    binary = _ledger_binary(record) or _binary(record)
     if binary is not None:
         value, headers = binary
     else:
@@ -96,7 +96,7 @@ def from_message(
     timestamp_ms: int,
 ) -> StoredRecord:
     """The stored record a Kafka message holds: the inverse of :func:`to_message`."""
-    fields = dict(headers or ())
+    attributes, fields = _split(headers or ())
     text_key = (key or b"").decode("utf-8", "replace")
     if RAW_ID in fields:
         return StoredRecord(
@@ -110,7 +110,6 @@ def from_message(
             int(fields.get(RAW_RECORDED_MS) or 0),
             value or b"",
         )
-    attributes = attributes_from_headers(fields)
     recorded = attributes.get("recordedtime")
     return StoredRecord(
         topic,
@@ -148,17 +147,31 @@ SUBJECT_HEADERS = ("ce_subject", RAW_SUBJECT)
 
 def attributes_from_headers(fields: dict[str, bytes]) -> dict[str, Any]:
     """CloudEvents attributes from binary-mode headers, integers restored."""
+    return _split(fields.items())[0]
+
+
+def _split(
+    headers: Iterable[tuple[str, bytes | None]],
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Headers in one pass (a read does this for every record): the CloudEvents attributes,
+    decoded, integers restored, and every other header as it is. A repeated header counts
+    once, with its last value."""
     names = _ATTRIBUTE_NAMES
-    attributes: dict[str, Any] = {
-        names.get(name) or _attribute_name(name): (item or b"").decode()
-        for name, item in fields.items()
-        if name in names or name.startswith(CE_PREFIX)
-    }
+    attributes: dict[str, Any] = {}
+    others: dict[str, bytes] = {}
+    for name, item in headers:
+        attribute = names.get(name)
+        if attribute is None:
+            if not name.startswith(CE_PREFIX):
+                others[name] = item or b""
+                continue
+            attribute = _attribute_name(name)
+        attributes[attribute] = item.decode() if item else ""
     for name in INTEGER_ATTRIBUTES & attributes.keys():
         text = attributes[name]
         if text.isdigit():
             attributes[name] = int(text)
-    return attributes
+    return attributes, others
 
 
 def body_from_binary(
@@ -205,6 +218,86 @@ def _second(text: str) -> int | None:
     return (moment - _EPOCH) // timedelta(seconds=1)
 
 
+class _LedgerEvent(msgspec.Struct, omit_defaults=True):
+    """The attributes the ledger writes, and ``data`` as raw JSON: :func:`_ledger_binary`'s view.
+
+    Every field is optional, so any body of the ledger's own shape decodes; a body with other
+    attributes or other types does not round-trip through this struct, and takes the general
+    path.
+    """
+
+    agentid: str | None = None
+    agentversion: str | None = None
+    authid: str | None = None
+    authtype: str | None = None
+    causationid: str | None = None
+    conversationid: str | None = None
+    correlationid: str | None = None
+    data: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+    dataclassification: str | None = None
+    datacontenttype: str | None = None
+    dataversion: int | None = None
+    id: str | None = None
+    recordedtime: str | None = None
+    source: str | None = None
+    specversion: str | None = None
+    subject: str | None = None
+    supersedes: str | None = None
+    tenant: str | None = None
+    time: str | None = None
+    traceparent: str | None = None
+    type: str | None = None
+
+
+_LEDGER_HEADERS = tuple(
+    _HEADER_NAMES.get(name, CE_PREFIX + name) for name in _LedgerEvent.__struct_fields__
+)
+"""The header of each field of :class:`_LedgerEvent`, in field order (``data``'s is unused)."""
+_DATA_FIELD = _LedgerEvent.__struct_fields__.index("data")
+_VERSION_FIELD = _LedgerEvent.__struct_fields__.index("dataversion")
+_decode_ledger_event = msgspec.json.Decoder(_LedgerEvent).decode
+
+
+def _ledger_binary(record: Record) -> tuple[bytes, Headers] | None:
+    """:func:`_binary` for bodies of the ledger's own shape, about four times faster.
+
+    One typed decode instead of two untyped ones, no per-attribute checks: a body that encodes
+    back to itself byte for byte through :class:`_LedgerEvent` is canonical, names only
+    attributes the ledger writes, as strings (``dataversion`` a non-negative integer). Anything
+    else returns None and :func:`_binary` decides.
+    """
+    try:
+        event = _decode_ledger_event(record.body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    data = event.data
+    if (
+        not data
+        or _encode_sorted(event) != record.body
+        or event.datacontenttype not in (None, JSON)
+        or (event.dataversion is not None and event.dataversion < 0)
+        or event.id != record.id
+        or event.subject != record.subject
+        or event.type != record.type
+        or event.recordedtime is None
+        or millis(event.recordedtime) != record.recorded_ms
+    ):
+        return None
+    values: list[Any] = list(msgspec.structs.astuple(event))
+    values[_DATA_FIELD] = None  # the message value, not a header
+    if event.dataversion is not None:
+        values[_VERSION_FIELD] = str(event.dataversion)
+    try:
+        headers = [
+            (name, value.encode())
+            for name, value in zip(_LEDGER_HEADERS, values, strict=True)
+            if value is not None
+        ]
+    except UnicodeEncodeError:  # a lone surrogate from a JSON escape has no UTF-8 form
+        return None
+    return bytes(data), headers
+
+
 def _binary(record: Record) -> tuple[bytes, Headers] | None:
     """Binary-mode value and headers, or None when they would not give back the exact body."""
     try:
@@ -232,8 +325,15 @@ def _plain(event: dict[str, Any]) -> bool:
         return False
     if event.get("datacontenttype", JSON) != JSON:
         return False
-    others = {name for name, value in event.items() if type(value) is not str}
-    return others <= INTEGER_ATTRIBUTES and all(type(event[name]) is int for name in others)
+    # An integer attribute comes back from its header as a number only from digits: a negative
+    # number, or digits in a string, would not give back the same body.
+    for name in INTEGER_ATTRIBUTES & event.keys():
+        value = event[name]
+        if type(value) is not int or value < 0:
+            return False
+    return all(
+        type(value) is str for name, value in event.items() if name not in INTEGER_ATTRIBUTES
+    )
 
 
 def _valid_name(name: str) -> bool:

