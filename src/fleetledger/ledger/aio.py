@@ -97,9 +97,13 @@ class AsyncLedger:
             lambda: self.sync.read(family, partition, offset, since=since, limit=limit)
         )
 
-    async def replay(self, task: str, *, families: Iterable[str] | None = None) -> list[Event]:
+    async def replay(
+        self, task: str, *, families: Iterable[str] | None = None, corrected: bool = False
+    ) -> list[Event]:
         """See :meth:`Ledger.replay` (returns the whole list)."""
-        return await asyncio.to_thread(lambda: list(self.sync.replay(task, families=families)))
+        return await asyncio.to_thread(
+            lambda: list(self.sync.replay(task, families=families, corrected=corrected))
+        )
 
     def consumer(
         self,

@@ -212,13 +212,26 @@ class Ledger:
             offset = self.backend.offset_for_time(topic, partition, int(since.timestamp() * 1000))
         return [self.core.decode(r) for r in self.backend.read(topic, partition, offset, limit)]
 
-    def replay(self, task: str, *, families: Iterable[str] | None = None) -> Iterator[Event]:
-        """A task's events across all families, in the order the ledger recorded them."""
+    def replay(
+        self, task: str, *, families: Iterable[str] | None = None, corrected: bool = False
+    ) -> Iterator[Event]:
+        """A task's events across all families, in the order the ledger recorded them.
+
+        By default the history is shown as recorded, corrections included. ``corrected``
+        shows it as corrected: an event superseded by a later correction is left out, and the
+        correction stands at the place it was recorded.
+        """
         wanted = None if families is None else {self._topic(f) for f in families}
         prefix = self.core.namespace + "."  # other namespaces may share the store
-        for record in self.backend.read_subject(task):
-            if record.topic in wanted if wanted is not None else record.topic.startswith(prefix):
-                yield self.core.decode(record)
+        events = [
+            self.core.decode(record)
+            for record in self.backend.read_subject(task)
+            if (record.topic in wanted if wanted is not None else record.topic.startswith(prefix))
+        ]
+        if corrected:
+            superseded = {event.supersedes for event in events if event.supersedes}
+            events = [event for event in events if event.id not in superseded]
+        yield from events
 
     def tail(
         self,

@@ -55,6 +55,22 @@ def test_replay_keeps_only_the_families_asked_for(run: Run, seeded: str) -> None
     assert [e["type"] for e in lines(result)] == ["evaluation.scored"]
 
 
+def test_replay_corrected_leaves_out_a_superseded_event(run: Run, seeded: str, url: str) -> None:
+    """replay --corrected shows a correction in place of the event it corrects."""
+    with fleetledger.open(url, default_source="tests") as ledger:
+        original = next(ledger.replay("task-1"))
+        ledger.append(
+            "task.requested",
+            subject="task-1",
+            data={"goal": "refund order 992"},
+            supersedes=original.id,
+        )
+    recorded = lines(run("replay", "task-1", "--json"))
+    corrected = lines(run("replay", "task-1", "--corrected", "--json"))
+    assert len(recorded) == 3
+    assert [e["id"] for e in corrected] == [e["id"] for e in recorded[1:]]
+
+
 def test_tail_last_shows_the_latest_events_of_a_partition(run: Run, seeded: str) -> None:
     """tail --last 1 shows only the newest event of the task's partition."""
     result = run("tail", "--family", "task", "--last", "1", "--json")

@@ -330,3 +330,32 @@ def test_a_closed_ledger_refuses_reads(ledger: Ledger) -> None:
     ledger.close()
     with pytest.raises(LedgerClosed):
         ledger.get("evt-1")
+
+
+def test_replay_shows_history_as_recorded_by_default(ledger: Ledger) -> None:
+    """A correction is a new event; the original stays in the recorded history."""
+    request(ledger, "t-1", id="e1")
+    ledger.append(
+        "task.requested",
+        subject="t-1",
+        id="e2",
+        source="tests",
+        data={"goal": "corrected goal"},
+        supersedes="e1",
+    )
+    assert [e.id for e in ledger.replay("t-1")] == ["e1", "e2"]
+
+
+def test_replay_as_corrected_leaves_superseded_events_out(ledger: Ledger) -> None:
+    """replay(corrected=True) shows the correction in place of the event it corrects."""
+    request(ledger, "t-1", id="e1")
+    request(ledger, "t-1", id="e2")
+    ledger.append(
+        "task.requested",
+        subject="t-1",
+        id="e3",
+        source="tests",
+        data={"goal": "corrected goal"},
+        supersedes="e1",
+    )
+    assert [e.id for e in ledger.replay("t-1", corrected=True)] == ["e2", "e3"]
