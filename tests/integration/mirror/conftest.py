@@ -1,16 +1,11 @@
 """Fixtures for mirroring real SQLite files: a simulated fleet to copy and a place to copy it."""
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import fleetledger
-from fleetledger import Ledger
-from fleetledger.backends.protocols import StoredRecord
 from fleetledger.demo import simulate
-
-Contents = Callable[[Ledger], dict[tuple[str, int], list[tuple[object, ...]]]]
 
 
 @pytest.fixture(scope="session")
@@ -34,22 +29,3 @@ def src_url(fleet_file: Path, tmp_path: Path) -> str:
 def dst_url(tmp_path: Path) -> str:
     """A new SQLite ledger file to mirror into."""
     return f"sqlite:///{tmp_path / 'dst.db'}"
-
-
-@pytest.fixture
-def contents() -> Contents:
-    """Every record of a ledger by partition, without offsets: what a mirror keeps exactly."""
-
-    def read(ledger: Ledger) -> dict[tuple[str, int], list[tuple[object, ...]]]:
-        found: dict[tuple[str, int], list[tuple[object, ...]]] = {}
-        for info in ledger.topics():
-            for partition in range(len(info.partitions)):
-                rows = ledger.backend.read(info.topic, partition, 0, 1_000_000)
-                found[(info.topic, partition)] = [_without_offset(r) for r in rows]
-        return found
-
-    return read
-
-
-def _without_offset(record: StoredRecord) -> tuple[object, ...]:
-    return (*record[:2], *record[3:])

@@ -5,7 +5,6 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from fleetledger import Ledger, Principal
-from fleetledger.backends.protocols import StoredRecord
 from fleetledger.testing import FakeClock, memory_ledger
 
 Fill = Callable[..., list[str]]
@@ -53,25 +52,3 @@ def fill(clock: FakeClock) -> Fill:
         return [ledger.backend.read(p.topic, p.partition, p.offset, 1)[0].id for p in positions]
 
     return add
-
-
-Contents = Callable[[Ledger], dict[tuple[str, int], list[tuple[object, ...]]]]
-
-
-@pytest.fixture
-def contents() -> Contents:
-    """Every record of a ledger by partition, without offsets: what a mirror keeps exactly."""
-
-    def read(ledger: Ledger) -> dict[tuple[str, int], list[tuple[object, ...]]]:
-        found: dict[tuple[str, int], list[tuple[object, ...]]] = {}
-        for info in ledger.topics():
-            for partition in range(len(info.partitions)):
-                rows = ledger.backend.read(info.topic, partition, 0, 1_000_000)
-                found[(info.topic, partition)] = [_without_offset(r) for r in rows]
-        return found
-
-    return read
-
-
-def _without_offset(record: StoredRecord) -> tuple[object, ...]:
-    return (*record[:2], *record[3:])
