@@ -19,6 +19,7 @@ topic, keyed by topic name), which is what ``topics()`` reads.
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Iterable, Mapping
 
@@ -96,11 +97,26 @@ class Admin:
     def ensure(self, policies: Mapping[str, FamilyPolicy]) -> None:
         """Create the missing topics; check the existing ones against their policies."""
         existing = self.partitions()
-        self._create({t: p for t, p in policies.items() if t not in existing})
-        existing = self.partitions()
+        missing = {t: p for t, p in policies.items() if t not in existing}
+        self._create(missing)
+        if missing:
+            existing = self._visible(set(missing))
         for topic, policy in policies.items():
             _check_partitions(topic, policy, existing.get(topic))
         self._check_configs(dict(policies))
+
+    def _visible(self, created: set[str]) -> dict[str, int]:
+        """The topics once every one just created shows in the metadata, or at the deadline.
+
+        A broker can acknowledge a creation before its metadata answers list the topic
+        (Tansu does, now and then); reading it at once would call the topic missing.
+        """
+        deadline = time.monotonic() + self._timeout
+        while True:
+            existing = self.partitions()
+            if created <= existing.keys() or time.monotonic() >= deadline:
+                return existing
+            time.sleep(0.05)
 
     def _create(self, policies: Mapping[str, FamilyPolicy]) -> None:
         if not policies:
