@@ -60,10 +60,15 @@ class PartitionOffsets(NamedTuple):
 
 
 class Leaf(NamedTuple):
-    """One stored leaf of a partition's tree: its dense index (the offset on SQLite) and hash."""
+    """One leaf of a partition's tree: its dense index, its hash and its event's offset.
+
+    On SQLite ``offset`` is ``start + idx``; on Kafka, whose offsets skip transaction markers,
+    it is the record's own offset.
+    """
 
     idx: int
     hash: bytes
+    offset: int
 
 
 class PartitionTree(NamedTuple):
@@ -195,7 +200,16 @@ class ProvableLog(Protocol):
         ...
 
     def tree(self, topic: str, partition: int) -> PartitionTree | None:
-        """The partition's tree as the log maintains it (``None`` if it keeps none)."""
+        """The partition's tree as the log maintains it beside its leaves.
+
+        ``None`` when it keeps none: a partition never appended to, or a log whose leaves are
+        derived from the records themselves and whose trees exist only as signed checkpoints
+        (Kafka, where the notary signs them).
+        """
+        ...
+
+    def leaf_index(self, topic: str, partition: int, offset: int) -> int | None:
+        """The index of the leaf of the event at ``offset`` (``None`` if no leaf covers it)."""
         ...
 
     def checkpoints(self, namespace: str) -> list[StoredCheckpoint]:

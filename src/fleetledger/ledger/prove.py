@@ -69,10 +69,9 @@ def prove_event(
     if record is None:
         raise NotFound(f"no event with id {event_id!r}")
     notes = backend.checkpoints(namespace)
-    kept = backend.tree(record.topic, record.partition)
-    index = record.offset - (0 if kept is None else kept.start)
-    if index < 0:
-        raise NotFound(f"event {event_id} is older than its partition's tree: it has no leaf")
+    index = backend.leaf_index(record.topic, record.partition, record.offset)
+    if index is None:
+        raise NotFound(f"event {event_id} has no leaf in its partition's tree")
     head_row, head = _covering_head(notes, namespace, record, index, verifier)
     line = head.partition(record.topic, record.partition)
     leaves = backend.leaves(record.topic, record.partition, index, 1)

@@ -210,6 +210,10 @@ class _Partition:
     topic: str
     partition: int
     start: int = 0
+    offsets: list[int] = field(default_factory=list)
+    """The offset of each leaf's event, by leaf index."""
+    linear: bool = True
+    """Whether leaf ``i`` is the event at offset ``start + i`` (so no lookup is needed)."""
     findings: list[Finding] = field(default_factory=list)
     events: int = 0
     leaves: int = 0
@@ -217,8 +221,16 @@ class _Partition:
 
     def found(self, leaf: int | None, kind: FindingKind, detail: str) -> None:
         """Record a finding at leaf index ``leaf`` (reported as the offset of that leaf)."""
-        offset = None if leaf is None else self.start + leaf
+        offset = None if leaf is None else self.offset_of(leaf)
         self.findings.append(Finding(self.topic, self.partition, offset, kind, detail))
+
+    def offset_of(self, leaf: int) -> int:
+        """The offset of leaf ``leaf``; past the last leaf, the offsets that would follow it."""
+        if leaf < len(self.offsets):
+            return self.offsets[leaf]
+        if not self.offsets:
+            return self.start + leaf
+        return self.offsets[-1] + 1 + leaf - len(self.offsets)
 
 
 def _verify_partition(
@@ -233,7 +245,8 @@ def _verify_partition(
     hashes = _leaf_hashes(backend, topic, partition, result)
     stored = _check_events(backend, topic, partition, hashes, result)
     _check_missing(hashes, stored, policy, result)
-    _check_tree(None if kept is None else kept.frontier, hashes, result)
+    if kept is not None:
+        _check_tree(kept.frontier, hashes, result)
     _check_claims(claims, hashes, result)
     result.findings.sort(key=lambda f: (f.offset is None, f.offset or 0))
     return result
@@ -244,7 +257,7 @@ def _leaf_hashes(backend: _Log, topic: str, partition: int, result: _Partition) 
     hashes: list[bytes] = []
     start = 0
     while page := backend.leaves(topic, partition, start, _PAGE):
-        for idx, hashed in page:
+        for idx, hashed, offset in page:
             if idx != len(hashes):
                 result.found(
                     len(hashes),
@@ -255,6 +268,8 @@ def _leaf_hashes(backend: _Log, topic: str, partition: int, result: _Partition) 
                 result.leaves = len(hashes)
                 return hashes
             hashes.append(hashed)
+            result.offsets.append(offset)
+            result.linear = result.linear and offset == result.start + idx
         start = page[-1].idx + 1
     result.leaves = len(hashes)
     return hashes
@@ -268,12 +283,17 @@ def _check_events(
     Events before the tree's start (expired before the file kept trees) are only counted.
     """
     where = {hashed: idx for idx, hashed in enumerate(hashes)}
+    index_of = None if result.linear else {o: i for i, o in enumerate(result.offsets)}
+    first = result.offset_of(0)
     offsets: set[int] = set()
     offset = 0
     while records := backend.read(topic, partition, offset, _PAGE):
         for record, hashed in zip(records, leaf_hashes(r.body for r in records), strict=True):
-            at = record.offset - result.start
-            if at < 0:
+            if index_of is None:
+                at = record.offset - result.start
+            else:
+                at = index_of.get(record.offset, len(hashes))  # no leaf: inserted
+            if record.offset < first:
                 result.uncovered += 1
                 continue
             offsets.add(at)
@@ -309,9 +329,9 @@ def _check_missing(
             result.found(idx, FindingKind.MISSING, f"leaf {idx} has no stored event")
 
 
-def _check_tree(tree: Frontier | None, hashes: list[bytes], result: _Partition) -> None:
+def _check_tree(tree: Frontier, hashes: list[bytes], result: _Partition) -> None:
     """The maintained tree must be exactly the tree of the stored leaves."""
-    size = 0 if tree is None else tree.size
+    size = tree.size
     if size < len(hashes):
         result.found(
             size,
@@ -324,7 +344,7 @@ def _check_tree(tree: Frontier | None, hashes: list[bytes], result: _Partition) 
             FindingKind.TRUNCATED,
             f"the partition's tree has {size} leaves, the leaves table {len(hashes)}",
         )
-    elif tree is not None:
+    else:
         rebuilt = Frontier()
         rebuilt.extend_hashes(hashes)
         if rebuilt.root() != tree.root():

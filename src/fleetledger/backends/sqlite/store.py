@@ -469,6 +469,10 @@ class SQLiteBackend:
         with _translated(self.path):
             return trees.read_tree(self._reader(), topic, partition)
 
+    def leaf_index(self, topic: str, partition: int, offset: int) -> int | None:
+        with _translated(self.path):
+            return trees.leaf_index(self._reader(), topic, partition, offset)
+
     def checkpoints(self, namespace: str) -> list[StoredCheckpoint]:
         with _translated(self.path):
             return trees.read_checkpoints(self._reader(), namespace)

@@ -140,12 +140,23 @@ def read_leaves(
     conn: sqlite3.Connection, topic: str, partition: int, start: int, limit: int
 ) -> list[Leaf]:
     """Up to ``limit`` stored leaves of one partition from index ``start`` on, in order."""
+    tree = read_tree(conn, topic, partition)
+    first = 0 if tree is None else tree.start
     rows = conn.execute(
-        "SELECT idx, hash FROM leaves WHERE topic = ? AND partition = ? AND idx >= ?"
+        "SELECT idx, hash, idx + ? FROM leaves WHERE topic = ? AND partition = ? AND idx >= ?"
         " ORDER BY idx LIMIT ?",
-        (topic, partition, start, limit),
+        (first, topic, partition, start, limit),
     )
     return list(map(Leaf._make, rows))
+
+
+def leaf_index(conn: sqlite3.Connection, topic: str, partition: int, offset: int) -> int | None:
+    """Leaf ``offset - start`` of the partition's tree, if the tree has it."""
+    tree = read_tree(conn, topic, partition)
+    if tree is None:
+        return None
+    index = offset - tree.start
+    return index if 0 <= index < tree.frontier.size else None
 
 
 def read_tree(conn: sqlite3.Connection, topic: str, partition: int) -> PartitionTree | None:
