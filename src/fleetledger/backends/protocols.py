@@ -217,5 +217,50 @@ class ProvableLog(Protocol):
         ...
 
 
+class NotaryMark(NamedTuple):
+    """Where a notary's checkpoint of a partition left off: enough to resume without rereading.
+
+    ``first`` is the offset of leaf 0, ``next`` the offset after the last record covered, and
+    ``frontier`` the tree over the ``frontier.size`` leaves between.
+    """
+
+    first: int
+    next: int
+    frontier: Frontier
+
+
+class NewCheckpoint(NamedTuple):
+    """A signed note to store: a partition checkpoint or a ledger head (``kind``).
+
+    Fields as in :class:`StoredCheckpoint`; ``mark`` is set on the checkpoints a notary signs.
+    """
+
+    kind: str
+    topic: str
+    partition: int | None
+    size: int
+    root: bytes | None
+    note: bytes
+    mark: NotaryMark | None = None
+
+
+@runtime_checkable
+class CheckpointStore(Protocol):
+    """A log that stores signed notes it did not sign itself (a notary's, or a mirror's copy)."""
+
+    def store_checkpoints(self, namespace: str, notes: Sequence[NewCheckpoint]) -> None:
+        """Append ``notes`` to the namespace's checkpoints, all or none, after those stored."""
+        ...
+
+
+@runtime_checkable
+class NotarizedLog(ProvableLog, CheckpointStore, Protocol):
+    """A log whose trees a notary outside it keeps and signs (Kafka)."""
+
+    def notary_marks(self, namespace: str) -> dict[TopicPartition, NotaryMark]:
+        """The mark of the newest notary checkpoint of each partition of ``namespace``."""
+        ...
+
+
 class Backend(AppendableLog, OffsetStore, MaintainableLog, Protocol):
     """Everything a :class:`fleetledger.Ledger` needs from its storage."""

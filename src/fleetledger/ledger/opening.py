@@ -48,7 +48,9 @@ def open(
     ``signer`` (a :class:`~fleetledger.integrity.NoteSigner` or a ``NAME.key`` path; default:
     the URL option ``key``, else ``$FLEETLEDGER_KEY``; ``False``: never sign) makes a SQLite
     ledger store signed checkpoints every ``checkpoint_events`` events (URL option, default
-    1000) or ``checkpoint_seconds`` seconds (default 5) at the next append, and on close.
+    1000) or ``checkpoint_seconds`` seconds (default 5) at the next append, and on close. On
+    Kafka, writers never sign: ``fleetledger notary`` does (see :mod:`fleetledger.ledger.notary`);
+    the signer's public key is still what :meth:`Ledger.verify` checks with by default.
     """
     resolved = url or default_url()
     parsed = parse_url(resolved)
@@ -99,11 +101,9 @@ def _backend(
             checkpoint_every=_int_option(parsed, "checkpoint_events", 1000),
             checkpoint_interval=_int_option(parsed, "checkpoint_seconds", 5),
         )
-    if signer is not None:
-        raise ConfigurationError(
-            f"signed checkpoints are kept by SQLite ledgers only so far, not {parsed.scheme}://"
-        )
     if parsed.scheme == "memory":
+        if signer is not None:
+            raise ConfigurationError("a memory:// ledger keeps no Merkle trees to sign")
         return MemoryBackend()
     if parsed.scheme == "kafka":
         # Imported here: `import fleetledger` must not import confluent_kafka (the kafka extra).

@@ -54,7 +54,7 @@ from typing import cast
 import msgspec
 from confluent_kafka import Message
 
-from fleetledger.backends.kafka import binding
+from fleetledger.backends.kafka import binding, leaves, notes
 from fleetledger.backends.kafka.admin import (
     REGISTRY_POLICY,
     REGISTRY_TOPIC,
@@ -69,8 +69,13 @@ from fleetledger.backends.kafka.reader import Fetcher
 from fleetledger.backends.kafka.settings import LOG, KafkaSettings
 from fleetledger.backends.kafka.writer import Send, Writer
 from fleetledger.backends.protocols import (
+    Leaf,
+    NewCheckpoint,
+    NotaryMark,
     PartitionOffsets,
+    PartitionTree,
     Record,
+    StoredCheckpoint,
     StoredRecord,
 )
 from fleetledger.backends.protocols import (
@@ -110,6 +115,9 @@ class KafkaBackend:
         self._registry_lock = threading.RLock()
         self._groups = GroupOffsets(settings, self._admin)
         self._admin.ensure({REGISTRY_TOPIC: REGISTRY_POLICY})
+        self._notes: dict[str, notes.NoteLog] = {}
+        self._notes_lock = threading.Lock()
+        self._derived = leaves.DerivedLeaves(self.read)
 
     def _reach(self) -> None:
         """Fail fast, and say so plainly, when no broker answers."""
@@ -464,6 +472,54 @@ class KafkaBackend:
             timestamp_ms=message.timestamp()[1],
         )
 
+    # -- proofs ------------------------------------------------------------------------------
+
+    def leaves(self, topic: str, partition: int, start: int, limit: int) -> list[Leaf]:
+        """Leaves derived from the records (see ``leaves``): Kafka stores none."""
+        self._check_open()
+        self._check_partition(topic, partition)
+        tp = (topic, partition)
+        return self._derived.leaves(tp, self._anchors(tp), start, limit)
+
+    def tree(self, topic: str, partition: int) -> PartitionTree | None:
+        """None: on Kafka a partition's tree exists only as the notary's signed checkpoints."""
+        self._check_open()
+        return None
+
+    def leaf_index(self, topic: str, partition: int, offset: int) -> int | None:
+        self._check_open()
+        self._check_partition(topic, partition)
+        tp = (topic, partition)
+        return self._derived.index(tp, self._anchors(tp), offset)
+
+    def _anchors(self, tp: Partition) -> list[tuple[int, int]]:
+        marks = self._note_log(_namespace_of(tp[0])).marks(tp)
+        first = marks[0][1].first if marks else self.offsets(tp[0])[tp[1]].start
+        return leaves.anchors(first, marks)
+
+    def checkpoints(self, namespace: str) -> list[StoredCheckpoint]:
+        self._check_open()
+        return self._note_log(namespace).rows()
+
+    def store_checkpoints(self, namespace: str, notes: Sequence[NewCheckpoint]) -> None:
+        """Append ``notes`` to ``{namespace}._checkpoints``: one record, or one transaction."""
+        self._check_open()
+        if notes:
+            log = self._note_log(namespace)
+            self._writer.send(log.sends(notes), len(notes))
+
+    def notary_marks(self, namespace: str) -> dict[Partition, NotaryMark]:
+        self._check_open()
+        return self._note_log(namespace).latest()
+
+    def _note_log(self, namespace: str) -> notes.NoteLog:
+        with self._notes_lock:
+            log = self._notes.get(namespace)
+            if log is None:
+                self._admin.ensure({notes.topic_of(namespace): notes.POLICY})
+                log = self._notes[namespace] = notes.NoteLog(namespace, self._fetcher.fetch)
+            return log
+
     # -- consumer groups ---------------------------------------------------------------------
 
     def commit(self, group: str, offsets: Mapping[Partition, int]) -> None:
@@ -510,6 +566,11 @@ def _offset(message: Message) -> int:
 def _headers(message: Message) -> list[tuple[str, bytes]]:
     """A consumed message's headers, as librdkafka returns them: a list of (name, bytes)."""
     return cast(list[tuple[str, bytes]], message.headers() or [])
+
+
+def _namespace_of(topic: str) -> str:
+    """``prod`` of ``prod.task``: family names hold no dot, namespaces may."""
+    return topic.rpartition(".")[0]
 
 
 def _event_id(message: Message) -> str:

@@ -22,7 +22,7 @@ ClientValue = str | int | float | bool
 
 LOG = logging.getLogger("fleetledger.kafka")
 DEFAULT_PORT = 9092
-LEDGER_OPTIONS = frozenset({"namespace", "max_event_bytes"})
+LEDGER_OPTIONS = frozenset({"namespace", "max_event_bytes", "key"})
 """URL options the ledger itself reads; the backend accepts and ignores them."""
 
 

@@ -1,0 +1,213 @@
+"""The notary: signs checkpoints for a log whose writers do not (Kafka).
+
+A Kafka ledger's writers are many processes with no shared tree, so its trees are kept by one
+notary per namespace (``fleetledger notary``): it reads every partition of the families that
+keep their events in offset order, hashes each record as a leaf, and appends to the
+``_checkpoints`` topic a signed checkpoint per partition that grew plus one ledger head over
+all partitions, every ``every`` events and, once it has caught up, at most every ``interval``
+seconds. Each checkpoint carries the notary's mark (first offset, next offset, frontier), so a
+restarted notary resumes where its last checkpoint ended, after checking that checkpoint's
+signature with its own key and that the frontier is the root it signed.
+
+Families whose records the broker removes (retention, compaction) are not notarized: their
+trees could not be recomputed once the broker deleted a record, so a checkpoint of them would
+turn ordinary retention into verification failures. Run one notary per namespace; a second
+one signs the same checkpoints again (the trees are the same), which wastes space but breaks
+no proof.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from fleetledger.backends.protocols import (
+    NewCheckpoint,
+    NotarizedLog,
+    NotaryMark,
+    ReadableLog,
+    TopicPartition,
+)
+from fleetledger.errors import ConfigurationError, IntegrityError, NoteError
+from fleetledger.integrity import (
+    Frontier,
+    NoteSigner,
+    PartitionHead,
+    leaf_hashes,
+    open_checkpoint,
+    sign_checkpoint,
+    sign_ledger_head,
+)
+from fleetledger.topics import Cleanup, FamilyPolicy
+
+PARTITION = "partition"
+HEAD = "head"
+_PAGE = 5000
+
+
+class _Log(ReadableLog, NotarizedLog, Protocol):
+    """What a notary reads and writes."""
+
+
+@dataclass
+class NotaryRound:
+    """What one :meth:`Notary.run_once` did."""
+
+    events: int = 0
+    """Records hashed into the trees."""
+    checkpoints: int = 0
+    """Partition checkpoints signed (plus one head per signing)."""
+    heads: int = 0
+
+    def add(self, other: NotaryRound) -> None:
+        """Count ``other`` in."""
+        self.events += other.events
+        self.checkpoints += other.checkpoints
+        self.heads += other.heads
+
+
+@dataclass
+class _Tree:
+    first: int
+    next: int
+    frontier: Frontier = field(default_factory=Frontier)
+    signed: int = 0
+    """The tree size of the partition's newest checkpoint."""
+
+
+class Notary:
+    """Keeps the trees of a :class:`NotarizedLog` and signs them; see the module docstring."""
+
+    def __init__(
+        self,
+        backend: ReadableLog,
+        namespace: str,
+        signer: NoteSigner,
+        *,
+        every: int = 1000,
+        interval: float = 5.0,
+    ) -> None:
+        if not isinstance(backend, NotarizedLog):
+            raise ConfigurationError(
+                f"{type(backend).__name__} needs no notary: a SQLite ledger opened with a key"
+                " signs its checkpoints as it appends"
+            )
+        if every < 1 or interval <= 0:
+            raise ConfigurationError("a notary signs every >= 1 events and interval > 0 seconds")
+        self._log: _Log = backend
+        self.namespace = namespace
+        self._signer = signer
+        self._every = every
+        self._interval = interval
+        self._trees: dict[TopicPartition, _Tree] = {}
+        self._resumed = False
+        self._unsigned = 0
+        self._last = time.monotonic()
+
+    def run_once(self, *, final: bool = True) -> NotaryRound:
+        """Hash every record appended since the last round; sign every ``every`` events, and at
+        the end if ``final`` or ``interval`` seconds passed since the last signing."""
+        result = NotaryRound()
+        self._resume()
+        for tp in self._partitions():
+            tree = self._trees.get(tp) or self._start(tp)
+            while records := self._log.read(*tp, tree.next, _PAGE):
+                room = self._every - self._unsigned
+                take = records[:room]
+                tree.frontier.extend_hashes(leaf_hashes(r.body for r in take))
+                tree.next = take[-1].offset + 1
+                self._unsigned += len(take)
+                result.events += len(take)
+                if self._unsigned >= self._every:
+                    self._sign(result)
+        due = final or time.monotonic() - self._last >= self._interval
+        if due and any(t.frontier.size != t.signed for t in self._trees.values()):
+            self._sign(result)
+        return result
+
+    def run(self, stop: threading.Event, *, poll: float = 1.0) -> NotaryRound:
+        """Run rounds every ``poll`` seconds until ``stop`` is set, then sign what is left."""
+        total = NotaryRound()
+        while not stop.is_set():
+            total.add(self.run_once(final=False))
+            stop.wait(poll)
+        total.add(self.run_once(final=True))
+        return total
+
+    def _partitions(self) -> list[TopicPartition]:
+        """The partitions of the namespace's families that keep every record."""
+        prefix = self.namespace + "."
+        return [
+            (topic, p)
+            for topic, policy in sorted(self._log.topics().items())
+            if topic.startswith(prefix) and keeps_every_record(policy)
+            for p in range(policy.partitions)
+        ]
+
+    def _start(self, tp: TopicPartition) -> _Tree:
+        first = self._log.offsets(tp[0])[tp[1]].start
+        tree = self._trees[tp] = _Tree(first, first)
+        return tree
+
+    def _resume(self) -> None:
+        """Pick up the trees of the newest checkpoints, once, checking they are this key's."""
+        if self._resumed:
+            return
+        marks = self._log.notary_marks(self.namespace)
+        notes = {
+            (row.topic, row.partition, row.size): row.note
+            for row in self._log.checkpoints(self.namespace)
+            if row.kind == PARTITION
+        }
+        for tp, mark in marks.items():
+            self._check_mark(tp, mark, notes.get((*tp, mark.frontier.size)))
+            self._trees[tp] = _Tree(mark.first, mark.next, mark.frontier, mark.frontier.size)
+        self._resumed = True
+
+    def _check_mark(self, tp: TopicPartition, mark: NotaryMark, note: bytes | None) -> None:
+        origin = self._origin(tp)
+        try:
+            if note is None:
+                raise NoteError("its note is missing")
+            checkpoint = open_checkpoint(note, self._signer.verifier, origin=origin)
+        except NoteError as exc:
+            raise IntegrityError(
+                f"cannot resume {origin}: its newest notary checkpoint does not verify with"
+                f" this key ({exc}); run fleetledger verify"
+            ) from exc
+        if checkpoint.root != mark.frontier.root():
+            raise IntegrityError(f"cannot resume {origin}: the stored tree is not the signed one")
+
+    def _sign(self, result: NotaryRound) -> None:
+        """Checkpoint every partition that grew, then one head over all, in one append."""
+        grown = [(tp, t) for tp, t in sorted(self._trees.items()) if t.frontier.size != t.signed]
+        signed: list[NewCheckpoint] = []
+        for tp, tree in grown:
+            size, root = tree.frontier.size, tree.frontier.root()
+            note = sign_checkpoint(self._origin(tp), size, root, self._signer)
+            mark = NotaryMark(tree.first, tree.next, tree.frontier.copy())
+            signed.append(NewCheckpoint(PARTITION, *tp, size, root, note, mark))
+        heads = [
+            PartitionHead(topic, p, t.frontier.size, t.frontier.root())
+            for (topic, p), t in self._trees.items()
+            if t.frontier.size
+        ]
+        note = sign_ledger_head(self.namespace, heads, self._signer)
+        total = sum(head.size for head in heads)
+        signed.append(NewCheckpoint(HEAD, self.namespace, None, total, None, note))
+        self._log.store_checkpoints(self.namespace, signed)
+        for _, tree in grown:
+            tree.signed = tree.frontier.size
+        result.checkpoints += len(grown)
+        result.heads += 1
+        self._unsigned, self._last = 0, time.monotonic()
+
+    def _origin(self, tp: TopicPartition) -> str:
+        return f"{self.namespace}/{tp[0]}/{tp[1]}"
+
+
+def keeps_every_record(policy: FamilyPolicy) -> bool:
+    """Whether the broker never removes a record of this family (so its tree can be rebuilt)."""
+    return not policy.expires and policy.cleanup is Cleanup.DELETE

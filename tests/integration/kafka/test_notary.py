@@ -1,0 +1,156 @@
+"""The notary on Kafka: signed checkpoints in ``_checkpoints``, resumed, verified and proved."""
+
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+import fleetledger
+from fleetledger import Ledger
+from fleetledger.backends.protocols import NewCheckpoint, NotarizedLog
+from fleetledger.errors import IntegrityError
+from fleetledger.integrity import NoteSigner, open_checkpoint, sign_checkpoint
+from fleetledger.ledger.notary import Notary
+from fleetledger.ledger.verify import FindingKind
+
+
+@pytest.fixture
+def url(bootstrap: str) -> str:
+    """A kafka:// URL with a namespace of its own on the shared broker."""
+    return f"kafka://{bootstrap}?namespace=n{uuid.uuid4().hex[:10]}&timeout=10"
+
+
+@pytest.fixture
+def signer() -> NoteSigner:
+    return NoteSigner.generate("notary.example.com")
+
+
+@pytest.fixture
+def ledger(url: str, signer: NoteSigner) -> Iterator[Ledger]:
+    with fleetledger.open(url, default_source="tests", signer=signer) as opened:
+        yield opened
+
+
+def fill(ledger: Ledger, tasks: int, *, start: int = 0) -> list[str]:
+    """Requests and decompositions for ``tasks`` tasks, half of them appended as one batch."""
+    ids = [str(uuid.uuid4()) for _ in range(2 * tasks)]
+    for n, event_id in zip(range(start, start + tasks), ids, strict=False):
+        ledger.append("task.requested", subject=f"task-{n}", data={"goal": "g"}, id=event_id)
+    batch = [
+        {
+            "type": "task.decomposed",
+            "id": event_id,
+            "subject": f"task-{n}",
+            "data": {"subtasks": ["a", "b"]},
+        }
+        for n, event_id in zip(range(start, start + tasks), ids[tasks:], strict=True)
+    ]
+    ledger.append_many(batch)
+    return ids
+
+
+def stored(ledger: Ledger) -> NotarizedLog:
+    """The ledger's backend, as the notarized log it is on Kafka."""
+    assert isinstance(ledger.backend, NotarizedLog)
+    return ledger.backend
+
+
+def notary(ledger: Ledger, signer: NoteSigner, every: int = 1000) -> Notary:
+    return Notary(ledger.backend, ledger.core.namespace, signer, every=every)
+
+
+def test_a_notary_round_signs_a_checkpoint_per_grown_partition_and_one_head(
+    ledger: Ledger, signer: NoteSigner
+) -> None:
+    """Every task-family partition that holds events gets a checkpoint whose root verifies."""
+    fill(ledger, 6)
+    done = notary(ledger, signer).run_once()
+    rows = stored(ledger).checkpoints(ledger.core.namespace)
+    partitions = [row for row in rows if row.kind == "partition"]
+    assert done.events == 12
+    assert (done.checkpoints, done.heads) == (len(partitions), 1)
+    assert [row.kind for row in rows][-1] == "head"
+    assert sum(row.size for row in partitions) == 12
+    for row in partitions:
+        origin = f"{ledger.core.namespace}/{row.topic}/{row.partition}"
+        assert open_checkpoint(row.note, signer.verifier, origin=origin).size == row.size
+
+
+def test_a_notarized_kafka_ledger_verifies_with_the_notary_key(
+    ledger: Ledger, signer: NoteSigner
+) -> None:
+    fill(ledger, 5)
+    notary(ledger, signer, every=3).run_once()
+    result = ledger.verify(signer.verifier)
+    assert result.ok, result.findings
+    assert result.signatures_checked
+    assert result.checkpoints > 2
+
+
+def test_a_restarted_notary_resumes_after_its_last_checkpoint(
+    ledger: Ledger, signer: NoteSigner
+) -> None:
+    """A second notary reads only what came after the first one's checkpoints."""
+    fill(ledger, 4)
+    assert notary(ledger, signer).run_once().events == 8
+    fill(ledger, 3, start=4)
+    again = notary(ledger, signer).run_once()
+    assert again.events == 6
+    assert ledger.verify(signer.verifier).ok
+
+
+def test_a_notary_refuses_to_resume_from_checkpoints_of_another_key(
+    ledger: Ledger, signer: NoteSigner
+) -> None:
+    fill(ledger, 2)
+    notary(ledger, signer).run_once()
+    stranger = NoteSigner.generate("notary.example.com")
+    with pytest.raises(IntegrityError, match="does not verify with this key"):
+        notary(ledger, stranger).run_once()
+
+
+def test_an_event_is_proved_against_the_notary_head(ledger: Ledger, signer: NoteSigner) -> None:
+    """Kafka offsets skip transaction markers; the proof names the event's leaf index."""
+    ids = fill(ledger, 4)
+    notary(ledger, signer).run_once()
+    for event_id in (ids[0], ids[-1]):
+        proof = ledger.prove(event_id, signer.verifier)
+        event = ledger.get(event_id)
+        assert (proof.topic, proof.partition) == (event.position.topic, event.position.partition)
+        assert proof.index < proof.size
+
+
+def test_a_running_notary_signs_what_arrives_until_stopped(
+    ledger: Ledger, signer: NoteSigner
+) -> None:
+    stop = threading.Event()
+    running = notary(ledger, signer)
+    totals = []
+    thread = threading.Thread(target=lambda: totals.append(running.run(stop, poll=0.05)))
+    thread.start()
+    fill(ledger, 3)
+    stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert totals[0].events == 6
+    assert ledger.verify(signer.verifier).ok
+
+
+def test_verify_finds_a_checkpoint_signed_over_other_records(
+    ledger: Ledger, signer: NoteSigner
+) -> None:
+    """A forged checkpoint (a root the records do not hash to) is a root mismatch."""
+    fill(ledger, 2)
+    notary(ledger, signer).run_once()
+    log = stored(ledger)
+    row = next(r for r in log.checkpoints(ledger.core.namespace) if r.partition is not None)
+    origin = f"{ledger.core.namespace}/{row.topic}/{row.partition}"
+    forged = sign_checkpoint(origin, row.size, bytes(32), signer)
+    log.store_checkpoints(
+        ledger.core.namespace,
+        [NewCheckpoint("partition", row.topic, row.partition, row.size, bytes(32), forged)],
+    )
+    result = ledger.verify(signer.verifier)
+    assert FindingKind.ROOT_MISMATCH in {f.kind for f in result.findings}
+    assert {(f.topic, f.partition) for f in result.findings} == {(row.topic, row.partition)}
