@@ -11,6 +11,7 @@ from fleetledger.cli import (
     keys,
     lag,
     mirror,
+    notary,
     prove,
     replay,
     tail,
@@ -39,6 +40,7 @@ for command in (
     keys.keys,
     verify.verify,
     prove.prove,
+    notary.notary,
 ):
     app.command()(guarded(command))
 

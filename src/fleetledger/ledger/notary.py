@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -127,14 +128,27 @@ class Notary:
             self._sign(result)
         return result
 
-    def run(self, stop: threading.Event, *, poll: float = 1.0) -> NotaryRound:
-        """Run rounds every ``poll`` seconds until ``stop`` is set, then sign what is left."""
+    def run(
+        self,
+        stop: threading.Event,
+        *,
+        poll: float = 1.0,
+        on_round: Callable[[NotaryRound], None] | None = None,
+    ) -> NotaryRound:
+        """Run rounds every ``poll`` seconds until ``stop`` is set, then sign what is left.
+
+        ``on_round`` hears of every round that signed something. Returns the totals.
+        """
         total = NotaryRound()
-        while not stop.is_set():
-            total.add(self.run_once(final=False))
+        while True:
+            stopping = stop.is_set()
+            done = self.run_once(final=stopping)
+            total.add(done)
+            if on_round is not None and done.heads:
+                on_round(done)
+            if stopping:
+                return total
             stop.wait(poll)
-        total.add(self.run_once(final=True))
-        return total
 
     def _partitions(self) -> list[TopicPartition]:
         """The partitions of the namespace's families that keep every record."""

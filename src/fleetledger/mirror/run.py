@@ -10,6 +10,7 @@ from fleetledger.ledger import Ledger
 from fleetledger.mirror.check import PartitionCheck, Progress, compare
 from fleetledger.mirror.copy import BATCH_SIZE, Copier
 from fleetledger.mirror.groups import GroupOffset, translate_groups
+from fleetledger.mirror.notes import pending_notes, store_notes
 from fleetledger.mirror.topics import prepare
 
 COPYING = "copying"
@@ -29,6 +30,8 @@ class MirrorReport:
     """Topics the destination already had with another retention, cleanup or classification."""
     groups: list[GroupOffset] = field(default_factory=list)
     checks: list[PartitionCheck] = field(default_factory=list)
+    notes: int = 0
+    """Signed checkpoints and ledger heads copied (see ``notes``)."""
     interrupted: bool = False
     """A follow run ended by Ctrl-C (KeyboardInterrupt) rather than by its timeout or ``stop``."""
 
@@ -82,7 +85,9 @@ def mirror(
             report.policy_differences = plan.policy_differences
             topics = list(plan.topics)
             copier.resume({topic: policy.partitions for topic, policy in plan.topics.items()})
+            notes = pending_notes(src, dst)  # before the events they sign are copied
             copied = _copy_pass(copier, report, progress)
+            report.notes += store_notes(dst, notes)
             if not follow or _finished(stop, deadline):
                 break
             if not copied:

@@ -1,18 +1,23 @@
 """The notary on Kafka: signed checkpoints in ``_checkpoints``, resumed, verified and proved."""
 
+import json
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 import fleetledger
 from fleetledger import Ledger
 from fleetledger.backends.protocols import NewCheckpoint, NotarizedLog
+from fleetledger.cli.app import app
 from fleetledger.errors import IntegrityError
 from fleetledger.integrity import NoteSigner, open_checkpoint, sign_checkpoint
 from fleetledger.ledger.notary import Notary
 from fleetledger.ledger.verify import FindingKind
+from fleetledger.mirror import mirror
 
 
 @pytest.fixture
@@ -154,3 +159,45 @@ def test_verify_finds_a_checkpoint_signed_over_other_records(
     result = ledger.verify(signer.verifier)
     assert FindingKind.ROOT_MISMATCH in {f.kind for f in result.findings}
     assert {(f.topic, f.partition) for f in result.findings} == {(row.topic, row.partition)}
+
+
+def test_a_sqlite_copy_of_a_notarized_kafka_ledger_proves_against_the_notary_head(
+    ledger: Ledger, signer: NoteSigner, tmp_path: Path
+) -> None:
+    """Kafka leaves and SQLite leaves are the same bytes in the same order: one head for both."""
+    ids = fill(ledger, 4)
+    notary(ledger, signer).run_once()
+    with fleetledger.open(
+        f"sqlite:///{tmp_path / 'copy.db'}?namespace={ledger.core.namespace}", signer=False
+    ) as copy:
+        report = mirror(ledger, copy, groups=False)
+        assert report.ok
+        assert report.notes > 1
+        assert copy.verify(signer.verifier).ok
+        assert copy.prove(ids[-1], signer.verifier).head == ledger.prove(ids[-1]).head
+
+
+def test_the_notary_command_signs_once_and_says_what_it_signed(
+    url: str, ledger: Ledger, signer: NoteSigner, tmp_path: Path
+) -> None:
+    key = tmp_path / "notary.key"
+    key.write_text(signer.skey + "\n")
+    fill(ledger, 3)
+    result = CliRunner().invoke(
+        app, ["notary", "--once", "--key", str(key), "--ledger", url, "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert (summary["events"], summary["heads"]) == (6, 1)
+    assert summary["checkpoints"] >= 1
+    assert ledger.verify(signer.verifier).ok
+
+
+def test_the_notary_command_without_a_key_is_a_usage_error(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FLEETLEDGER_KEY", raising=False)
+    result = CliRunner().invoke(app, ["notary", "--once", "--ledger", url])
+    assert result.exit_code == 2
+    assert "--key" in result.output
+    assert "Traceback" not in result.output

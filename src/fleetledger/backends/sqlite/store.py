@@ -24,6 +24,7 @@ import msgspec
 
 from fleetledger.backends.protocols import (
     Leaf,
+    NewCheckpoint,
     PartitionOffsets,
     PartitionTree,
     Record,
@@ -476,6 +477,17 @@ class SQLiteBackend:
     def checkpoints(self, namespace: str) -> list[StoredCheckpoint]:
         with _translated(self.path):
             return trees.read_checkpoints(self._reader(), namespace)
+
+    def store_checkpoints(self, namespace: str, notes: Sequence[NewCheckpoint]) -> None:
+        """Store notes signed elsewhere (a mirror's copies) after those stored, as they are."""
+        rows = [(n.kind, n.topic, n.partition, n.size, n.root, n.note) for n in notes]
+
+        def write() -> None:
+            with _translated(self.path), self._transaction(self._writer):
+                trees.store_notes(self._writer, rows)
+
+        if rows:
+            self._commit.call(write)
 
     # -- groups ------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fleetledger.backends.protocols import Leaf, PartitionTree, StoredCheckpoint, TopicPartition
@@ -239,9 +240,13 @@ class Notary:
 
     @staticmethod
     def _store(conn: sqlite3.Connection, row: tuple[object, ...]) -> None:
-        """Store ``(kind, topic, partition, size, root, note)``."""
-        conn.execute(
-            "INSERT INTO checkpoints (kind, topic, partition, size, root, note)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            row,
-        )
+        store_notes(conn, [row])
+
+
+def store_notes(conn: sqlite3.Connection, rows: Sequence[tuple[object, ...]]) -> None:
+    """Store ``(kind, topic, partition, size, root, note)`` rows (in the caller's transaction)."""
+    conn.executemany(
+        "INSERT INTO checkpoints (kind, topic, partition, size, root, note)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )

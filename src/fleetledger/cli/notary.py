@@ -1,0 +1,111 @@
+"""``fleetledger notary``: sign the checkpoints of a Kafka ledger, and keep signing.
+
+A SQLite ledger opened with a key signs as it appends; a Kafka ledger's writers do not, so one
+notary per namespace reads what they appended and signs it (see
+:mod:`fleetledger.ledger.notary`). It runs until Ctrl-C or SIGTERM, then signs what is left
+and exits 0; ``--once`` signs up to the current end and exits. Restarted, it resumes after its
+newest checkpoint.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+import fleetledger
+from fleetledger.cli.common import AsJSON, InputError, LedgerURL, cli_source, output, write_json
+from fleetledger.integrity import NoteSigner
+from fleetledger.ledger import default_url, parse_url
+from fleetledger.ledger.notary import Notary, NotaryRound
+from fleetledger.ledger.signing import key_path, load_signer
+
+
+def notary(
+    *,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            help="Signer key (NAME.key) the checkpoints are signed with.",
+            show_default="the URL's key, else $FLEETLEDGER_KEY",
+        ),
+    ] = None,
+    every_events: Annotated[
+        int, typer.Option("--every-events", min=1, help="Sign after this many new events.")
+    ] = 1000,
+    every_seconds: Annotated[
+        float,
+        typer.Option("--every-seconds", min=0.01, help="Sign what is new at least this often."),
+    ] = 5.0,
+    once: Annotated[
+        bool, typer.Option("--once", help="Sign up to the current end, then exit.")
+    ] = False,
+    ledger: LedgerURL = None,
+    as_json: AsJSON = False,
+) -> None:
+    """Sign checkpoints of a Kafka ledger into its _checkpoints topic until stopped."""
+    url = ledger or default_url()
+    signer = _signer(key, url)
+    opened = fleetledger.open(url, default_source=cli_source(), signer=False)
+    try:
+        keeper = Notary(
+            opened.backend,
+            opened.core.namespace,
+            signer,
+            every=every_events,
+            interval=every_seconds,
+        )
+        if once:
+            total = keeper.run_once()
+        else:
+            with _stopped_by_signals() as stop:
+                say = None if as_json else _say
+                total = keeper.run(stop, poll=min(every_seconds, 1.0), on_round=say)
+    finally:
+        opened.close()
+    if as_json:
+        write_json(
+            {"events": total.events, "checkpoints": total.checkpoints, "heads": total.heads}
+        )
+    else:
+        output().print(
+            f"notarized {total.events} events: {total.checkpoints} checkpoints, "
+            f"{total.heads} ledger heads signed by {signer.name}"
+        )
+
+
+def _signer(key: Path | None, url: str) -> NoteSigner:
+    path = key or key_path(parse_url(url))
+    if path is None:
+        raise InputError(
+            "the notary signs: give --key NAME.key, the URL option ?key=, or $FLEETLEDGER_KEY"
+            " (fleetledger keys init writes a key pair)"
+        )
+    return load_signer(path)
+
+
+def _say(done: NotaryRound) -> None:
+    output().print(f"signed {done.checkpoints} checkpoints and a head over {done.events} events")
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[threading.Event]:
+    """An event set by SIGINT or SIGTERM while the block runs (then the handlers go back)."""
+    stop = threading.Event()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
