@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 # The conformance suite lives in the package; rewrite its asserts so failures show values.
-pytest.register_assert_rewrite("fleetledger.testing.conformance")
+pytest.register_assert_rewrite("fleetledger.testing.conformance", "fleetledger.testing.provable")
 
 from fleetledger import Ledger, Principal  # noqa: E402
 from fleetledger.backends.protocols import StoredRecord  # noqa: E402

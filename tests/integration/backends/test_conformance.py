@@ -8,6 +8,7 @@ from fleetledger.backends import Backend
 from fleetledger.backends.memory import MemoryBackend
 from fleetledger.backends.sqlite import SQLiteBackend
 from fleetledger.testing.conformance import BackendConformance
+from fleetledger.testing.provable import ProvableConformance
 
 
 class TestMemoryBackend(BackendConformance):
@@ -18,7 +19,7 @@ class TestMemoryBackend(BackendConformance):
         return MemoryBackend()
 
 
-class TestSQLiteBackend(BackendConformance):
+class TestSQLiteBackend(ProvableConformance):
     """The embedded backend: one SQLite file per test, reopened by each make_backend call."""
 
     persistent = True

@@ -15,7 +15,7 @@ import pytest
 from fleetledger.backends import Backend
 from fleetledger.backends.kafka.backend import KafkaBackend
 from fleetledger.backends.kafka.settings import KafkaSettings
-from fleetledger.testing.conformance import BackendConformance
+from fleetledger.testing.provable import ProvableConformance
 
 from .conftest import start_broker
 
@@ -54,7 +54,7 @@ KNOWN_FAILURES: dict[str, list[pytest.MarkDecorator]] = {
 }
 
 
-class TestKafkaBackend(BackendConformance):
+class TestKafkaBackend(ProvableConformance):
     """The Kafka backend: each test has a broker of its own; make_backend opens a new client.
 
     The suite gives every test fresh topic names but reuses group names ("readers"), and
