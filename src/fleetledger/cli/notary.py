@@ -71,9 +71,7 @@ def notary(
     finally:
         opened.close()
     if as_json:
-        write_json(
-            {"events": total.events, "checkpoints": total.checkpoints, "heads": total.heads}
-        )
+        write_json({"events": total.events, "checkpoints": total.checkpoints, "heads": total.heads})
     else:
         output().print(
             f"notarized {total.events} events: {total.checkpoints} checkpoints, "
