@@ -201,3 +201,18 @@ def test_the_notary_command_without_a_key_is_a_usage_error(
     assert result.exit_code == 2
     assert "--key" in result.output
     assert "Traceback" not in result.output
+
+
+def test_verify_on_kafka_exits_0_with_the_notary_public_key(
+    url: str, ledger: Ledger, signer: NoteSigner, tmp_path: Path
+) -> None:
+    pub = tmp_path / "notary.pub"
+    pub.write_text(signer.verifier.vkey + "\n")
+    fill(ledger, 3)
+    notary(ledger, signer).run_once()
+    result = CliRunner().invoke(app, ["verify", "--key", str(pub), "--ledger", url, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ok"]
+    assert report["signatures_checked"]
+    assert report["events"] == 6

@@ -40,6 +40,11 @@ a full scan for an id the ledger does not hold. ``offset_for_time`` asks the bro
 ``find`` and ``read_subject`` see only ``{namespace}.*`` topics, so ledgers can share a
 cluster; topic policies live in the ``_fleetledger.topics`` registry (see ``admin``).
 
+**Proofs.** Kafka stores no leaves: leaf ``i`` of a partition is the hash of its ``i``-th
+record (see ``leaves``), and the trees exist as the checkpoints and heads a notary signs into
+``{namespace}._checkpoints`` (see ``notes`` and :mod:`fleetledger.ledger.notary`), so
+``verify`` recomputes every tree from the records and checks it against what was signed.
+
 **Consumer groups** are Kafka consumer groups (see ``groups``). **Retention and compaction**
 are the broker's job from the topic configs; ``enforce_retention`` does nothing and returns 0.
 """
