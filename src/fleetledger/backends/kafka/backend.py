@@ -59,7 +59,7 @@ from typing import cast
 import msgspec
 from confluent_kafka import Message
 
-from fleetledger.backends.kafka import binding, leaves, notes
+from fleetledger.backends.kafka import binding
 from fleetledger.backends.kafka.admin import (
     REGISTRY_POLICY,
     REGISTRY_TOPIC,
@@ -70,6 +70,8 @@ from fleetledger.backends.kafka.admin import (
 from fleetledger.backends.kafka.ends import InFlight
 from fleetledger.backends.kafka.groups import GroupOffsets
 from fleetledger.backends.kafka.index import IdIndex
+from fleetledger.backends.kafka.leaves import DerivedLeaves, anchors
+from fleetledger.backends.kafka.notes import NOTES_POLICY, NoteLog, notes_topic
 from fleetledger.backends.kafka.reader import Fetcher
 from fleetledger.backends.kafka.settings import LOG, KafkaSettings
 from fleetledger.backends.kafka.writer import Send, Writer
@@ -120,9 +122,9 @@ class KafkaBackend:
         self._registry_lock = threading.RLock()
         self._groups = GroupOffsets(settings, self._admin)
         self._admin.ensure({REGISTRY_TOPIC: REGISTRY_POLICY})
-        self._notes: dict[str, notes.NoteLog] = {}
+        self._notes: dict[str, NoteLog] = {}
         self._notes_lock = threading.Lock()
-        self._derived = leaves.DerivedLeaves(self.read)
+        self._derived = DerivedLeaves(self.read)
 
     def _reach(self) -> None:
         """Fail fast, and say so plainly, when no broker answers."""
@@ -500,7 +502,7 @@ class KafkaBackend:
     def _anchors(self, tp: Partition) -> list[tuple[int, int]]:
         marks = self._note_log(_namespace_of(tp[0])).marks(tp)
         first = marks[0][1].first if marks else self.offsets(tp[0])[tp[1]].start
-        return leaves.anchors(first, marks)
+        return anchors(first, marks)
 
     def checkpoints(self, namespace: str) -> list[StoredCheckpoint]:
         self._check_open()
@@ -517,12 +519,12 @@ class KafkaBackend:
         self._check_open()
         return self._note_log(namespace).latest()
 
-    def _note_log(self, namespace: str) -> notes.NoteLog:
+    def _note_log(self, namespace: str) -> NoteLog:
         with self._notes_lock:
             log = self._notes.get(namespace)
             if log is None:
-                self._admin.ensure({notes.topic_of(namespace): notes.POLICY})
-                log = self._notes[namespace] = notes.NoteLog(namespace, self._fetcher.fetch)
+                self._admin.ensure({notes_topic(namespace): NOTES_POLICY})
+                log = self._notes[namespace] = NoteLog(namespace, self._fetcher.fetch)
             return log
 
     # -- consumer groups ---------------------------------------------------------------------

@@ -41,7 +41,7 @@ from fleetledger.integrity import Checkpoint, Frontier, parse_note
 from fleetledger.topics import FamilyPolicy
 
 SUFFIX = "._checkpoints"
-POLICY = FamilyPolicy(family="checkpoints", partitions=1)
+NOTES_POLICY = FamilyPolicy(family="checkpoints", partitions=1)
 """One partition (one order for every note), kept forever, never compacted."""
 
 HEAD = "head"
@@ -49,7 +49,7 @@ HEAD = "head"
 Fetch = Callable[[Mapping[TopicPartition, int]], Mapping[TopicPartition, Batch]]
 
 
-def topic_of(namespace: str) -> str:
+def notes_topic(namespace: str) -> str:
     """The checkpoints topic of ``namespace``."""
     return namespace + SUFFIX
 
@@ -77,7 +77,7 @@ class NoteLog:
     """The notes of one namespace, read once and then only what was appended since."""
 
     def __init__(self, namespace: str, fetch: Fetch) -> None:
-        self.topic = topic_of(namespace)
+        self.topic = notes_topic(namespace)
         self._fetch = fetch
         self._lock = threading.Lock()
         self._next = 0
