@@ -4,8 +4,9 @@ Every partition is an append-only RFC 6962 tree whose leaves are the stored even
 package computes every hash of those trees (:mod:`.hashing`), keeps a partition's root as it
 grows (:class:`Frontier`), makes and checks inclusion and consistency proofs (:mod:`.proofs`)
 and signs and opens checkpoints and ledger heads (:mod:`.checkpoint`, :mod:`.head`) as C2SP
-signed notes (:mod:`.note`). It takes bytes and callables, never a backend, and imports
-nothing from fleetledger but :mod:`fleetledger.errors`.
+signed notes (:mod:`.note`), and reads and verifies evidence bundles offline (:mod:`.bundle`).
+It takes bytes and callables, never a backend, and imports nothing from fleetledger but
+:mod:`fleetledger.errors`.
 """
 
 from fleetledger.errors import (
@@ -16,6 +17,17 @@ from fleetledger.errors import (
     ProofError,
     UnknownKey,
     WrongOrigin,
+)
+from fleetledger.integrity.bundle import (
+    BundleEvent,
+    BundleFinding,
+    BundleFindingKind,
+    BundleVerification,
+    EvidenceBundle,
+    MalformedBundle,
+    ManifestEntry,
+    read_bundle,
+    verify_bundle,
 )
 from fleetledger.integrity.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from fleetledger.integrity.hashing import EMPTY_ROOT, HASH_SIZE, leaf_hash, leaf_hashes, node_hash
@@ -49,12 +61,19 @@ __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "BadSignature",
+    "BundleEvent",
+    "BundleFinding",
+    "BundleFindingKind",
+    "BundleVerification",
     "Checkpoint",
+    "EvidenceBundle",
     "Frontier",
     "InvalidKey",
     "LeafHashes",
     "LedgerHead",
+    "MalformedBundle",
     "MalformedNote",
+    "ManifestEntry",
     "Note",
     "NoteError",
     "NoteSignature",
@@ -77,6 +96,7 @@ __all__ = [
     "open_ledger_head",
     "open_note",
     "parse_note",
+    "read_bundle",
     "root_from_inclusion_proof",
     "sign_checkpoint",
     "sign_ledger_head",
@@ -84,6 +104,7 @@ __all__ = [
     "subtrees_from_leaves",
     "subtrees_of",
     "tree_root",
+    "verify_bundle",
     "verify_consistency",
     "verify_inclusion",
 ]

@@ -18,10 +18,17 @@ from fleetledger.backends.protocols import (
 from fleetledger.errors import ConfigurationError, ContractError, LedgerClosed, NotFound
 from fleetledger.events.envelope import Event, Position
 from fleetledger.events.registry import Classification, EventData, EventType, Kind
-from fleetledger.integrity import NoteVerifier
+from fleetledger.integrity import EvidenceBundle, NoteVerifier
 from fleetledger.ledger.consumer import Consumer, Lag, Start
 from fleetledger.ledger.core import LedgerCore
-from fleetledger.ledger.prove import InclusionProof, prove_event
+from fleetledger.ledger.evidence import collect_evidence
+from fleetledger.ledger.prove import (
+    ConsistencyProof,
+    HeadRef,
+    InclusionProof,
+    prove_consistency,
+    prove_event,
+)
 from fleetledger.ledger.urls import redact
 from fleetledger.ledger.verify import Verification, verify_ledger
 from fleetledger.topics import FamilyPolicy
@@ -351,6 +358,27 @@ class Ledger:
         """
         self._check_open()
         return prove_event(self.backend, self.core.namespace, event_id, verifier or self.verifier)
+
+    def prove_consistency(
+        self, old: HeadRef, new: HeadRef = "latest", verifier: NoteVerifier | None = None
+    ) -> ConsistencyProof:
+        """A verified proof that head ``new`` extends head ``old`` in every partition of ``old``.
+
+        Each head is a stored head's sequence number, ``"latest"``, or a signed head note (bytes
+        or text). :class:`ProofError` names each partition where ``new`` does not extend ``old``.
+        """
+        self._check_open()
+        namespace, verifier = self.core.namespace, verifier or self.verifier
+        return prove_consistency(self.backend, namespace, old, new, verifier)
+
+    def evidence(self, task: str, verifier: NoteVerifier | None = None) -> EvidenceBundle:
+        """The task's events with inclusion proofs against the newest signed head, to verify
+        offline (:func:`fleetledger.integrity.verify_bundle`). :class:`NotFound` when the task
+        has no events or the newest head does not cover them all yet.
+        """
+        self._check_open()
+        namespace, verifier = self.core.namespace, verifier or self.verifier
+        return collect_evidence(self.backend, namespace, task, verifier)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

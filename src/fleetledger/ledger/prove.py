@@ -1,15 +1,39 @@
-"""``Ledger.prove``: an inclusion proof of one event against the latest signed ledger head.
+"""``Ledger.prove`` and ``Ledger.prove_consistency``: proofs against signed ledger heads.
 
-The proof is checked before it is returned, so a proof this module hands out always verifies:
-the event's body hashes to its stored leaf, the audit path leads from that leaf to the root the
-head signed for the event's partition, and (with a verifier) the head's signature holds.
+Every proof is checked before it is returned, so a proof this module hands out always verifies.
+An inclusion proof: the event's body hashes to its stored leaf, the audit path leads from that
+leaf to the root the head signed for the event's partition, and (with a verifier) the head's
+signature holds. A consistency proof: for every partition of the old head, the stored leaves
+connect its old (size, root) to the new head's (RFC 9162 §2.1.4), and both heads' signatures
+hold (with a verifier).
+
+Consistency proof JSON, version 1 (``ConsistencyProof.to_json``)::
+
+    {"format": "fleetledger-consistency", "version": 1, "namespace": "<namespace>",
+     "old_head": "<signed ledger head note>", "new_head": "<signed ledger head note>",
+     "partitions": [{"topic": "<topic>", "partition": <int>,
+                     "old_size": <int>, "old_root": "<base64>",
+                     "new_size": <int>, "new_root": "<base64>",
+                     "proof": ["<base64>", ...]}, ...]}
+
+Hashes are standard padded base64 (RFC 4648 §4) of 32 bytes; the heads are signed notes in the
+format of :mod:`fleetledger.integrity.head`. A verifier in any language: checks both heads'
+Ed25519 signatures with the ledger's public key (c2sp.org/signed-note) and that both name
+``namespace``; checks that ``partitions`` has exactly one entry per line of the old head, in the
+old head's order, whose ``old_size``/``old_root`` are that line's and whose
+``new_size``/``new_root`` are the new head's line for the same partition (the sizes and roots
+are repeated for readability and must match the signed heads); then checks each ``proof`` with
+RFC 9162 §2.1.4.2 from ``(old_size, old_root)`` to ``(new_size, new_root)``, where an old size
+of 0 or equal sizes take an empty proof. Partitions only in the new head extend the empty tree,
+so there is nothing to prove for them.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from fleetledger.backends.protocols import (
     ProvableLog,
@@ -17,17 +41,28 @@ from fleetledger.backends.protocols import (
     StoredCheckpoint,
     StoredRecord,
 )
-from fleetledger.errors import IntegrityError, NotFound
+from fleetledger.errors import IntegrityError, NotFound, ProofError, WrongOrigin
 from fleetledger.integrity import (
     LedgerHead,
     NoteVerifier,
+    PartitionHead,
+    SubtreeHash,
+    consistency_proof,
     inclusion_proof,
     leaf_hash,
     open_ledger_head,
     parse_note,
     subtrees_from_leaves,
+    verify_consistency,
     verify_inclusion,
 )
+
+CONSISTENCY_FORMAT = "fleetledger-consistency"
+HEAD = "head"
+LATEST = "latest"
+
+HeadRef = int | str | bytes
+"""A ledger head: a stored head's sequence number, ``"latest"``, or a signed head note."""
 
 
 @dataclass(frozen=True)
@@ -63,29 +98,17 @@ def prove_event(
     backend: ReadableLog, namespace: str, event_id: str, verifier: NoteVerifier | None
 ) -> InclusionProof:
     """Prove ``event_id`` against the newest signed head of ``namespace`` that covers it."""
-    if not isinstance(backend, ProvableLog):
-        raise IntegrityError(f"{type(backend).__name__} keeps no Merkle trees to prove from")
+    log = provable(backend)
     record = backend.find(event_id)
     if record is None:
         raise NotFound(f"no event with id {event_id!r}")
-    notes = backend.checkpoints(namespace)
-    index = backend.leaf_index(record.topic, record.partition, record.offset)
+    notes = log.checkpoints(namespace)
+    index = log.leaf_index(record.topic, record.partition, record.offset)
     if index is None:
         raise NotFound(f"event {event_id} has no leaf in its partition's tree")
     head_row, head = _covering_head(notes, namespace, record, index, verifier)
     line = head.partition(record.topic, record.partition)
-    leaves = backend.leaves(record.topic, record.partition, index, 1)
-    hashed = leaf_hash(record.body)
-    if not leaves or leaves[0].idx != index or leaves[0].hash != hashed:
-        raise IntegrityError(f"event {event_id} does not match its stored leaf; run verify")
-
-    def hashes(start: int, end: int) -> list[bytes]:
-        return [
-            leaf.hash for leaf in backend.leaves(record.topic, record.partition, start, end - start)
-        ]
-
-    path = inclusion_proof(subtrees_from_leaves(hashes), index=index, size=line.size)
-    verify_inclusion(hashed, path, index=index, size=line.size, root=line.root)
+    hashed, path = checked_path(log, record, index, line, leaf_subtrees(log, record))
     return InclusionProof(
         event_id,
         record.topic,
@@ -95,8 +118,52 @@ def prove_event(
         hashed,
         tuple(path),
         head_row.note.decode(),
-        _checkpoint_note(notes, record.topic, record.partition, line.size),
+        checkpoint_note(notes, record.topic, record.partition, line.size),
     )
+
+
+def provable(backend: ReadableLog) -> ProvableLog:
+    """``backend`` as a log that keeps Merkle trees; :class:`IntegrityError` if it keeps none."""
+    if not isinstance(backend, ProvableLog):
+        raise IntegrityError(f"{type(backend).__name__} keeps no Merkle trees to prove from")
+    return backend
+
+
+def open_head(note: bytes, namespace: str, verifier: NoteVerifier | None) -> LedgerHead:
+    """The head in ``note``: its signature checked with ``verifier`` when there is one."""
+    if verifier is not None:
+        return open_ledger_head(note, verifier, namespace=namespace)
+    head = LedgerHead.parse(parse_note(note)[0])
+    if head.namespace != namespace:
+        raise WrongOrigin(expected=namespace, actual=head.namespace)
+    return head
+
+
+def leaf_subtrees(log: ProvableLog, record: StoredRecord) -> SubtreeHash:
+    """Subtree hashes of the record's partition from its stored leaves, each computed once.
+
+    Proofs of several leaves of one tree share most of their subtrees, so the cache makes a
+    bundle of many events cost about one pass over the partition's leaves.
+    """
+    topic, partition = record.topic, record.partition
+
+    def hashes(start: int, end: int) -> list[bytes]:
+        return [leaf.hash for leaf in log.leaves(topic, partition, start, end - start)]
+
+    return functools.cache(subtrees_from_leaves(hashes))
+
+
+def checked_path(
+    log: ProvableLog, record: StoredRecord, index: int, line: PartitionHead, subtree: SubtreeHash
+) -> tuple[bytes, list[bytes]]:
+    """The record's leaf hash and its verified audit path to ``line``'s root."""
+    leaves = log.leaves(record.topic, record.partition, index, 1)
+    hashed = leaf_hash(record.body)
+    if not leaves or leaves[0].idx != index or leaves[0].hash != hashed:
+        raise IntegrityError(f"event {record.id} does not match its stored leaf; run verify")
+    path = inclusion_proof(subtree, index=index, size=line.size)
+    verify_inclusion(hashed, path, index=index, size=line.size, root=line.root)
+    return hashed, path
 
 
 def _covering_head(
@@ -109,12 +176,9 @@ def _covering_head(
     """The newest head whose line for the record's partition includes its leaf ``index``."""
     topic, partition, offset = record.position
     for row in reversed(notes):
-        if row.kind != "head":
+        if row.kind != HEAD:
             continue
-        if verifier is None:
-            head = LedgerHead.parse(parse_note(row.note)[0])
-        else:
-            head = open_ledger_head(row.note, verifier, namespace=namespace)
+        head = open_head(row.note, namespace, verifier)
         try:
             if head.partition(topic, partition).size > index:
                 return row, head
@@ -127,17 +191,154 @@ def _covering_head(
     )
 
 
-def _checkpoint_note(
+def checkpoint_note(
     notes: list[StoredCheckpoint], topic: str, partition: int, size: int
 ) -> str | None:
+    """The newest stored checkpoint of the partition at ``size``, if there is one."""
     for row in reversed(notes):
-        if row.kind == "partition" and (row.topic, row.partition, row.size) == (
-            topic,
-            partition,
-            size,
-        ):
+        if row.kind != HEAD and (row.topic, row.partition, row.size) == (topic, partition, size):
             return row.note.decode()
     return None
+
+
+# -- consistency -------------------------------------------------------------------------------
+
+
+class StoredHead(NamedTuple):
+    """A signed ledger head as stored: its sequence number, total leaves and partitions."""
+
+    seq: int
+    size: int
+    partitions: int
+
+
+@dataclass(frozen=True)
+class PartitionConsistency:
+    """One partition's tree of ``new_size`` leaves extends its tree of ``old_size`` leaves."""
+
+    topic: str
+    partition: int
+    old_size: int
+    old_root: bytes
+    new_size: int
+    new_root: bytes
+    proof: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as JSON-ready values, hashes in standard base64."""
+        return {
+            "topic": self.topic,
+            "partition": self.partition,
+            "old_size": self.old_size,
+            "old_root": _b64(self.old_root),
+            "new_size": self.new_size,
+            "new_root": _b64(self.new_root),
+            "proof": [_b64(h) for h in self.proof],
+        }
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    """The new head extends the old one in every partition of the old head (verified)."""
+
+    namespace: str
+    old_head: str
+    new_head: str
+    partitions: tuple[PartitionConsistency, ...]
+    old_seq: int | None = None
+    """The old head's sequence number when it is a stored head."""
+    new_seq: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The proof in the documented JSON form (see the module docstring)."""
+        return {
+            "format": CONSISTENCY_FORMAT,
+            "version": 1,
+            "namespace": self.namespace,
+            "old_head": self.old_head,
+            "new_head": self.new_head,
+            "partitions": [entry.to_json() for entry in self.partitions],
+        }
+
+
+def stored_heads(backend: ReadableLog, namespace: str) -> list[StoredHead]:
+    """Every stored ledger head of ``namespace``, oldest first (read, not verified)."""
+    rows = provable(backend).checkpoints(namespace)
+    return [
+        StoredHead(row.seq, row.size, len(LedgerHead.parse(parse_note(row.note)[0]).partitions))
+        for row in rows
+        if row.kind == HEAD
+    ]
+
+
+def prove_consistency(
+    backend: ReadableLog,
+    namespace: str,
+    old: HeadRef,
+    new: HeadRef,
+    verifier: NoteVerifier | None,
+) -> ConsistencyProof:
+    """Prove that head ``new`` extends ``old``; :class:`ProofError` names where it does not."""
+    log = provable(backend)
+    notes = log.checkpoints(namespace)
+    (old_note, old_seq), (new_note, new_seq) = _find_head(notes, old), _find_head(notes, new)
+    old_head = open_head(old_note, namespace, verifier)
+    new_head = open_head(new_note, namespace, verifier)
+    entries, failures = [], []
+    for line in old_head.partitions:
+        try:
+            entries.append(_extends(log, line, new_head))
+        except IntegrityError as exc:
+            failures.append(f"{line.topic}/{line.partition}: {exc}")
+    if failures:
+        names = f"{_name(new_seq, 'the new head')} does not extend {_name(old_seq, 'the old head')}"
+        raise ProofError(f"{names}: {'; '.join(failures)}")
+    return ConsistencyProof(
+        namespace, old_note.decode(), new_note.decode(), tuple(entries), old_seq, new_seq
+    )
+
+
+def _find_head(notes: list[StoredCheckpoint], ref: HeadRef) -> tuple[bytes, int | None]:
+    """The signed note ``ref`` names, and its sequence number when it is a stored head."""
+    heads = [row for row in notes if row.kind == HEAD]
+    if isinstance(ref, bytes):
+        return ref, None
+    if ref == LATEST:
+        if not heads:
+            raise NotFound(
+                "no signed ledger head yet: open the ledger with a key and append or close it"
+            )
+        return heads[-1].note, heads[-1].seq
+    if isinstance(ref, str):
+        return ref.encode(), None
+    for row in heads:
+        if row.seq == ref:
+            return row.note, row.seq
+    raise NotFound(f"no stored ledger head #{ref}; fleetledger prove --heads lists them")
+
+
+def _extends(log: ProvableLog, old: PartitionHead, new_head: LedgerHead) -> PartitionConsistency:
+    """The verified proof that the partition's line in ``new_head`` extends ``old``."""
+    try:
+        new = new_head.partition(old.topic, old.partition)
+    except NotFound:
+        raise ProofError("the new head has no line for this partition") from None
+    if new.size < old.size:
+        raise ProofError(f"the tree shrank from {old.size} to {new.size} leaves")
+
+    def hashes(start: int, end: int) -> list[bytes]:
+        return [leaf.hash for leaf in log.leaves(old.topic, old.partition, start, end - start)]
+
+    sizes = {"old_size": old.size, "new_size": new.size}
+    proof = consistency_proof(subtrees_from_leaves(hashes), **sizes)
+    verify_consistency(proof, **sizes, old_root=old.root, new_root=new.root)
+    return PartitionConsistency(
+        old.topic, old.partition, old.size, old.root, new.size, new.root, tuple(proof)
+    )
+
+
+def _name(seq: int | None, fallback: str) -> str:
+    return fallback if seq is None else f"ledger head #{seq}"
 
 
 def _b64(value: bytes) -> str:

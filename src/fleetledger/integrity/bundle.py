@@ -1,0 +1,481 @@
+"""Evidence bundles: one task's events with their proofs, checked offline against one signed head.
+
+A bundle is what an auditor takes away from the ledger: everything needed to check a task's
+history without the ledger, its storage or fleetledger itself. This module reads, writes and
+verifies bundles and does no I/O; collecting one from a ledger is
+:mod:`fleetledger.ledger.evidence`.
+
+Format, version 1
+-----------------
+
+One UTF-8 JSON object (RFC 8259). Hashes and bodies are standard, padded base64 (RFC 4648 §4);
+integers are non-negative JSON numbers. A verifier refuses (as a malformed file) a document
+whose ``format`` or ``version`` differ, with a field missing, of the wrong type or not listed
+here.
+
+``format``        the string ``"fleetledger-evidence"``.
+``version``       the integer ``1``.
+``namespace``     the ledger's namespace; its topics are ``<namespace>.<family>``.
+``task``          the subject every event of the bundle has.
+``head``          a signed ledger head (:mod:`fleetledger.integrity.head`): a C2SP signed note
+                  (c2sp.org/signed-note, Ed25519) whose text is ``<namespace> ledger head`` and
+                  one ``<topic>/<partition> <size> <base64 root>`` line per partition.
+``key``           the verifier key string (``<name>+<8 hex key id>+<base64(0x01 ‖ key)>``) of
+                  the ledger's signer, as the collector knew it; ``null`` if it knew none.
+``checkpoints``   signed partition checkpoints (C2SP tlog-checkpoint, origin
+                  ``<namespace>/<topic>/<partition>``) at the head's size of each partition in
+                  the manifest, where the ledger stored one; may be empty.
+``manifest``      the collector's statement of completeness: one object per partition holding
+                  events of the task, ``{"topic", "partition", "leaves"}``, where ``leaves``
+                  lists the leaf index of every stored event of the task below the head's size
+                  of that partition.
+``events``        one object per event, in the order the ledger recorded them:
+                  ``topic``, ``partition``: where it is stored; ``offset``: its offset there
+                  (informational: no proof covers offsets, which on Kafka differ from leaf
+                  indexes); ``leaf_index``: its leaf in the partition's tree; ``tree_size``:
+                  the head's size for that partition; ``body``: the event's stored bytes, the
+                  RFC 8785 (JCS) CloudEvents JSON; ``audit_path``: the inclusion proof, hashes
+                  bottom up (RFC 9162 §2.1.3.1).
+
+Verification
+------------
+
+1. Key. With a key the auditor trusts (``--key``), use it; if the bundle's ``key`` is another
+   key, that is a finding. Without one, use the bundle's ``key``: that proves the bundle is
+   intact and consistent, not who signed it (anyone can sign a forged bundle with their own key
+   and put that key in it). No key at all is a finding.
+2. Head. Verify the note's Ed25519 signature with the key (c2sp.org/signed-note), parse the
+   text, and check its namespace equals ``namespace``.
+3. Each event: the head has a line for ``topic``/``partition`` whose size equals ``tree_size``;
+   the leaf hash SHA-256(0x00 ‖ body) (RFC 9162 §2.1.1) with ``audit_path`` leads to that
+   line's root at ``leaf_index`` (RFC 9162 §2.1.3.2); the body is a JSON object whose
+   ``subject`` is ``task``; no event id and no ``(topic, partition, leaf_index)`` occurs twice.
+4. Each checkpoint verifies with the key, names a partition of the namespace, and states the
+   same size and root as the head's line for it.
+5. The manifest and the events list the same leaves, each once, and the bundle is not empty.
+
+What a bundle proves, and what it does not
+------------------------------------------
+
+When all of that holds with a key obtained independently of the bundle, the bundle proves:
+each event, byte for byte, is the leaf the ledger's signer committed to at that position in
+that partition; each is an event of the task; none is counted twice; and the head (so the
+bundle) is bound to the namespace. The head can be compared with any later head by a
+consistency proof (``fleetledger prove --consistency``).
+
+It does not prove completeness. A Merkle root commits to leaf hashes, not to their subjects,
+so no offline check can show that no *other* leaf below the head belongs to the task. The
+manifest is the collector's signed-by-nobody statement that these are all of the task's
+stored events; the verifier checks that the bundle agrees with it, which catches an event
+lost or dropped from the events (or the manifest) alone, but not one left out of both. To
+check completeness, collect the task again from the ledger (or a mirror of it) at the same
+head and compare. Nor does a bundle say anything about events appended after its head, events
+removed by retention or compaction before it was collected, or offsets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Any, Final, Literal, NamedTuple
+
+import msgspec
+
+from fleetledger.errors import IntegrityError, NoteError, NotFound, ProofError
+from fleetledger.integrity.checkpoint import Checkpoint, open_checkpoint
+from fleetledger.integrity.hashing import leaf_hash
+from fleetledger.integrity.head import LedgerHead, PartitionHead
+from fleetledger.integrity.note import NoteVerifier, open_note, parse_note
+from fleetledger.integrity.proofs import verify_inclusion
+
+FORMAT: Final = "fleetledger-evidence"
+VERSION: Final = 1
+
+Count = Annotated[int, msgspec.Meta(ge=0)]
+Text = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class MalformedBundle(IntegrityError, ValueError):
+    """The bytes are not an evidence bundle this version can read (not a finding about one)."""
+
+
+class BundleEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One event of a bundle: where it is, its stored bytes and its inclusion proof."""
+
+    topic: Text
+    partition: Count
+    offset: Count
+    leaf_index: Count
+    tree_size: Count
+    body: bytes
+    audit_path: tuple[bytes, ...]
+
+    @property
+    def position(self) -> tuple[str, int, int]:
+        """``(topic, partition, leaf_index)``: the leaf the event claims to be."""
+        return self.topic, self.partition, self.leaf_index
+
+
+class ManifestEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The leaf indexes of all of the task's events in one partition, below the head's size."""
+
+    topic: Text
+    partition: Count
+    leaves: tuple[Count, ...]
+
+
+class EvidenceBundle(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A task's events, their inclusion proofs and the one signed head they are proved against.
+
+    Build one with :meth:`fleetledger.Ledger.evidence`, write :meth:`to_json`, read one back
+    with :func:`read_bundle` and check it with :func:`verify_bundle`.
+    """
+
+    format: Literal["fleetledger-evidence"] = FORMAT
+    version: Literal[1] = VERSION
+    namespace: Text
+    task: Text
+    head: Text
+    key: str | None
+    checkpoints: tuple[str, ...]
+    manifest: tuple[ManifestEntry, ...]
+    events: tuple[BundleEvent, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The bundle as JSON-ready values (bytes in standard base64), in the documented order."""
+        built: dict[str, Any] = msgspec.to_builtins(self)
+        return built
+
+    def dumps(self) -> bytes:
+        """The bundle file's bytes: indented JSON ending in a newline."""
+        return msgspec.json.format(msgspec.json.encode(self.to_json()), indent=2) + b"\n"
+
+
+class _Header(msgspec.Struct):
+    """The fields read first, so a bundle of another format or version gets a clear refusal."""
+
+    format: Any = None
+    version: Any = None
+
+
+def read_bundle(data: bytes | str) -> EvidenceBundle:
+    """Parse a bundle file; :class:`MalformedBundle` says what is wrong with one that is not."""
+    try:
+        header = msgspec.json.decode(data, type=_Header)
+    except msgspec.ValidationError:  # a DecodeError too, so caught first
+        raise MalformedBundle("not an evidence bundle: the file is not a JSON object") from None
+    except msgspec.DecodeError as exc:
+        raise MalformedBundle(f"not an evidence bundle: {_reason(exc)}") from None
+    if header.format != FORMAT:
+        raise MalformedBundle(f'not an evidence bundle: it has no "format": "{FORMAT}"')
+    if header.version != VERSION:
+        raise MalformedBundle(
+            f"evidence bundle version {header.version!r}; this fleetledger reads version {VERSION}"
+        )
+    try:
+        return msgspec.json.decode(data, type=EvidenceBundle)
+    except msgspec.ValidationError as exc:
+        raise MalformedBundle(f"malformed evidence bundle: {exc}") from None
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).removeprefix("JSON is malformed: ") or "not JSON"
+
+
+# -- verification ------------------------------------------------------------------------------
+
+
+class BundleFindingKind(StrEnum):
+    """What does not hold in a bundle."""
+
+    NO_KEY = "no-key"
+    OTHER_KEY = "other-key"
+    BAD_SIGNATURE = "bad-signature"
+    WRONG_NAMESPACE = "wrong-namespace"
+    NOT_INCLUDED = "not-included"
+    CHECKPOINT_MISMATCH = "checkpoint-mismatch"
+    MALFORMED_EVENT = "malformed-event"
+    FOREIGN_SUBJECT = "foreign-subject"
+    DUPLICATE = "duplicate"
+    MISSING = "missing"
+    UNLISTED = "unlisted"
+
+
+class BundleFinding(NamedTuple):
+    """One thing that does not hold; ``event`` is the index in ``events`` when it is about one."""
+
+    kind: BundleFindingKind
+    event: int | None
+    detail: str
+
+
+KeySource = Literal["given", "bundle"]
+
+
+@dataclass(frozen=True)
+class BundleVerification:
+    """What :func:`verify_bundle` checked, with which key, and every finding."""
+
+    task: str
+    namespace: str
+    events: int
+    partitions: int
+    checkpoints: int
+    key: str | None
+    """The verifier key string the head was checked with (``None``: none was available)."""
+    key_source: KeySource | None
+    """``"given"`` when the caller passed the key, ``"bundle"`` when it came from the bundle."""
+    findings: tuple[BundleFinding, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every check held."""
+        return not self.findings
+
+    @property
+    def signer_proved(self) -> bool:
+        """Whether the bundle verified with a key the caller trusts, so the signer is proved."""
+        return self.ok and self.key_source == "given"
+
+
+@dataclass
+class _Findings:
+    found: list[BundleFinding] = field(default_factory=list)
+
+    def add(self, kind: BundleFindingKind, detail: str, event: int | None = None) -> None:
+        self.found.append(BundleFinding(kind, event, detail))
+
+
+def verify_bundle(bundle: EvidenceBundle, key: NoteVerifier | None = None) -> BundleVerification:
+    """Check ``bundle`` offline (steps 1 to 5 of the module docstring); never raises on findings.
+
+    ``key`` is the public key the auditor trusts; without it the bundle's own key is used, which
+    proves integrity but not who signed (:attr:`BundleVerification.signer_proved` stays false).
+    """
+    findings = _Findings()
+    trusted, source = _choose_key(bundle, key, findings)
+    head = _read_head(bundle, trusted, findings)
+    if head is not None:
+        _check_checkpoints(bundle, head, trusted, findings)
+        for number, event in enumerate(bundle.events):
+            _check_inclusion(number, event, head, findings)
+    _check_bodies(bundle, findings)
+    _check_manifest(bundle, findings)
+    return BundleVerification(
+        task=bundle.task,
+        namespace=bundle.namespace,
+        events=len(bundle.events),
+        partitions=len({(e.topic, e.partition) for e in bundle.events}),
+        checkpoints=len(bundle.checkpoints),
+        key=None if trusted is None else trusted.vkey,
+        key_source=source,
+        findings=tuple(findings.found),
+    )
+
+
+def _choose_key(
+    bundle: EvidenceBundle, given: NoteVerifier | None, findings: _Findings
+) -> tuple[NoteVerifier | None, KeySource | None]:
+    carried = _bundle_key(bundle, findings)
+    if given is not None:
+        if bundle.key is not None and carried != given:
+            findings.add(
+                BundleFindingKind.OTHER_KEY,
+                f"the bundle names the key {bundle.key}, not the given key {given.vkey}",
+            )
+        return given, "given"
+    if carried is None:
+        findings.add(
+            BundleFindingKind.NO_KEY,
+            "the bundle carries no usable key: pass the ledger's public key to check the head",
+        )
+        return None, None
+    return carried, "bundle"
+
+
+def _bundle_key(bundle: EvidenceBundle, findings: _Findings) -> NoteVerifier | None:
+    if bundle.key is None:
+        return None
+    try:
+        return NoteVerifier.from_vkey(bundle.key)
+    except ValueError as exc:  # InvalidKey is a ConfigurationError, so a ValueError
+        findings.add(BundleFindingKind.OTHER_KEY, f"the bundle's key is not a verifier key: {exc}")
+        return None
+
+
+def _read_head(
+    bundle: EvidenceBundle, trusted: NoteVerifier | None, findings: _Findings
+) -> LedgerHead | None:
+    """The head's content, signature checked when a key is known; ``None`` if unreadable.
+
+    A head whose signature fails is still read, unverified, so the proofs can be reported too.
+    """
+    note = bundle.head.encode()
+    try:
+        text = parse_note(note)[0]
+        if trusted is not None:
+            open_note(note, trusted)
+        head = LedgerHead.parse(text)
+    except NoteError as exc:
+        findings.add(BundleFindingKind.BAD_SIGNATURE, f"the ledger head: {exc}")
+        try:
+            head = LedgerHead.parse(parse_note(note)[0])
+        except NoteError:
+            return None
+    if head.namespace != bundle.namespace:
+        findings.add(
+            BundleFindingKind.WRONG_NAMESPACE,
+            f"the head is of namespace {head.namespace!r}, the bundle of {bundle.namespace!r}",
+        )
+    return head
+
+
+def _check_inclusion(
+    number: int, event: BundleEvent, head: LedgerHead, findings: _Findings
+) -> None:
+    where = f"{event.topic}/{event.partition} leaf {event.leaf_index}"
+    try:
+        line = head.partition(event.topic, event.partition)
+    except NotFound:
+        findings.add(
+            BundleFindingKind.NOT_INCLUDED, f"the head has no partition for {where}", number
+        )
+        return
+    if line.size != event.tree_size:
+        findings.add(
+            BundleFindingKind.NOT_INCLUDED,
+            f"{where} is proved in a tree of {event.tree_size} leaves; the head signed {line.size}",
+            number,
+        )
+        return
+    try:
+        verify_inclusion(
+            leaf_hash(event.body),
+            event.audit_path,
+            index=event.leaf_index,
+            size=line.size,
+            root=line.root,
+        )
+    except ProofError as exc:
+        findings.add(BundleFindingKind.NOT_INCLUDED, f"{where}: {exc}", number)
+
+
+def _check_checkpoints(
+    bundle: EvidenceBundle, head: LedgerHead, trusted: NoteVerifier | None, findings: _Findings
+) -> None:
+    """Each checkpoint is signed by the key and agrees with the head's line for its partition."""
+    for note in bundle.checkpoints:
+        try:
+            checkpoint = _open_checkpoint(note.encode(), trusted)
+        except NoteError as exc:
+            findings.add(BundleFindingKind.BAD_SIGNATURE, f"a checkpoint: {exc}")
+            continue
+        line = _head_line(bundle.namespace, checkpoint.origin, head)
+        if line is None:
+            findings.add(
+                BundleFindingKind.CHECKPOINT_MISMATCH,
+                f"the checkpoint of {checkpoint.origin!r} is of no partition in the head",
+            )
+        elif (line.size, line.root) != (checkpoint.size, checkpoint.root):
+            findings.add(
+                BundleFindingKind.CHECKPOINT_MISMATCH,
+                f"the checkpoint of {checkpoint.origin} ({checkpoint.size} leaves) differs from"
+                f" the head's line for it ({line.size} leaves)",
+            )
+
+
+def _open_checkpoint(note: bytes, trusted: NoteVerifier | None) -> Checkpoint:
+    if trusted is None:
+        return Checkpoint.parse(parse_note(note)[0])
+    return open_checkpoint(note, trusted)
+
+
+def _head_line(namespace: str, origin: str, head: LedgerHead) -> PartitionHead | None:
+    """The head's line for the partition a checkpoint origin names, if it is one of the head's."""
+    prefix, _, partition = origin.rpartition("/")
+    name, _, topic = prefix.partition("/")
+    if name != namespace or not partition.isdecimal():
+        return None
+    try:
+        return head.partition(topic, int(partition))
+    except NotFound:
+        return None
+
+
+def _check_bodies(bundle: EvidenceBundle, findings: _Findings) -> None:
+    """Each body is an event of the task, and no event or leaf occurs twice."""
+    ids: dict[str, int] = {}
+    positions: dict[tuple[str, int, int], int] = {}
+    for number, event in enumerate(bundle.events):
+        attributes = _attributes(event.body)
+        first = positions.setdefault(event.position, number)
+        if attributes is not None:
+            first = min(first, ids.setdefault(attributes[0], number))
+        if first != number:
+            findings.add(
+                BundleFindingKind.DUPLICATE,
+                f"{_leaf(event.position)} repeats event #{first} (the same event or leaf)",
+                number,
+            )
+        if attributes is None:
+            findings.add(
+                BundleFindingKind.MALFORMED_EVENT,
+                "the body is not a CloudEvents JSON object with a string id and subject",
+                number,
+            )
+        elif attributes[1] != bundle.task:
+            findings.add(
+                BundleFindingKind.FOREIGN_SUBJECT,
+                f"event {attributes[0]} is of subject {attributes[1]!r}, not {bundle.task!r}",
+                number,
+            )
+
+
+def _attributes(body: bytes) -> tuple[str, str] | None:
+    """``(id, subject)`` of a stored event, or ``None`` when it is not one."""
+    try:
+        parsed = json.loads(body.decode())
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    event_id, subject = parsed.get("id"), parsed.get("subject")
+    if not isinstance(event_id, str) or not isinstance(subject, str):
+        return None
+    return event_id, subject
+
+
+def _check_manifest(bundle: EvidenceBundle, findings: _Findings) -> None:
+    """The manifest and the events name the same leaves: nothing dropped from one alone."""
+    if not bundle.events:
+        findings.add(BundleFindingKind.MISSING, "the bundle holds no events")
+    listed = Counter(_listed(bundle.manifest))
+    for position in sorted(p for p, times in listed.items() if times > 1):
+        findings.add(BundleFindingKind.DUPLICATE, f"the manifest lists {_leaf(position)} twice")
+    carried = {event.position for event in bundle.events}
+    for position in sorted(set(listed) - carried):
+        findings.add(
+            BundleFindingKind.MISSING,
+            f"the manifest lists {_leaf(position)}, but the bundle carries no event for it",
+        )
+    for number, event in enumerate(bundle.events):
+        if event.position not in listed:
+            findings.add(
+                BundleFindingKind.UNLISTED,
+                f"{_leaf(event.position)} is not in the manifest",
+                number,
+            )
+
+
+def _listed(manifest: Iterable[ManifestEntry]) -> Iterable[tuple[str, int, int]]:
+    for entry in manifest:
+        for leaf in entry.leaves:
+            yield entry.topic, entry.partition, leaf
+
+
+def _leaf(position: tuple[str, int, int]) -> str:
+    topic, partition, leaf = position
+    return f"{topic}/{partition} leaf {leaf}"
