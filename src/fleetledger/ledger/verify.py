@@ -6,7 +6,8 @@ Three layers are checked against each other, per partition of the ledger's names
   body is another position's leaf, *inserted* when its offset has no leaf), and every leaf
   against an event where the family keeps its events (*missing*);
 - the tree rebuilt from the leaves against the tree the backend maintains (*inserted* leaves
-  beyond it, *truncated* below it, *root mismatch*);
+  beyond it, *truncated* below it, *root mismatch*); a gap in the leaves is *missing* and ends
+  the rebuilt tree, and the events past it are checked against their own leaves;
 - every signed claim about the tree (partition checkpoints and the lines of ledger heads)
   against the rebuilt tree at the claimed size: a bad signature, a claim larger than the tree
   (*truncated* after a checkpoint), a root that differs (*root mismatch*), and successive
@@ -214,6 +215,8 @@ class _Partition:
     """The offset of each leaf's event, by leaf index."""
     linear: bool = True
     """Whether leaf ``i`` is the event at offset ``start + i`` (so no lookup is needed)."""
+    stranded: dict[int, bytes] = field(default_factory=dict)
+    """Leaves past the first gap, by their event's offset: no tree holds them."""
     findings: list[Finding] = field(default_factory=list)
     events: int = 0
     leaves: int = 0
@@ -253,20 +256,25 @@ def _verify_partition(
 
 
 def _leaf_hashes(backend: _Log, topic: str, partition: int, result: _Partition) -> list[bytes]:
-    """The partition's leaves in index order, up to the first gap (reported as missing)."""
+    """The partition's leaves in index order, up to the first gap (reported as missing).
+
+    The leaves after the gap are kept in ``result.stranded``, so that their events are still
+    checked against them rather than reported as having none.
+    """
     hashes: list[bytes] = []
     start = 0
     while page := backend.leaves(topic, partition, start, _PAGE):
         for idx, hashed, offset in page:
             if idx != len(hashes):
-                result.found(
-                    len(hashes),
-                    FindingKind.MISSING,
-                    f"no leaf {len(hashes)}: the leaves"
-                    f" jump to {idx}, so the tree ends at {len(hashes)}",
-                )
-                result.leaves = len(hashes)
-                return hashes
+                if not result.stranded:
+                    result.found(
+                        len(hashes),
+                        FindingKind.MISSING,
+                        f"no leaf {len(hashes)}: the leaves"
+                        f" jump to {idx}, so the tree ends at {len(hashes)}",
+                    )
+                result.stranded[offset] = hashed
+                continue
             hashes.append(hashed)
             result.offsets.append(offset)
             result.linear = result.linear and offset == result.start + idx
@@ -298,7 +306,13 @@ def _check_events(
                 continue
             offsets.add(at)
             if at >= len(hashes):
-                result.found(at, FindingKind.INSERTED, f"event {record.id} has no leaf")
+                stranded = result.stranded.get(record.offset)
+                if stranded is None:
+                    result.found(at, FindingKind.INSERTED, f"event {record.id} has no leaf")
+                elif hashed != stranded:
+                    result.found(
+                        at, FindingKind.MODIFIED, f"event {record.id} does not hash to its leaf"
+                    )
             elif hashed != hashes[at]:
                 other = where.get(hashed)
                 if other is not None:
