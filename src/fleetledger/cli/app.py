@@ -7,6 +7,7 @@ import typer
 from fleetledger.cli import (
     demo,
     emit,
+    evidence,
     groups,
     keys,
     lag,
@@ -40,6 +41,8 @@ for command in (
     keys.keys,
     verify.verify,
     prove.prove,
+    evidence.evidence,
+    evidence.verify_bundle,
     notary.notary,
 ):
     app.command()(guarded(command))

@@ -1,19 +1,52 @@
-"""``fleetledger demo``: simulate a fleet of agents into a ledger, then show what it recorded."""
+"""``fleetledger demo``: simulate a fleet of agents into a ledger, then show what it recorded.
+
+On SQLite the demo also shows the ledger's proofs: it signs with the configured key, else with
+a demo key pair it keeps beside the database (``<namespace>-demo.key`` and ``.pub``, created on
+the first run and reused after, never overwritten), then verifies the whole ledger, writes the
+sample task's evidence bundle and checks that bundle offline with the public key, as an auditor
+would. Other backends do not sign as they append, so there the demo skips those steps.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress
 
+import fleetledger
 from fleetledger import Ledger
-from fleetledger.cli.common import AsJSON, LedgerURL, open_ledger, output, progress, write_json
+from fleetledger.cli.common import (
+    AsJSON,
+    CheckFailed,
+    LedgerURL,
+    cli_source,
+    output,
+    progress,
+    write_json,
+)
+from fleetledger.cli.evidence import bundle_path, verdict, write_bundle
 from fleetledger.cli.render import families_table, group_totals, groups_table, show_timeline
+from fleetledger.integrity import BundleVerification, read_bundle, verify_bundle
+from fleetledger.ledger import default_url, parse_url
+from fleetledger.ledger.opening import DEFAULT_NAMESPACE
+from fleetledger.ledger.signing import (
+    KEY_SUFFIX,
+    key_path,
+    load_verifier,
+    public_key_path,
+    write_key_pair,
+)
+from fleetledger.ledger.verify import Verification
 
 if TYPE_CHECKING:
     from fleetledger.demo import FleetReport
+
+SIGNING_SCHEMES = frozenset({"sqlite"})
+"""Backends whose writers sign checkpoints as they append (a Kafka ledger needs a notary)."""
 
 
 def demo(
@@ -22,16 +55,93 @@ def demo(
     ledger: LedgerURL = None,
     as_json: AsJSON = False,
 ) -> None:
-    """Simulate a fleet of agents, then show events per family, lag and one task's timeline."""
+    """Simulate a fleet of agents, then show what it recorded and prove it (SQLite)."""
     from fleetledger.demo import simulate  # noqa: PLC0415 -- on demand, so --help stays fast
 
-    with open_ledger(ledger) as opened:
+    url = ledger or default_url()
+    key = demo_key(url)
+    opened = fleetledger.open(url, default_source=cli_source(), signer=key[0] if key else False)
+    try:
         with progress() as bar:
             report = simulate(opened, tasks=tasks, seed=seed, progress=tracker(bar, tasks))
+        if key is not None:
+            # Closing signs the last checkpoints, so the newest head covers every event.
+            opened.close()
+            opened = fleetledger.open(url, default_source=cli_source(), signer=False)
+        proofs = None if key is None else prove_run(opened, report, key, ledger or None)
         if as_json:
-            write_json(summary(opened, report))
+            write_json({**summary(opened, report), "integrity": integrity_json(proofs, url)})
         else:
             show(opened, report)
+            show_proofs(proofs, url)
+    finally:
+        opened.close()
+    if proofs is not None and not proofs.ok:
+        raise CheckFailed("the demo ledger does not verify")
+
+
+def demo_key(url: str) -> tuple[Path, bool] | None:
+    """The key to sign the demo with, and whether it was made just now: the configured key,
+    else the demo pair beside the database (made on the first run, never overwritten).
+
+    ``None`` when the backend does not sign as it appends.
+    """
+    parsed = parse_url(url)
+    if parsed.scheme not in SIGNING_SCHEMES:
+        return None
+    configured = key_path(parsed)
+    if configured is not None:
+        return configured, False
+    name = f"{parsed.option('namespace', DEFAULT_NAMESPACE)}-demo"
+    directory = Path(parsed.location).parent
+    key = directory / f"{name}{KEY_SUFFIX}"
+    if key.exists():
+        return key, False
+    return write_key_pair(name, directory)[0], True
+
+
+@dataclass(frozen=True)
+class RunProofs:
+    """What the demo proved: the whole ledger verified, one task's bundle checked offline."""
+
+    key: Path
+    created: bool
+    """Whether the demo made the key pair in this run."""
+    public_key: Path
+    verification: Verification
+    bundle: Path
+    bundle_check: BundleVerification
+    ledger_option: str
+
+    @property
+    def ok(self) -> bool:
+        """Whether the ledger and the bundle both verified."""
+        return self.verification.ok and self.bundle_check.ok
+
+    def commands(self) -> list[str]:
+        """The commands that repeat both checks by hand."""
+        pub = self.public_key
+        return [
+            f"fleetledger verify --key {pub}{self.ledger_option}",
+            f"fleetledger verify-bundle {self.bundle} --key {pub}",
+        ]
+
+
+def prove_run(
+    ledger: Ledger, report: FleetReport, key: tuple[Path, bool], option: str | None
+) -> RunProofs:
+    """Verify the ledger, write the sample task's bundle beside the database, and check the
+    bundle as an auditor would: from the file, with nothing but the public key.
+    """
+    public_key = public_key_path(key[0])
+    verifier = load_verifier(public_key)
+    verification = ledger.verify(verifier)
+    bundle = ledger.evidence(report.sample_task, verifier)
+    path = Path(parse_url(ledger.url).location).parent / bundle_path(report.sample_task)
+    write_bundle(bundle, path)
+    offline = verify_bundle(read_bundle(path.read_bytes()), load_verifier(public_key))
+    ledger_option = "" if option is None else f" --ledger '{option}'"
+    return RunProofs(key[0], key[1], public_key, verification, path, offline, ledger_option)
 
 
 def tracker(bar: Progress, total: int) -> Callable[[int, int], None]:
@@ -63,6 +173,32 @@ def summary(ledger: Ledger, report: FleetReport) -> dict[str, Any]:
     }
 
 
+def integrity_json(proofs: RunProofs | None, url: str) -> dict[str, Any]:
+    """What the demo proved, or why it proved nothing on this backend."""
+    if proofs is None:
+        return {"signed": False, "note": skipped_note(url)}
+    checked = proofs.verification
+    return {
+        "signed": True,
+        "key": str(proofs.key),
+        "public_key": str(proofs.public_key),
+        "verify": {
+            "ok": checked.ok,
+            "events": checked.events,
+            "checkpoints": checked.checkpoints,
+            "findings": len(checked.findings),
+        },
+        "bundle": str(proofs.bundle),
+        "verify_bundle": {
+            "ok": proofs.bundle_check.ok,
+            "events": proofs.bundle_check.events,
+            "signer_proved": proofs.bundle_check.signer_proved,
+            "findings": len(proofs.bundle_check.findings),
+        },
+        "commands": proofs.commands(),
+    }
+
+
 def rate(report: FleetReport) -> float:
     """Events appended per second of simulation."""
     return round(report.events / report.elapsed, 1) if report.elapsed > 0 else 0.0
@@ -80,3 +216,32 @@ def show(ledger: Ledger, report: FleetReport) -> None:
     events = list(ledger.replay(report.sample_task))
     show_timeline(console, report.sample_task, events)
     console.print(f"replay it: fleetledger replay {report.sample_task}")
+
+
+def show_proofs(proofs: RunProofs | None, url: str) -> None:
+    """The ledger's verdict, the bundle and its offline verdict, and how to repeat both."""
+    console = output()
+    if proofs is None:
+        console.print(f"integrity: {skipped_note(url)}", soft_wrap=True)
+        return
+    checked, pub = proofs.verification, proofs.public_key
+    state = "[green]ok[/]" if checked.ok else f"[red]FAILED[/] ({len(checked.findings)} findings)"
+    origin = "a demo key pair made beside the ledger" if proofs.created else "kept from before"
+    lines = [
+        f"signed with {proofs.key} ({origin}; {pub} is the public key to hand out)",
+        f"verify with {pub}: {state}: {checked.events} events, {checked.leaves} leaves,"
+        f" {checked.checkpoints} signed checkpoints and heads",
+        f"evidence bundle: {proofs.bundle}",
+        f"verify-bundle, offline with {pub}: {verdict(proofs.bundle_check)}",
+    ]
+    console.print("\n[bold]proofs[/]", *lines, sep="\n  ", soft_wrap=True)
+    console.print("repeat them:", *proofs.commands(), sep="\n  ", soft_wrap=True, markup=False)
+
+
+def skipped_note(url: str) -> str:
+    """Why the demo proves nothing on a backend that does not sign as it appends."""
+    scheme = parse_url(url).scheme
+    return (
+        f"{scheme}:// ledgers are not signed by their writers, so the demo skips verify and the"
+        " evidence bundle"
+    )

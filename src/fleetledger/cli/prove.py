@@ -1,31 +1,74 @@
-"""``fleetledger prove``: an inclusion proof of one event against the latest signed head."""
+"""``fleetledger prove``: inclusion proofs of events and consistency proofs between ledger heads.
+
+``prove EVENT_ID`` proves one event against the latest signed head; ``prove --consistency OLD
+NEW`` proves that head NEW extends head OLD (each a stored head's number from ``prove --heads``,
+``latest``, or a file holding a signed head, such as a saved ``prove --json`` or an evidence
+bundle); ``prove --heads`` lists the stored heads.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 import fleetledger
-from fleetledger.cli.common import AsJSON, LedgerURL, cli_source, output, write_json
+from fleetledger import Ledger
+from fleetledger.cli.common import AsJSON, InputError, LedgerURL, cli_source, output, write_json
+from fleetledger.cli.evidence import plural
 from fleetledger.cli.verify import KeyOption, verifier_for
+from fleetledger.errors import MalformedNote
+from fleetledger.integrity import LedgerHead, NoteVerifier, parse_note
 from fleetledger.ledger import default_url
+from fleetledger.ledger.prove import LATEST, ConsistencyProof, HeadRef, stored_heads
 
 
 def prove(
-    event_id: Annotated[str, typer.Argument(help="The id of the event to prove.")],
+    event_id: Annotated[
+        str | None, typer.Argument(help="The id of the event to prove.", show_default=False)
+    ] = None,
+    *,
+    consistency: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--consistency",
+            metavar="OLD_HEAD NEW_HEAD",
+            help="Prove NEW_HEAD extends OLD_HEAD; each a head number, 'latest', or a file.",
+            show_default=False,
+        ),
+    ] = None,
+    heads: Annotated[
+        bool, typer.Option("--heads", help="List the stored signed ledger heads by number.")
+    ] = False,
     key: KeyOption = None,
     ledger: LedgerURL = None,
     as_json: AsJSON = False,
 ) -> None:
-    """Print a verified inclusion proof of one event against the latest signed ledger head."""
+    """Print a verified inclusion proof of an event, or a consistency proof between two heads."""
+    modes = [event_id is not None, consistency is not None, heads]
+    if sum(modes) != 1:
+        raise InputError("give one of: EVENT_ID, --consistency OLD_HEAD NEW_HEAD, --heads")
     url = ledger or default_url()
     verifier = verifier_for(key, url)
     opened = fleetledger.open(url, default_source=cli_source(), signer=False)
     try:
-        proof = opened.prove(event_id, verifier)
+        if heads:
+            _list_heads(opened, as_json=as_json)
+        elif consistency is not None:
+            _prove_consistency(opened, consistency, verifier, as_json=as_json)
+        else:
+            assert event_id is not None
+            _prove_event(opened, event_id, verifier, as_json=as_json)
     finally:
         opened.close()
+
+
+def _prove_event(
+    ledger: Ledger, event_id: str, verifier: NoteVerifier | None, *, as_json: bool
+) -> None:
+    proof = ledger.prove(event_id, verifier)
     document = proof.to_json()
     if as_json:
         write_json(document)
@@ -35,3 +78,86 @@ def prove(
         console.print(f"{name}: {document[name]}", soft_wrap=True)
     console.print("audit_path:", *document["audit_path"], sep="\n  ", soft_wrap=True)
     console.print(f"ledger head:\n{proof.head}", soft_wrap=True, markup=False)
+
+
+def _prove_consistency(
+    ledger: Ledger, refs: tuple[str, str], verifier: NoteVerifier | None, *, as_json: bool
+) -> None:
+    old, new = (head_ref(ref) for ref in refs)
+    proof = ledger.prove_consistency(old, new, verifier)
+    if as_json:
+        write_json(proof.to_json())
+        return
+    _show_consistency(proof, refs, signed=verifier is not None)
+
+
+def head_ref(text: str) -> HeadRef:
+    """A command-line head: a stored head's number, ``latest``, or a file holding a head.
+
+    The file holds a signed ledger head note, or a JSON object with one in ``"head"`` (the
+    output of ``prove --json``, or an evidence bundle).
+    """
+    if text == LATEST:
+        return LATEST
+    if text.isdecimal():
+        return int(text)
+    try:
+        data = Path(text).read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"{text!r} is not a head number, 'latest' or a readable file: {exc.strerror}"
+        ) from exc
+    note = _head_in(data)
+    try:
+        LedgerHead.parse(parse_note(note)[0])
+    except MalformedNote as exc:
+        raise InputError(f"{text} holds no signed ledger head: {exc}") from exc
+    return note
+
+
+def _head_in(data: bytes) -> bytes:
+    """The note itself, or the ``"head"`` of a JSON document that carries one."""
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return data
+    if isinstance(document, dict) and isinstance(document.get("head"), str):
+        return str(document["head"]).encode()
+    return data
+
+
+def _show_consistency(proof: ConsistencyProof, refs: tuple[str, str], *, signed: bool) -> None:
+    console = output()
+    old, new = (
+        f"the head in {ref}" if seq is None else f"ledger head #{seq}"
+        for seq, ref in zip((proof.old_seq, proof.new_seq), refs, strict=True)
+    )
+    console.print("consistent", style="green", end="")
+    console.print(f": {new} extends {old} of {proof.namespace}", soft_wrap=True, markup=False)
+    for entry in proof.to_json()["partitions"]:
+        console.print(
+            f"{entry['topic']}/{entry['partition']}: {entry['old_size']} -> {entry['new_size']}"
+            f" leaves, {len(entry['proof'])} proof hashes",
+            *entry["proof"],
+            sep="\n  ",
+            soft_wrap=True,
+        )
+    if not signed:
+        console.print("signatures NOT checked: pass --key NAME.pub to check both heads")
+
+
+def _list_heads(ledger: Ledger, *, as_json: bool) -> None:
+    rows = stored_heads(ledger.backend, ledger.core.namespace)
+    if as_json:
+        write_json([row._asdict() for row in rows])
+        return
+    console = output()
+    if not rows:
+        console.print("no signed ledger heads yet")
+    for row in rows:
+        leaves, partitions = plural(row.size, "leaf", "leaves"), plural(row.partitions, "partition")
+        console.print(f"#{row.seq}: {leaves} in {partitions}")
+    if rows:
+        console.print(
+            f"prove one extends another: fleetledger prove --consistency {rows[0].seq} latest"
+        )

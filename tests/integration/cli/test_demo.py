@@ -1,10 +1,14 @@
 """``fleetledger demo`` with the real simulated fleet."""
 
 import json
+import shlex
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from typer.testing import Result
+from typer.testing import CliRunner, Result
+
+from fleetledger.cli.app import app
 
 Run = Callable[..., Result]
 
@@ -29,3 +33,73 @@ def test_demo_json_summarises_the_run(run: Run) -> None:
     assert sum(summary["families"].values()) == summary["events"]
     assert set(summary["groups"]) == {"runtime", "audit", "evaluation"}
     assert summary["sample_task"]
+
+
+def test_demo_ends_with_a_verified_ledger_and_a_verified_bundle(run: Run, tmp_path: Path) -> None:
+    """The last lines show verify ok, the bundle written beside the ledger and checked offline."""
+    result = run("demo", "--tasks", "3")
+
+    assert result.exit_code == 0, result.output
+    proofs = result.stdout.split("proofs")[-1]
+    assert "verify with" in proofs
+    assert ": ok: " in proofs
+    assert "verify-bundle, offline with" in proofs
+    bundles = list(tmp_path.glob("evidence-*.json"))
+    assert len(bundles) == 1
+    assert str(bundles[0]) in proofs
+
+
+def test_demo_makes_a_key_pair_beside_the_ledger_named_after_its_namespace(
+    run: Run, tmp_path: Path
+) -> None:
+    """Without a configured key the demo signs with NAMESPACE-demo.key, its .pub beside it."""
+    run("demo", "--tasks", "2")
+
+    assert (tmp_path / "fleet-demo.key").read_text().startswith("PRIVATE+KEY+fleet-demo+")
+    assert (tmp_path / "fleet-demo.pub").read_text().startswith("fleet-demo+")
+
+
+def test_a_second_demo_reuses_the_key_pair(run: Run, tmp_path: Path) -> None:
+    """A re-run signs with the same key (never overwritten) and still verifies."""
+    run("demo", "--tasks", "2")
+    first = (tmp_path / "fleet-demo.key").read_text()
+
+    result = run("demo", "--tasks", "2", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "fleet-demo.key").read_text() == first
+    assert json.loads(result.stdout)["integrity"]["verify"]["ok"] is True
+
+
+def test_demo_json_names_the_key_the_bundle_and_the_commands(run: Run, tmp_path: Path) -> None:
+    """--json gains an integrity object: both verdicts, the files and the commands to repeat."""
+    result = run("demo", "--tasks", "2", "--json")
+
+    integrity = json.loads(result.stdout)["integrity"]
+    assert integrity["verify"]["ok"] is True
+    assert integrity["verify_bundle"]["ok"] is True
+    assert integrity["verify_bundle"]["signer_proved"] is True
+    assert integrity["public_key"] == str(tmp_path / "fleet-demo.pub")
+    assert integrity["commands"][1] == (
+        f"fleetledger verify-bundle {integrity['bundle']} --key {integrity['public_key']}"
+    )
+
+
+@pytest.mark.parametrize("command", [0, 1], ids=["verify", "verify-bundle"])
+def test_the_commands_the_demo_prints_repeat_its_checks(run: Run, command: int) -> None:
+    """Each printed command, run as a shell would split it, exits 0."""
+    integrity = json.loads(run("demo", "--tasks", "2", "--json").stdout)["integrity"]
+    program, *args = shlex.split(integrity["commands"][command])
+
+    result = CliRunner(env={"FLEETLEDGER_URL": None}).invoke(app, args)
+
+    assert program == "fleetledger"
+    assert result.exit_code == 0, result.output
+
+
+def test_demo_on_a_ledger_that_does_not_sign_skips_the_proofs_with_a_note(run: Run) -> None:
+    """memory:// (like kafka://) is not signed by its writers: one note, exit 0."""
+    result = run("demo", "--tasks", "2", ledger="memory://")
+
+    assert result.exit_code == 0, result.output
+    assert "memory:// ledgers are not signed" in result.stdout

@@ -35,6 +35,9 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "keys",
         "verify",
         "prove",
+        "evidence",
+        "verify-bundle",
+        "notary",
     }
 
 
@@ -47,7 +50,7 @@ def test_every_command_has_help_from_its_docstring(name: str) -> None:
     assert command.help.strip() == command.callback.__doc__.strip()
 
 
-@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"mirror", "keys"}))
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"mirror", "keys", "verify-bundle"}))
 def test_every_command_takes_ledger_and_json(name: str) -> None:
     """Each command on one ledger accepts --ledger URL and --json."""
     options = {opt for param in COMMANDS[name].params for opt in param.opts}
@@ -58,6 +61,14 @@ def test_every_command_takes_ledger_and_json(name: str) -> None:
 def test_keys_works_on_files_not_a_ledger_and_takes_json() -> None:
     """keys writes key files, so it takes no --ledger, and accepts --json."""
     options = {opt for param in COMMANDS["keys"].params for opt in param.opts}
+
+    assert "--json" in options
+    assert "--ledger" not in options
+
+
+def test_verify_bundle_works_on_a_file_not_a_ledger_and_takes_json() -> None:
+    """verify-bundle checks a bundle offline, so it takes no --ledger, and accepts --json."""
+    options = {opt for param in COMMANDS["verify-bundle"].params for opt in param.opts}
 
     assert "--json" in options
     assert "--ledger" not in options
