@@ -9,12 +9,14 @@ would. Other backends do not sign as they append, so there the demo skips those 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 
 import fleetledger
@@ -48,6 +50,18 @@ if TYPE_CHECKING:
 SIGNING_SCHEMES = frozenset({"sqlite"})
 """Backends whose writers sign checkpoints as they append (a Kafka ledger needs a notary)."""
 
+_UNSIGNED = {
+    "kafka": "kafka:// ledgers are signed by a separate notary (fleetledger notary)",
+    "memory": "memory:// ledgers keep no signed checkpoints",
+}
+
+KeyOrigin = Literal["configured", "created", "reused"]
+_ORIGINS: dict[KeyOrigin, str] = {
+    "configured": "the configured key",
+    "created": "a demo key pair made beside the ledger just now",
+    "reused": "the demo key pair made by an earlier run",
+}
+
 
 def demo(
     tasks: Annotated[int, typer.Option("--tasks", min=1, help="Tasks to simulate.")] = 200,
@@ -80,9 +94,9 @@ def demo(
         raise CheckFailed("the demo ledger does not verify")
 
 
-def demo_key(url: str) -> tuple[Path, bool] | None:
-    """The key to sign the demo with, and whether it was made just now: the configured key,
-    else the demo pair beside the database (made on the first run, never overwritten).
+def demo_key(url: str) -> tuple[Path, KeyOrigin] | None:
+    """The key to sign the demo with, and where it came from: the configured key, else the
+    demo pair beside the database (made on the first run, never overwritten).
 
     ``None`` when the backend does not sign as it appends.
     """
@@ -91,13 +105,13 @@ def demo_key(url: str) -> tuple[Path, bool] | None:
         return None
     configured = key_path(parsed)
     if configured is not None:
-        return configured, False
+        return configured, "configured"
     name = f"{parsed.option('namespace', DEFAULT_NAMESPACE)}-demo"
     directory = Path(parsed.location).parent
     key = directory / f"{name}{KEY_SUFFIX}"
     if key.exists():
-        return key, False
-    return write_key_pair(name, directory)[0], True
+        return key, "reused"
+    return write_key_pair(name, directory)[0], "created"
 
 
 @dataclass(frozen=True)
@@ -105,13 +119,13 @@ class RunProofs:
     """What the demo proved: the whole ledger verified, one task's bundle checked offline."""
 
     key: Path
-    created: bool
-    """Whether the demo made the key pair in this run."""
+    origin: KeyOrigin
     public_key: Path
     verification: Verification
     bundle: Path
     bundle_check: BundleVerification
-    ledger_option: str
+    ledger: str | None
+    """The --ledger the demo was given, to repeat in the commands."""
 
     @property
     def ok(self) -> bool:
@@ -120,15 +134,16 @@ class RunProofs:
 
     def commands(self) -> list[str]:
         """The commands that repeat both checks by hand."""
-        pub = self.public_key
+        pub, bundle = shlex.quote(str(self.public_key)), shlex.quote(str(self.bundle))
+        ledger = "" if self.ledger is None else f" --ledger {shlex.quote(self.ledger)}"
         return [
-            f"fleetledger verify --key {pub}{self.ledger_option}",
-            f"fleetledger verify-bundle {self.bundle} --key {pub}",
+            f"fleetledger verify --key {pub}{ledger}",
+            f"fleetledger verify-bundle {bundle} --key {pub}",
         ]
 
 
 def prove_run(
-    ledger: Ledger, report: FleetReport, key: tuple[Path, bool], option: str | None
+    ledger: Ledger, report: FleetReport, key: tuple[Path, KeyOrigin], option: str | None
 ) -> RunProofs:
     """Verify the ledger, write the sample task's bundle beside the database, and check the
     bundle as an auditor would: from the file, with nothing but the public key.
@@ -140,8 +155,7 @@ def prove_run(
     path = Path(parse_url(ledger.url).location).parent / bundle_path(report.sample_task)
     write_bundle(bundle, path)
     offline = verify_bundle(read_bundle(path.read_bytes()), load_verifier(public_key))
-    ledger_option = "" if option is None else f" --ledger '{option}'"
-    return RunProofs(key[0], key[1], public_key, verification, path, offline, ledger_option)
+    return RunProofs(key[0], key[1], public_key, verification, path, offline, option)
 
 
 def tracker(bar: Progress, total: int) -> Callable[[int, int], None]:
@@ -222,17 +236,17 @@ def show_proofs(proofs: RunProofs | None, url: str) -> None:
     """The ledger's verdict, the bundle and its offline verdict, and how to repeat both."""
     console = output()
     if proofs is None:
-        console.print(f"integrity: {skipped_note(url)}", soft_wrap=True)
+        console.print(f"\nproofs: {skipped_note(url)}", soft_wrap=True)
         return
-    checked, pub = proofs.verification, proofs.public_key
+    checked, pub = proofs.verification, escape(str(proofs.public_key))
     state = "[green]ok[/]" if checked.ok else f"[red]FAILED[/] ({len(checked.findings)} findings)"
-    origin = "a demo key pair made beside the ledger" if proofs.created else "kept from before"
     lines = [
-        f"signed with {proofs.key} ({origin}; {pub} is the public key to hand out)",
+        f"signed with {escape(str(proofs.key))}: {_ORIGINS[proofs.origin]};"
+        f" {pub} is its public key, to hand to auditors",
         f"verify with {pub}: {state}: {checked.events} events, {checked.leaves} leaves,"
         f" {checked.checkpoints} signed checkpoints and heads",
-        f"evidence bundle: {proofs.bundle}",
-        f"verify-bundle, offline with {pub}: {verdict(proofs.bundle_check)}",
+        f"evidence bundle of {escape(proofs.bundle_check.task)}: {escape(str(proofs.bundle))}",
+        f"verify-bundle, offline with {pub}: {escape(verdict(proofs.bundle_check))}",
     ]
     console.print("\n[bold]proofs[/]", *lines, sep="\n  ", soft_wrap=True)
     console.print("repeat them:", *proofs.commands(), sep="\n  ", soft_wrap=True, markup=False)
@@ -241,7 +255,5 @@ def show_proofs(proofs: RunProofs | None, url: str) -> None:
 def skipped_note(url: str) -> str:
     """Why the demo proves nothing on a backend that does not sign as it appends."""
     scheme = parse_url(url).scheme
-    return (
-        f"{scheme}:// ledgers are not signed by their writers, so the demo skips verify and the"
-        " evidence bundle"
-    )
+    why = _UNSIGNED.get(scheme, f"{scheme}:// ledgers are not signed by their writers")
+    return f"{why}, so the demo skips verify and the evidence bundle"

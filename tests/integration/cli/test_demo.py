@@ -102,4 +102,4 @@ def test_demo_on_a_ledger_that_does_not_sign_skips_the_proofs_with_a_note(run: R
     result = run("demo", "--tasks", "2", ledger="memory://")
 
     assert result.exit_code == 0, result.output
-    assert "memory:// ledgers are not signed" in result.stdout
+    assert "memory:// ledgers keep no signed checkpoints, so the demo skips" in result.stdout
