@@ -46,7 +46,7 @@ def prove(
     ledger: LedgerURL = None,
     as_json: AsJSON = False,
 ) -> None:
-    """Print a verified inclusion proof of an event, or a consistency proof between two heads."""
+    """Print a verified proof: an event's inclusion, or that one signed head extends another."""
     modes = [event_id is not None, consistency is not None, heads]
     if sum(modes) != 1:
         raise InputError("give one of: EVENT_ID, --consistency OLD_HEAD NEW_HEAD, --heads")

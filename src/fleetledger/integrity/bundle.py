@@ -28,14 +28,14 @@ here.
 ``manifest``      the collector's statement of completeness: one object per partition holding
                   events of the task, ``{"topic", "partition", "leaves"}``, where ``leaves``
                   lists the leaf index of every stored event of the task below the head's size
-                  of that partition.
+                  of that partition (written in ascending order; verifiers need not rely on it).
 ``events``        one object per event, in the order the ledger recorded them:
                   ``topic``, ``partition``: where it is stored; ``offset``: its offset there
                   (informational: no proof covers offsets, which on Kafka differ from leaf
                   indexes); ``leaf_index``: its leaf in the partition's tree; ``tree_size``:
                   the head's size for that partition; ``body``: the event's stored bytes, the
-                  RFC 8785 (JCS) CloudEvents JSON; ``audit_path``: the inclusion proof, hashes
-                  bottom up (RFC 9162 §2.1.3.1).
+                  RFC 8785 (JCS) CloudEvents JSON; ``audit_path``: the inclusion proof, 32-byte
+                  SHA-256 hashes from the leaf's sibling up (RFC 9162 §2.1.3.1).
 
 Verification
 ------------
@@ -48,8 +48,9 @@ Verification
    text, and check its namespace equals ``namespace``.
 3. Each event: the head has a line for ``topic``/``partition`` whose size equals ``tree_size``;
    the leaf hash SHA-256(0x00 ‖ body) (RFC 9162 §2.1.1) with ``audit_path`` leads to that
-   line's root at ``leaf_index`` (RFC 9162 §2.1.3.2); the body is a JSON object whose
-   ``subject`` is ``task``; no event id and no ``(topic, partition, leaf_index)`` occurs twice.
+   line's root at ``leaf_index`` (RFC 9162 §2.1.3.2); the body is a JSON object with a string
+   ``id`` and a ``subject`` equal to ``task``; no ``id`` and no ``(topic, partition,
+   leaf_index)`` occurs twice.
 4. Each checkpoint verifies with the key, names a partition of the namespace, and states the
    same size and root as the head's line for it.
 5. The manifest and the events list the same leaves, each once, and the bundle is not empty.
@@ -65,11 +66,11 @@ consistency proof (``fleetledger prove --consistency``).
 
 It does not prove completeness. A Merkle root commits to leaf hashes, not to their subjects,
 so no offline check can show that no *other* leaf below the head belongs to the task. The
-manifest is the collector's signed-by-nobody statement that these are all of the task's
-stored events; the verifier checks that the bundle agrees with it, which catches an event
-lost or dropped from the events (or the manifest) alone, but not one left out of both. To
-check completeness, collect the task again from the ledger (or a mirror of it) at the same
-head and compare. Nor does a bundle say anything about events appended after its head, events
+manifest is the collector's unsigned statement that these are all of the task's stored
+events; the verifier checks that the bundle agrees with it, which catches an event lost or
+dropped from the events (or the manifest) alone, but not one left out of both. To check
+completeness, collect the task again from the ledger (or a mirror of it) and compare the
+events below this bundle's head. Nor does a bundle say anything about events appended after its head, events
 removed by retention or compaction before it was collected, or offsets.
 """
 
