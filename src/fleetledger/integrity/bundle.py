@@ -70,8 +70,8 @@ manifest is the collector's unsigned statement that these are all of the task's 
 events; the verifier checks that the bundle agrees with it, which catches an event lost or
 dropped from the events (or the manifest) alone, but not one left out of both. To check
 completeness, collect the task again from the ledger (or a mirror of it) and compare the
-events below this bundle's head. Nor does a bundle say anything about events appended after its head, events
-removed by retention or compaction before it was collected, or offsets.
+events below this bundle's head. Nor does a bundle say anything about events appended after
+its head, events removed by retention or compaction before it was collected, or offsets.
 """
 
 from __future__ import annotations
