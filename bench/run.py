@@ -29,6 +29,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+import integrity
 import kafka_append
 import replay  # run as a script: bench/ is sys.path[0]
 import scale
@@ -49,6 +50,7 @@ class Plan:
     timeline_tasks: int
     scale_batches: int  # timed batches per round and file (append vs size)
     scale_rounds: int
+    verify_events: int  # events in the signed file that verify reads
     batch: int = 1000  # events per append_many / executemany transaction
     kafka: kafka_append.KafkaPlan = kafka_append.FULL
 
@@ -63,6 +65,7 @@ FULL = Plan(
     timeline_tasks=300,
     scale_batches=8,
     scale_rounds=3,
+    verify_events=10**5,
 )
 QUICK = Plan(
     batches=5,
@@ -74,6 +77,7 @@ QUICK = Plan(
     timeline_tasks=100,
     scale_batches=2,
     scale_rounds=1,
+    verify_events=10**4,
     kafka=kafka_append.QUICK,
 )
 
@@ -107,6 +111,14 @@ def run(plan: Plan, directory: Path, log: Callable[[str], None]) -> list[Result]
     large = files["ledger", "large"]
     timeline = replay.sample_tasks(large, plan.timeline_tasks, seed=12)
     results.append(replay.timeline_latency(large, timeline, size_label=scale.label(plan.large)))
+    log("checkpoints on vs off ...")
+    results.extend(
+        integrity.checkpoint_cost(
+            directory, batch=plan.batch, batches=plan.batches, each=plan.each, rounds=plan.rounds
+        )
+    )
+    log(f"verify over {plan.verify_events:,} signed events ...")
+    results.extend(integrity.verify(directory, events=plan.verify_events, rounds=plan.rounds))
     return results
 
 
@@ -128,6 +140,8 @@ def figure(value: float | None, unit: str) -> str:
         return "-"
     if unit == "ms":
         return f"{value:.2f} ms"
+    if unit == "MB/s":
+        return f"{value:.0f} MB/s"
     if value >= 1_000_000:
         return f"{value / 1_000_000:.2f}M/s"
     return f"{value / 1000:.1f}k/s"

@@ -29,6 +29,7 @@ from fleetledger.backends.protocols import (
     ProvableLog,
     ReadableLog,
     StoredCheckpoint,
+    StoredRecord,
     TopicPartition,
 )
 from fleetledger.errors import IntegrityError, NoteError, ProofError, VerificationFailed
@@ -248,9 +249,13 @@ def _verify_partition(
     hashes = _leaf_hashes(backend, topic, partition, result)
     stored = _check_events(backend, topic, partition, hashes, result)
     _check_missing(hashes, stored, policy, result)
+    sizes = {c.size for c in claims if c.size <= len(hashes)}
     if kept is not None:
-        _check_tree(kept.frontier, hashes, result)
-    _check_claims(claims, hashes, result)
+        sizes.add(len(hashes))
+    roots = _roots_at(hashes, sizes)  # the one rebuild of the tree, for both checks below
+    if kept is not None:
+        _check_tree(kept.frontier, len(hashes), roots[len(hashes)], result)
+    _check_claims(claims, hashes, roots, result)
     result.findings.sort(key=lambda f: (f.offset is None, f.offset or 0))
     return result
 
@@ -290,13 +295,18 @@ def _check_events(
 
     Events before the tree's start (expired before the file kept trees) are only counted.
     """
-    where = {hashed: idx for idx, hashed in enumerate(hashes)}
+    where: dict[bytes, int] = {}  # leaf hash -> index, built at the first mismatch
     index_of = None if result.linear else {o: i for i, o in enumerate(result.offsets)}
     first = result.offset_of(0)
     offsets: set[int] = set()
     offset = 0
     while records := backend.read(topic, partition, offset, _PAGE):
-        for record, hashed in zip(records, leaf_hashes(r.body for r in records), strict=True):
+        offset = records[-1].offset + 1
+        computed = leaf_hashes(r.body for r in records)
+        if _all_match(records, computed, hashes, result):
+            offsets.update(range(records[0].offset - result.start, offset - result.start))
+            continue
+        for record, hashed in zip(records, computed, strict=True):
             if index_of is None:
                 at = record.offset - result.start
             else:
@@ -314,6 +324,7 @@ def _check_events(
                         at, FindingKind.MODIFIED, f"event {record.id} does not hash to its leaf"
                     )
             elif hashed != hashes[at]:
+                where = where or {h: i for i, h in enumerate(hashes)}
                 other = where.get(hashed)
                 if other is not None:
                     result.found(
@@ -325,9 +336,28 @@ def _check_events(
                     result.found(
                         at, FindingKind.MODIFIED, f"event {record.id} does not hash to its leaf"
                     )
-        offset = records[-1].offset + 1
     result.events = len(offsets) + result.uncovered
     return offsets
+
+
+def _all_match(
+    records: list[StoredRecord], computed: list[bytes], hashes: list[bytes], result: _Partition
+) -> bool:
+    """Whether every event of the page matches its leaf, checked with one list comparison.
+
+    That is the common case: leaf ``i`` is the event at ``start + i``, and the page's events have
+    consecutive offsets (no gap, no duplicate), all in the tree, each hashing to its leaf. Any
+    other page is checked event by event, which says what is wrong where.
+    """
+    low, high = records[0].offset - result.start, records[-1].offset - result.start
+    return (
+        result.linear
+        and low >= 0
+        and high < len(hashes)
+        and high - low == len(records) - 1
+        and [r.offset for r in records] == list(range(records[0].offset, records[-1].offset + 1))
+        and computed == hashes[low : high + 1]
+    )
 
 
 def _check_missing(
@@ -343,35 +373,36 @@ def _check_missing(
             result.found(idx, FindingKind.MISSING, f"leaf {idx} has no stored event")
 
 
-def _check_tree(tree: Frontier, hashes: list[bytes], result: _Partition) -> None:
-    """The maintained tree must be exactly the tree of the stored leaves."""
+def _check_tree(tree: Frontier, leaves: int, rebuilt: bytes, result: _Partition) -> None:
+    """The maintained tree must be the tree of the stored leaves, whose root is ``rebuilt``."""
     size = tree.size
-    if size < len(hashes):
+    if size < leaves:
         result.found(
             size,
             FindingKind.INSERTED,
-            f"{len(hashes) - size} leaves from {size} on are not in the partition's tree",
+            f"{leaves - size} leaves from {size} on are not in the partition's tree",
         )
-    elif size > len(hashes):
+    elif size > leaves:
         result.found(
-            len(hashes),
+            leaves,
             FindingKind.TRUNCATED,
-            f"the partition's tree has {size} leaves, the leaves table {len(hashes)}",
+            f"the partition's tree has {size} leaves, the leaves table {leaves}",
         )
-    else:
-        rebuilt = Frontier()
-        rebuilt.extend_hashes(hashes)
-        if rebuilt.root() != tree.root():
-            result.found(
-                None,
-                FindingKind.ROOT_MISMATCH,
-                "the partition's tree root differs from the root of its leaves",
-            )
+    elif rebuilt != tree.root():
+        result.found(
+            None,
+            FindingKind.ROOT_MISMATCH,
+            "the partition's tree root differs from the root of its leaves",
+        )
 
 
-def _check_claims(claims: list[_Claim], hashes: list[bytes], result: _Partition) -> None:
-    """Every signed claim matches the leaves at its size, and each extends the one before."""
-    roots = _roots_at(hashes, {c.size for c in claims if c.size <= len(hashes)})
+def _check_claims(
+    claims: list[_Claim], hashes: list[bytes], roots: dict[int, bytes], result: _Partition
+) -> None:
+    """Every signed claim matches the leaves at its size, and each extends the one before.
+
+    ``roots`` holds the tree's root at every claimed size up to ``len(hashes)``.
+    """
     for claim in claims:
         if claim.size > len(hashes):
             result.found(

@@ -18,7 +18,7 @@ import pytest
 from fleetledger.backends.sqlite import schema
 
 BENCH = Path(__file__).resolve().parents[3] / "bench"
-MODULES = ("common", "workload", "sqlite_append", "replay", "scale", "run")
+MODULES = ("common", "workload", "sqlite_append", "replay", "scale", "integrity", "run")
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +47,7 @@ def test_every_benchmark_runs_at_a_tiny_size(
         timeline_tasks=5,
         scale_batches=1,
         scale_rounds=2,
+        verify_events=300,
         batch=50,
     )
     results = run.run(plan, tmp_path, lambda _: None)
@@ -57,7 +58,9 @@ def test_every_benchmark_runs_at_a_tiny_size(
     assert names[2].startswith("single appends")
     assert any(n.startswith("replay") for n in names)
     assert any(n.startswith("task timeline") for n in names)
-    assert len(results) == 10
+    assert sum(n.startswith("checkpoints on vs off") for n in names) == 2
+    assert any(n.startswith("verify, 300 signed events") for n in names)
+    assert len(results) == 15
     for result in results:
         assert result.ledger > 0
         assert result.baseline is None or result.baseline > 0
@@ -66,7 +69,7 @@ def test_every_benchmark_runs_at_a_tiny_size(
     assert "batched append" in capsys.readouterr().out
     report = tmp_path / "results.json"
     run.write_json(report, plan, results, 1.0, quick=True)
-    assert len(json.loads(report.read_text())["results"]) == 10
+    assert len(json.loads(report.read_text())["results"]) == 15
 
 
 def test_the_raw_baseline_writes_the_rows_the_ledger_writes(
@@ -98,3 +101,45 @@ def test_the_raw_baseline_writes_the_rows_the_ledger_writes(
         assert len(body) == len(theirs[8])  # same body but for its id and timestamps
     sizes = [len(row[8]) for row in rows]
     assert 400 <= sum(sizes) / len(sizes) <= 550
+
+
+def test_the_verify_baseline_hashes_the_leaves_the_ledger_stores(
+    bench: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    integrity, replay = bench["integrity"], bench["replay"]
+    signer = integrity.NoteSigner.generate(integrity.KEY_NAME)
+    path = tmp_path / "signed.db"
+    integrity.fill_signed(path, 2500, signer)
+    conn = replay.read_only(path)
+    try:
+        raw = integrity.raw_leaf_hashes(conn)
+        leaves = [h for (h,) in conn.execute("SELECT hash FROM leaves")]
+        notes = conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0]
+    finally:
+        conn.close()
+    with integrity.open_signed(path, False) as ledger:
+        verified = integrity.ledger_verify(ledger, signer.verifier)
+
+    assert verified == len(raw) == 2500
+    assert sorted(raw) == sorted(leaves)
+    assert notes > 3  # signed every 1000 events and on close, so verify checks signatures
+
+
+def test_only_the_signed_side_of_the_checkpoint_cost_signs(
+    bench: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    integrity, workload = bench["integrity"], bench["workload"]
+    signer = integrity.NoteSigner.generate(integrity.KEY_NAME)
+    events = workload.Workload(seed=9).events(1200)
+    counts = []
+    for name, side in (("on.db", signer), ("off.db", False)):
+        with integrity.open_signed(tmp_path / name, side) as ledger:
+            ledger.append_many(events)
+        conn = sqlite3.connect(tmp_path / name)
+        try:
+            counts.append(conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0])
+        finally:
+            conn.close()
+
+    assert counts[0] > 0
+    assert counts[1] == 0
