@@ -150,6 +150,10 @@ class LedgerClosed(LedgerError):
     """The ledger (or consumer) was used after it was closed."""
 
 
+class MalformedBundle(IntegrityError, ValueError):
+    """The bytes are not an evidence bundle this version can read (not a finding about one)."""
+
+
 class NoteError(IntegrityError):
     """A signed note (checkpoint, ledger head) cannot be trusted as it is."""
 

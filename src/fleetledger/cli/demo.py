@@ -1,10 +1,12 @@
 """``fleetledger demo``: simulate a fleet of agents into a ledger, then show what it recorded.
 
-On SQLite the demo also shows the ledger's proofs: it signs with the configured key, else with
-a demo key pair it keeps beside the database (``<namespace>-demo.key`` and ``.pub``, created on
-the first run and reused after, never overwritten), then verifies the whole ledger, writes the
-sample task's evidence bundle and checks that bundle offline with the public key, as an auditor
-would. Other backends do not sign as they append, so there the demo skips those steps.
+The demo also shows the ledger's proofs: it signs with the configured key, else with a demo
+key pair it keeps beside the database (``<namespace>-demo.key`` and ``.pub``, created on the
+first run and reused after, never overwritten; in the current directory for Kafka), then
+verifies the whole ledger, writes the sample task's evidence bundle and checks that bundle
+offline with the public key, as an auditor would. A SQLite ledger signs as it appends; on
+Kafka the demo runs one round of the notary (what ``fleetledger notary --once`` does) first.
+A memory ledger keeps no trees, so there the demo skips those steps.
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ from fleetledger.cli.evidence import bundle_path, verdict, write_bundle
 from fleetledger.cli.render import families_table, group_totals, groups_table, show_timeline
 from fleetledger.integrity import BundleVerification, read_bundle, verify_bundle
 from fleetledger.ledger import default_url, parse_url
+from fleetledger.ledger.notary import Notary
 from fleetledger.ledger.opening import DEFAULT_NAMESPACE
 from fleetledger.ledger.signing import (
     KEY_SUFFIX,
     key_path,
+    load_signer,
     load_verifier,
     public_key_path,
     write_key_pair,
@@ -47,18 +51,15 @@ from fleetledger.ledger.verify import Verification
 if TYPE_CHECKING:
     from fleetledger.demo import FleetReport
 
-SIGNING_SCHEMES = frozenset({"sqlite"})
-"""Backends whose writers sign checkpoints as they append (a Kafka ledger needs a notary)."""
+SIGNING_SCHEMES = frozenset({"sqlite", "kafka"})
+"""Backends with signed checkpoints: SQLite signs as it appends, Kafka through its notary."""
 
-_UNSIGNED = {
-    "kafka": "kafka:// ledgers are signed by a separate notary (fleetledger notary)",
-    "memory": "memory:// ledgers keep no signed checkpoints",
-}
+_UNSIGNED = {"memory": "memory:// ledgers keep no signed checkpoints"}
 
 KeyOrigin = Literal["configured", "created", "reused"]
 _ORIGINS: dict[KeyOrigin, str] = {
     "configured": "the configured key",
-    "created": "a demo key pair made beside the ledger just now",
+    "created": "a demo key pair made for this ledger just now",
     "reused": "the demo key pair made by an earlier run",
 }
 
@@ -79,9 +80,7 @@ def demo(
         with progress() as bar:
             report = simulate(opened, tasks=tasks, seed=seed, progress=tracker(bar, tasks))
         if key is not None:
-            # Closing signs the last checkpoints, so the newest head covers every event.
-            opened.close()
-            opened = fleetledger.open(url, default_source=cli_source(), signer=False)
+            opened = sign_everything(opened, url, key[0])
         proofs = None if key is None else prove_run(opened, report, key, ledger or None)
         if as_json:
             write_json({**summary(opened, report), "integrity": integrity_json(proofs, url)})
@@ -107,11 +106,29 @@ def demo_key(url: str) -> tuple[Path, KeyOrigin] | None:
     if configured is not None:
         return configured, "configured"
     name = f"{parsed.option('namespace', DEFAULT_NAMESPACE)}-demo"
-    directory = Path(parsed.location).parent
+    directory = beside(url)
     key = directory / f"{name}{KEY_SUFFIX}"
     if key.exists():
         return key, "reused"
     return write_key_pair(name, directory)[0], "created"
+
+
+def beside(url: str) -> Path:
+    """Where the demo keeps its key and bundle: beside the database, else here."""
+    parsed = parse_url(url)
+    return Path(parsed.location).parent if parsed.scheme == "sqlite" else Path()
+
+
+def sign_everything(ledger: Ledger, url: str, key: Path) -> Ledger:
+    """Have every event signed, so the newest head covers them all; returns the ledger to read.
+
+    SQLite signs its last checkpoints when closed; a Kafka ledger's notary signs them.
+    """
+    if parse_url(url).scheme == "kafka":
+        Notary(ledger.backend, ledger.core.namespace, load_signer(key)).run_once()
+        return ledger
+    ledger.close()
+    return fleetledger.open(url, default_source=cli_source(), signer=False)
 
 
 @dataclass(frozen=True)
@@ -152,7 +169,7 @@ def prove_run(
     verifier = load_verifier(public_key)
     verification = ledger.verify(verifier)
     bundle = ledger.evidence(report.sample_task, verifier)
-    path = Path(parse_url(ledger.url).location).parent / bundle_path(report.sample_task)
+    path = beside(ledger.url) / bundle_path(report.sample_task)
     write_bundle(bundle, path)
     offline = verify_bundle(read_bundle(path.read_bytes()), load_verifier(public_key))
     return RunProofs(key[0], key[1], public_key, verification, path, offline, option)

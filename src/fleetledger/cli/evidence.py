@@ -152,6 +152,11 @@ def verdict(result: BundleVerification) -> str:
         f"ok: {plural(result.events, 'event')} of {result.task} in"
         f" {plural(result.partitions, 'partition')} are in the signed ledger head of"
         f" {result.namespace}, signed by {_key_name(result.key)}"
+        + (
+            f"; {plural(result.excluded, 'event')} of unsigned families named, not proved"
+            if result.excluded
+            else ""
+        )
     )
 
 
@@ -182,6 +187,7 @@ def _counts(bundle: EvidenceBundle) -> dict[str, Any]:
     return {
         "task": bundle.task,
         "events": len(bundle.events),
+        "excluded": len(bundle.excluded),
         "partitions": len(bundle.manifest),
         "key": bundle.key,
     }

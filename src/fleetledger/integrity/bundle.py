@@ -36,6 +36,10 @@ here.
                   the head's size for that partition; ``body``: the event's stored bytes, the
                   RFC 8785 (JCS) CloudEvents JSON; ``audit_path``: the inclusion proof, 32-byte
                   SHA-256 hashes from the leaf's sibling up (RFC 9162 §2.1.3.1).
+``excluded``      optional (absent means empty): events of the task the collector holds but no
+                  signed head can ever cover, each ``{"id", "topic", "partition", "offset",
+                  "reason"}``: on Kafka the notary signs only families whose records the
+                  broker never deletes. They are named, not proved; verifiers report them.
 
 Verification
 ------------
@@ -85,7 +89,7 @@ from typing import Annotated, Any, Final, Literal, NamedTuple
 
 import msgspec
 
-from fleetledger.errors import IntegrityError, NoteError, NotFound, ProofError
+from fleetledger.errors import MalformedBundle, NoteError, NotFound, ProofError
 from fleetledger.integrity.checkpoint import Checkpoint, open_checkpoint
 from fleetledger.integrity.hashing import leaf_hash
 from fleetledger.integrity.head import LedgerHead, PartitionHead
@@ -97,10 +101,6 @@ VERSION: Final = 1
 
 Count = Annotated[int, msgspec.Meta(ge=0)]
 Text = Annotated[str, msgspec.Meta(min_length=1)]
-
-
-class MalformedBundle(IntegrityError, ValueError):
-    """The bytes are not an evidence bundle this version can read (not a finding about one)."""
 
 
 class BundleEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -128,6 +128,16 @@ class ManifestEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     leaves: tuple[Count, ...]
 
 
+class ExcludedEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An event of the task no signed head can cover, named so the bundle does not hide it."""
+
+    id: Text
+    topic: Text
+    partition: Count
+    offset: Count
+    reason: Text
+
+
 class EvidenceBundle(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A task's events, their inclusion proofs and the one signed head they are proved against.
 
@@ -144,6 +154,7 @@ class EvidenceBundle(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     checkpoints: tuple[str, ...]
     manifest: tuple[ManifestEntry, ...]
     events: tuple[BundleEvent, ...]
+    excluded: tuple[ExcludedEvent, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The bundle as JSON-ready values (bytes in standard base64), in the documented order."""
@@ -225,6 +236,8 @@ class BundleVerification:
     events: int
     partitions: int
     checkpoints: int
+    excluded: int
+    """Events of the task the bundle names but cannot prove (see ``excluded``)."""
     key: str | None
     """The verifier key string the head was checked with (``None``: none was available)."""
     key_source: KeySource | None
@@ -271,6 +284,7 @@ def verify_bundle(bundle: EvidenceBundle, key: NoteVerifier | None = None) -> Bu
         events=len(bundle.events),
         partitions=len({(e.topic, e.partition) for e in bundle.events}),
         checkpoints=len(bundle.checkpoints),
+        excluded=len(bundle.excluded),
         key=None if trusted is None else trusted.vkey,
         key_source=source,
         findings=tuple(findings.found),

@@ -15,10 +15,10 @@ from typing import Any
 
 from fleetledger.events.envelope import Event, Position
 from fleetledger.events.registry import EventData, EventType
-from fleetledger.integrity import NoteVerifier
+from fleetledger.integrity import EvidenceBundle, NoteVerifier
 from fleetledger.ledger.consumer import Consumer, Lag, Start
 from fleetledger.ledger.ledger import Ledger, TopicInfo
-from fleetledger.ledger.prove import InclusionProof
+from fleetledger.ledger.prove import ConsistencyProof, HeadRef, InclusionProof
 from fleetledger.ledger.verify import Verification
 
 
@@ -142,6 +142,16 @@ class AsyncLedger:
     async def prove(self, event_id: str, verifier: NoteVerifier | None = None) -> InclusionProof:
         """See :meth:`Ledger.prove`."""
         return await asyncio.to_thread(self.sync.prove, event_id, verifier)
+
+    async def prove_consistency(
+        self, old: HeadRef, new: HeadRef = "latest", verifier: NoteVerifier | None = None
+    ) -> ConsistencyProof:
+        """:meth:`Ledger.prove_consistency`, in a worker thread."""
+        return await asyncio.to_thread(self.sync.prove_consistency, old, new, verifier)
+
+    async def evidence(self, task: str, verifier: NoteVerifier | None = None) -> EvidenceBundle:
+        """:meth:`Ledger.evidence`, in a worker thread."""
+        return await asyncio.to_thread(self.sync.evidence, task, verifier)
 
     def register(self, type: str, model: builtins.type[EventData], **options: Any) -> EventType:
         """See :meth:`Ledger.register` (in memory plus one topic creation; not awaited)."""

@@ -3,6 +3,7 @@
 import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -106,14 +107,23 @@ def test_topics_are_created_from_the_family_policies(ledger: Ledger) -> None:
     assert all(len(info.partitions) == info.policy.partitions for info in topics.values())
 
 
-def test_the_demo_command_runs_on_kafka(url: str) -> None:
-    """fleetledger demo --ledger kafka://... simulates a small fleet and reports it."""
-    runner = CliRunner(env={"COLUMNS": "200", "FLEETLEDGER_URL": None})
+def test_the_demo_command_runs_on_kafka_and_proves_it(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fleetledger demo --ledger kafka://... simulates a small fleet, reports it, has the
+    notary sign it, verifies it and checks one evidence bundle offline."""
+    monkeypatch.chdir(tmp_path)  # the demo key pair and the bundle are written here
+    runner = CliRunner(env={"COLUMNS": "200", "FLEETLEDGER_URL": None, "FLEETLEDGER_KEY": None})
     result = runner.invoke(app, ["demo", "--tasks", "10", "--json", "--ledger", url])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["tasks"] == 10
     assert set(summary["groups"]) == {"runtime", "audit", "evaluation"}
+    proofs = summary["integrity"]
+    assert proofs["verify"]["ok"]
+    assert proofs["verify_bundle"]["ok"]
+    assert proofs["verify_bundle"]["events"] > 0
+    assert (tmp_path / proofs["bundle"]).exists()
     with fleetledger.open(url) as ledger:
         assert stored_events(ledger) == summary["events"]
 

@@ -11,6 +11,7 @@ from fleetledger.integrity import (
     BundleFindingKind,
     BundleVerification,
     EvidenceBundle,
+    ExcludedEvent,
     MalformedBundle,
     ManifestEntry,
     NoteSigner,
@@ -323,6 +324,7 @@ def test_the_file_uses_the_documented_field_names_and_base64(bundle: EvidenceBun
         "checkpoints",
         "manifest",
         "events",
+        "excluded",
     ]
     assert (document["format"], document["version"]) == ("fleetledger-evidence", 1)
     event = document["events"][0]
@@ -361,3 +363,21 @@ def test_a_body_that_is_not_base64_is_malformed(bundle: EvidenceBundle) -> None:
 
     with pytest.raises(MalformedBundle, match=r"events\[0\]\.body"):
         read_bundle(json.dumps(document))
+
+
+def test_excluded_events_are_counted_and_do_not_fail_the_bundle(
+    bundle: EvidenceBundle, notary: NoteSigner
+) -> None:
+    """Events no head can cover are named in the bundle, reported, and not proved."""
+    named = ExcludedEvent(id="e-9", topic="fleet.state", partition=0, offset=4, reason="compacted")
+    result = verify_bundle(msgspec.structs.replace(bundle, excluded=(named,)), notary.verifier)
+    assert result.ok
+    assert result.excluded == 1
+
+
+def test_a_bundle_without_the_excluded_field_reads_as_excluding_nothing(
+    bundle: EvidenceBundle,
+) -> None:
+    document = json.loads(bundle.dumps())
+    del document["excluded"]
+    assert read_bundle(json.dumps(document)).excluded == ()
