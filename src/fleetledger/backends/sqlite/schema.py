@@ -81,6 +81,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     root BLOB,
     note BLOB NOT NULL
 );
+CREATE INDEX IF NOT EXISTS checkpoints_by_partition ON checkpoints (kind, topic, partition, seq);
 """
 
 COLUMNS = "topic, partition, offset, key, id, subject, type, recorded_ms, body"

@@ -216,8 +216,9 @@ class Notary:
             )
             if topic.startswith(prefix)
         }
-        signed = dict(self._signed_sizes(conn))
-        changed = [tp for tp, tree in sorted(trees.items()) if signed.get(tp) != tree.size]
+        changed = [
+            tp for tp, tree in sorted(trees.items()) if self._signed_size(conn, *tp) != tree.size
+        ]
         for topic, partition in changed:
             tree = trees[(topic, partition)]
             origin = f"{self.namespace}/{topic}/{partition}"
@@ -230,13 +231,16 @@ class Notary:
             self._store(conn, (HEAD, self.namespace, None, total, None, note))
         return len(changed)
 
-    def _signed_sizes(self, conn: sqlite3.Connection) -> list[tuple[TopicPartition, int]]:
-        rows = conn.execute(
-            "SELECT topic, partition, size FROM checkpoints WHERE kind = ? AND seq IN"
-            " (SELECT max(seq) FROM checkpoints WHERE kind = ? GROUP BY topic, partition)",
-            (PARTITION, PARTITION),
-        )
-        return [((topic, partition), size) for topic, partition, size in rows]
+    @staticmethod
+    def _signed_size(conn: sqlite3.Connection, topic: str, partition: int) -> int | None:
+        """The size of the partition's newest checkpoint: one index lookup, however many
+        checkpoints the file holds."""
+        row = conn.execute(
+            "SELECT size FROM checkpoints WHERE kind = ? AND topic = ? AND partition = ?"
+            " ORDER BY seq DESC LIMIT 1",
+            (PARTITION, topic, partition),
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     @staticmethod
     def _store(conn: sqlite3.Connection, row: tuple[object, ...]) -> None:
