@@ -98,9 +98,13 @@ def cli_source() -> str:
 
 
 @contextmanager
-def open_ledger(url: str | None) -> Iterator[Ledger]:
-    """Open the ledger at ``url`` (``None``: the default URL) and close it afterwards."""
-    ledger = fleetledger.open(url, default_source=cli_source())
+def open_ledger(url: str | None, *, signing: bool = True) -> Iterator[Ledger]:
+    """Open the ledger at ``url`` (``None``: the default URL) and close it afterwards.
+
+    ``signing=False`` for commands that only read proofs: they must never sign a checkpoint
+    with a configured key as they close.
+    """
+    ledger = fleetledger.open(url, default_source=cli_source(), signer=None if signing else False)
     try:
         yield ledger
     finally:

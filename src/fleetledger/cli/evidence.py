@@ -13,13 +13,12 @@ from typing import Annotated, Any
 
 import typer
 
-import fleetledger
 from fleetledger.cli.common import (
     AsJSON,
     CheckFailed,
     InputError,
     LedgerURL,
-    cli_source,
+    open_ledger,
     output,
     write_json,
 )
@@ -63,11 +62,8 @@ def evidence(
     """Write a task's events with their proofs and the signed ledger head, to verify offline."""
     url = ledger or default_url()
     verifier = verifier_for(key, url)
-    opened = fleetledger.open(url, default_source=cli_source(), signer=False)
-    try:
+    with open_ledger(url, signing=False) as opened:
         bundle = opened.evidence(task, verifier)
-    finally:
-        opened.close()
     path = out or bundle_path(task)
     write_bundle(bundle, path)
     if as_json:

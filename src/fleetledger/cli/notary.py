@@ -19,8 +19,7 @@ from typing import Annotated
 
 import typer
 
-import fleetledger
-from fleetledger.cli.common import AsJSON, InputError, LedgerURL, cli_source, output, write_json
+from fleetledger.cli.common import AsJSON, InputError, LedgerURL, open_ledger, output, write_json
 from fleetledger.integrity import NoteSigner
 from fleetledger.ledger import default_url, parse_url
 from fleetledger.ledger.notary import Notary, NotaryRound
@@ -53,8 +52,7 @@ def notary(
     """Sign checkpoints of a Kafka ledger into its _checkpoints topic until stopped."""
     url = ledger or default_url()
     signer = _signer(key, url)
-    opened = fleetledger.open(url, default_source=cli_source(), signer=False)
-    try:
+    with open_ledger(url, signing=False) as opened:
         keeper = Notary(
             opened.backend,
             opened.core.namespace,
@@ -68,8 +66,6 @@ def notary(
             with _stopped_by_signals() as stop:
                 say = None if as_json else _say
                 total = keeper.run(stop, poll=min(every_seconds, 1.0), on_round=say)
-    finally:
-        opened.close()
     if as_json:
         write_json({"events": total.events, "checkpoints": total.checkpoints, "heads": total.heads})
     else:

@@ -14,9 +14,8 @@ from typing import Annotated
 
 import typer
 
-import fleetledger
 from fleetledger import Ledger
-from fleetledger.cli.common import AsJSON, InputError, LedgerURL, cli_source, output, write_json
+from fleetledger.cli.common import AsJSON, InputError, LedgerURL, open_ledger, output, write_json
 from fleetledger.cli.evidence import plural
 from fleetledger.cli.verify import KeyOption, verifier_for
 from fleetledger.errors import MalformedNote
@@ -52,8 +51,7 @@ def prove(
         raise InputError("give one of: EVENT_ID, --consistency OLD_HEAD NEW_HEAD, --heads")
     url = ledger or default_url()
     verifier = verifier_for(key, url)
-    opened = fleetledger.open(url, default_source=cli_source(), signer=False)
-    try:
+    with open_ledger(url, signing=False) as opened:
         if heads:
             _list_heads(opened, as_json=as_json)
         elif consistency is not None:
@@ -61,8 +59,6 @@ def prove(
         else:
             assert event_id is not None
             _prove_event(opened, event_id, verifier, as_json=as_json)
-    finally:
-        opened.close()
 
 
 def _prove_event(

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-import fleetledger
-from fleetledger.cli.common import AsJSON, CheckFailed, LedgerURL, cli_source, output, write_json
+from fleetledger.cli.common import AsJSON, CheckFailed, LedgerURL, open_ledger, output, write_json
 from fleetledger.integrity import NoteVerifier
 from fleetledger.ledger import default_url, parse_url
 from fleetledger.ledger.signing import key_path, load_verifier, public_key_path
@@ -32,11 +31,8 @@ def verify(
     """Check every event against its leaf and every tree against its checkpoints; exit 1 if not."""
     url = ledger or default_url()
     verifier = verifier_for(key, url)
-    opened = fleetledger.open(url, default_source=cli_source(), signer=False)
-    try:
+    with open_ledger(url, signing=False) as opened:
         result = opened.verify(verifier)
-    finally:
-        opened.close()
     _report(result, as_json=as_json)
     if not result.ok:
         raise CheckFailed(f"{len(result.findings)} integrity findings")
