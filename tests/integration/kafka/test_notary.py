@@ -122,8 +122,11 @@ def test_an_event_is_proved_against_the_notary_head(ledger: Ledger, signer: Note
     for event_id in (ids[0], ids[-1]):
         proof = ledger.prove(event_id, signer.verifier)
         event = ledger.get(event_id)
+        family = event.position.topic.rpartition(".")[2]
+        partition = [e.id for e in ledger.read(family, event.position.partition, 0, 1000)]
         assert (proof.topic, proof.partition) == (event.position.topic, event.position.partition)
-        assert proof.index < proof.size
+        assert proof.index == partition.index(event_id)
+        assert proof.size == len(partition)
 
 
 def test_a_running_notary_signs_what_arrives_until_stopped(
