@@ -123,7 +123,7 @@ def test_an_event_is_proved_against_the_notary_head(ledger: Ledger, signer: Note
         proof = ledger.prove(event_id, signer.verifier)
         event = ledger.get(event_id)
         family = event.position.topic.rpartition(".")[2]
-        partition = [e.id for e in ledger.read(family, event.position.partition, 0, 1000)]
+        partition = [e.id for e in ledger.read(family, event.position.partition, 0, limit=1000)]
         assert (proof.topic, proof.partition) == (event.position.topic, event.position.partition)
         assert proof.index == partition.index(event_id)
         assert proof.size == len(partition)
