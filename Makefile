@@ -36,4 +36,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache fleetledger.db fleetledger.db-*
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache fleetledger.db fleetledger.db-* fleet-demo.key fleet-demo.pub evidence-*.json
