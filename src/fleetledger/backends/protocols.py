@@ -199,6 +199,16 @@ class ProvableLog(Protocol):
         """
         ...
 
+    def bodies(
+        self, topic: str, partition: int, offset: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        """Offset and stored bytes of up to ``limit`` records from ``offset`` on, in order.
+
+        What verifying needs, without the other columns: the same records as
+        :meth:`ReadableLog.read` would return, each as ``(offset, body)``.
+        """
+        ...
+
     def tree(self, topic: str, partition: int) -> PartitionTree | None:
         """The partition's tree as the log maintains it beside its leaves.
 

@@ -16,16 +16,29 @@ Three layers are checked against each other, per partition of the ledger's names
 
 Without a verifier key the notes are read unverified: the trees are still checked against
 them, but nothing proves who signed them (``signatures_checked`` is false).
+
+How it runs: the notes are first read unverified, only to learn which sizes they claim for
+each partition. Their signatures are checked on two worker threads (Ed25519 verification
+releases the GIL) while the calling thread checks the partitions one by one: each partition's
+events (offsets and bodies only; whole records are read just for a page that does not match,
+to name its events), its leaves and its tree, keeping of the rebuilt tree only its roots at
+the claimed sizes. Then the claims of the notes whose signature verified are checked against
+those roots; a partition's leaves are read again only for a consistency proof, when two
+successive claims are not both roots of its stored leaves.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from itertools import pairwise
 from typing import NamedTuple, Protocol
 
 from fleetledger.backends.protocols import (
+    Leaf,
     ProvableLog,
     ReadableLog,
     StoredCheckpoint,
@@ -49,6 +62,7 @@ from fleetledger.integrity import (
 from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy
 
 _PAGE = 5000
+_SIGNATURE_THREADS = 2
 MAX_FINDINGS_PER_PARTITION = 100
 
 
@@ -128,15 +142,22 @@ def verify_ledger(
     """Check every partition of ``topics`` (see the module docstring)."""
     if not isinstance(backend, ProvableLog):
         raise IntegrityError(f"{type(backend).__name__} keeps no Merkle trees to verify")
-    notes = _read_notes(backend.checkpoints(namespace), namespace, verifier)
-    results = [
-        _verify_partition(
-            backend, topic, partition, policy, notes.claims.get((topic, partition), [])
-        )
-        for topic, policy in sorted(topics.items())
-        for partition in range(policy.partitions)
-    ]
-    findings = [f for r in results for f in r.findings[:MAX_FINDINGS_PER_PARTITION]]
+    stored = backend.checkpoints(namespace)
+    said = [_open(row, namespace, None) for row in stored]  # what the notes claim, unverified
+    claimed = _claimed_sizes(_read_notes(stored, said))
+    with ThreadPoolExecutor(_SIGNATURE_THREADS, thread_name_prefix="verify") as pool:
+        opened: Iterable[_Opened] = said
+        if verifier is not None:  # submitted now, checked while the partitions are
+            opened = pool.map(partial(_open, namespace=namespace, verifier=verifier), stored)
+        results = [
+            _verify_partition(backend, topic, p, policy, claimed.get((topic, p), set()))
+            for topic, policy in sorted(topics.items())
+            for p in range(policy.partitions)
+        ]
+        notes = _read_notes(stored, list(opened))
+    for result in results:
+        _check_claims(backend, result, notes.claims.get((result.topic, result.partition), []))
+    findings = [f for r in results for f in r.sorted_findings()[:MAX_FINDINGS_PER_PARTITION]]
     return Verification(
         findings=tuple(notes.findings + findings),
         partitions=len(results),
@@ -150,28 +171,48 @@ def verify_ledger(
 
 # -- signed notes ------------------------------------------------------------------------------
 
+_Opened = Checkpoint | LedgerHead | NoteError
+"""A note read: what it says, or why it cannot be trusted."""
 
-def _read_notes(
-    stored: list[StoredCheckpoint], namespace: str, verifier: NoteVerifier | None
-) -> _Notes:
+
+def _open(row: StoredCheckpoint, namespace: str, verifier: NoteVerifier | None) -> _Opened:
+    """Read one note, checking its signature with ``verifier`` (if any); never raises."""
+    try:
+        if row.kind == "head":
+            return _open_head(row, namespace, verifier)
+        return _open_checkpoint(row, namespace, verifier)
+    except NoteError as exc:
+        return exc
+
+
+def _read_notes(stored: list[StoredCheckpoint], opened: list[_Opened]) -> _Notes:
+    """The claims of the notes read, and a bad-signature finding for each that could not be."""
     notes = _Notes(count=len(stored))
-    for row in stored:
-        try:
-            if row.kind == "head":
-                _add_head(notes, row, _open_head(row, namespace, verifier))
-            else:
-                _add_checkpoint(notes, row, _open_checkpoint(row, namespace, verifier))
-        except NoteError as exc:
+    for row, note in zip(stored, opened, strict=True):
+        if isinstance(note, LedgerHead):
+            _add_head(notes, row, note)
+        elif isinstance(note, Checkpoint):
+            _add_checkpoint(notes, row, note)
+        else:
             notes.findings.append(
                 Finding(
                     row.topic,
                     row.partition,
                     None,
                     FindingKind.BAD_SIGNATURE,
-                    f"{row.kind} #{row.seq}: {exc}",
+                    f"{row.kind} #{row.seq}: {note}",
                 )
             )
     return notes
+
+
+def _claimed_sizes(notes: _Notes) -> dict[TopicPartition, set[int]]:
+    """The sizes ``notes`` claim for each partition.
+
+    Read from the notes unverified, they cover every claim checked later: a note whose
+    signature verifies says what it says unverified.
+    """
+    return {key: {claim.size for claim in claims} for key, claims in notes.claims.items()}
 
 
 def _open_checkpoint(
@@ -213,11 +254,15 @@ class _Partition:
     partition: int
     start: int = 0
     offsets: list[int] = field(default_factory=list)
-    """The offset of each leaf's event, by leaf index."""
+    """The offset of each leaf's event, by leaf index (during the partition's pass)."""
     linear: bool = True
     """Whether leaf ``i`` is the event at offset ``start + i`` (so no lookup is needed)."""
     stranded: dict[int, bytes] = field(default_factory=dict)
     """Leaves past the first gap, by their event's offset: no tree holds them."""
+    roots: dict[int, bytes] = field(default_factory=dict)
+    """The rebuilt tree's root at each claimed size up to ``leaves``."""
+    settled: dict[int, int] | None = None
+    """After the pass, the offsets of the only leaves findings can still name (see ``settle``)."""
     findings: list[Finding] = field(default_factory=list)
     events: int = 0
     leaves: int = 0
@@ -230,11 +275,22 @@ class _Partition:
 
     def offset_of(self, leaf: int) -> int:
         """The offset of leaf ``leaf``; past the last leaf, the offsets that would follow it."""
+        if self.settled is not None:
+            return self.settled[leaf]
         if leaf < len(self.offsets):
             return self.offsets[leaf]
         if not self.offsets:
             return self.start + leaf
         return self.offsets[-1] + 1 + leaf - len(self.offsets)
+
+    def settle(self, leaves: Iterable[int]) -> None:
+        """End the pass: keep the offsets of ``leaves`` only, all that later findings name."""
+        self.settled = {leaf: self.offset_of(leaf) for leaf in leaves}
+        self.offsets, self.stranded = [], {}
+
+    def sorted_findings(self) -> list[Finding]:
+        """The findings by offset, those about no single event last."""
+        return sorted(self.findings, key=lambda f: (f.offset is None, f.offset or 0))
 
 
 def _verify_partition(
@@ -242,21 +298,25 @@ def _verify_partition(
     topic: str,
     partition: int,
     policy: FamilyPolicy,
-    claims: list[_Claim],
+    claimed: set[int],
 ) -> _Partition:
+    """Check the partition's events, leaves and tree; keep its roots at the ``claimed`` sizes.
+
+    Its leaves are dropped on return: the claims, whose signatures may still be being checked,
+    are checked later against the roots kept (see :func:`_check_claims`).
+    """
     kept = backend.tree(topic, partition)
     result = _Partition(topic, partition, start=0 if kept is None else kept.start)
     hashes = _leaf_hashes(backend, topic, partition, result)
     stored = _check_events(backend, topic, partition, hashes, result)
     _check_missing(hashes, stored, policy, result)
-    sizes = {c.size for c in claims if c.size <= len(hashes)}
+    sizes = {size for size in claimed if size <= len(hashes)}
     if kept is not None:
         sizes.add(len(hashes))
-    roots = _roots_at(hashes, sizes)  # the one rebuild of the tree, for both checks below
+    result.roots = _roots_at(hashes, sizes)  # the one rebuild of the tree, for every check
     if kept is not None:
-        _check_tree(kept.frontier, len(hashes), roots[len(hashes)], result)
-    _check_claims(claims, hashes, roots, result)
-    result.findings.sort(key=lambda f: (f.offset is None, f.offset or 0))
+        _check_tree(kept.frontier, len(hashes), result.roots[len(hashes)], result)
+    result.settle(claimed | {len(hashes)})
     return result
 
 
@@ -269,23 +329,35 @@ def _leaf_hashes(backend: _Log, topic: str, partition: int, result: _Partition) 
     hashes: list[bytes] = []
     start = 0
     while page := backend.leaves(topic, partition, start, _PAGE):
-        for idx, hashed, offset in page:
-            if idx != len(hashes):
-                if not result.stranded:
-                    result.found(
-                        len(hashes),
-                        FindingKind.MISSING,
-                        f"no leaf {len(hashes)}: the leaves"
-                        f" jump to {idx}, so the tree ends at {len(hashes)}",
-                    )
-                result.stranded[offset] = hashed
-                continue
-            hashes.append(hashed)
-            result.offsets.append(offset)
-            result.linear = result.linear and offset == result.start + idx
-        start = page[-1].idx + 1
+        indexes, hashed, offsets = zip(*page, strict=True)
+        if not result.stranded and indexes == tuple(range(start, start + len(page))):
+            hashes += hashed  # the common case: the page continues the leaves without a gap
+            result.offsets += offsets
+            linear = range(result.start + start, result.start + start + len(page))
+            result.linear = result.linear and offsets == tuple(linear)
+        else:
+            _take_leaves(page, hashes, result)
+        start = indexes[-1] + 1
     result.leaves = len(hashes)
     return hashes
+
+
+def _take_leaves(page: list[Leaf], hashes: list[bytes], result: _Partition) -> None:
+    """Add a page of leaves one by one to ``hashes`` (up to a gap) or ``result.stranded``."""
+    for idx, hashed, offset in page:
+        if idx != len(hashes):
+            if not result.stranded:
+                result.found(
+                    len(hashes),
+                    FindingKind.MISSING,
+                    f"no leaf {len(hashes)}: the leaves"
+                    f" jump to {idx}, so the tree ends at {len(hashes)}",
+                )
+            result.stranded[offset] = hashed
+            continue
+        hashes.append(hashed)
+        result.offsets.append(offset)
+        result.linear = result.linear and offset == result.start + idx
 
 
 def _check_events(
@@ -293,28 +365,68 @@ def _check_events(
 ) -> set[int]:
     """Compare each stored event with its leaf; return the leaf indexes of the stored events.
 
+    Pages of offsets and bodies are compared with the leaves in bulk; the records of a page that
+    does not match are read whole, to name their events in the findings.
+    """
+    events = _Events(hashes, result)
+    offset = 0
+    while page := backend.bodies(topic, partition, offset, _PAGE):
+        offsets, bodies = zip(*page, strict=True)
+        if not events.take_page(offsets, leaf_hashes(bodies)):
+            events.check(backend.read(topic, partition, offset, len(page)))
+        offset = offsets[-1] + 1
+    result.events = len(events.stored) + result.uncovered
+    return events.stored
+
+
+class _Events:
+    """A partition's stored events checked against its leaves ``hashes``, page by page.
+
     Events before the tree's start (expired before the file kept trees) are only counted.
     """
-    where: dict[bytes, int] = {}  # leaf hash -> index, built at the first mismatch
-    index_of = None if result.linear else {o: i for i, o in enumerate(result.offsets)}
-    first = result.offset_of(0)
-    offsets: set[int] = set()
-    offset = 0
-    while records := backend.read(topic, partition, offset, _PAGE):
-        offset = records[-1].offset + 1
-        computed = leaf_hashes(r.body for r in records)
-        if _all_match(records, computed, hashes, result):
-            offsets.update(range(records[0].offset - result.start, offset - result.start))
-            continue
-        for record, hashed in zip(records, computed, strict=True):
-            if index_of is None:
-                at = record.offset - result.start
-            else:
-                at = index_of.get(record.offset, len(hashes))  # no leaf: inserted
-            if record.offset < first:
+
+    def __init__(self, hashes: list[bytes], result: _Partition) -> None:
+        self.hashes, self.result = hashes, result
+        self.stored: set[int] = set()
+        """The leaf indexes of the events seen."""
+        self.index_of = None if result.linear else {o: i for i, o in enumerate(result.offsets)}
+        self.first = result.offset_of(0)
+        self._where: dict[bytes, int] = {}  # leaf hash -> index, built at the first mismatch
+
+    def leaf_of(self, offset: int) -> int:
+        """The index of the leaf of the event at ``offset`` (past the leaves when it has none)."""
+        if self.index_of is None:
+            return offset - self.result.start
+        return self.index_of.get(offset, len(self.hashes))
+
+    def take_page(self, offsets: tuple[int, ...], computed: list[bytes]) -> bool:
+        """Take a page whose every event matches its leaf, checked with a few list comparisons.
+
+        That is the common case: the page's events are those of consecutive leaves (no gap, no
+        duplicate, none before the tree), each hashing to its leaf. ``False`` (nothing taken)
+        for any other page, to be checked event by event, which says what is wrong where.
+        """
+        low, count = self.leaf_of(offsets[0]), len(offsets)
+        if offsets[0] < self.first or low + count > len(self.hashes):
+            return False
+        if self.index_of is None:
+            expected = tuple(range(offsets[0], offsets[0] + count))
+        else:
+            expected = tuple(self.result.offsets[low : low + count])
+        if offsets != expected or computed != self.hashes[low : low + count]:
+            return False
+        self.stored.update(range(low, low + count))
+        return True
+
+    def check(self, records: list[StoredRecord]) -> None:
+        """Check a page event by event, recording what is wrong where."""
+        result, hashes = self.result, self.hashes
+        for record, hashed in zip(records, leaf_hashes(r.body for r in records), strict=True):
+            if record.offset < self.first:
                 result.uncovered += 1
                 continue
-            offsets.add(at)
+            at = self.leaf_of(record.offset)
+            self.stored.add(at)
             if at >= len(hashes):
                 stranded = result.stranded.get(record.offset)
                 if stranded is None:
@@ -324,8 +436,8 @@ def _check_events(
                         at, FindingKind.MODIFIED, f"event {record.id} does not hash to its leaf"
                     )
             elif hashed != hashes[at]:
-                where = where or {h: i for i, h in enumerate(hashes)}
-                other = where.get(hashed)
+                self._where = self._where or {h: i for i, h in enumerate(hashes)}
+                other = self._where.get(hashed)
                 if other is not None:
                     result.found(
                         at,
@@ -336,28 +448,6 @@ def _check_events(
                     result.found(
                         at, FindingKind.MODIFIED, f"event {record.id} does not hash to its leaf"
                     )
-    result.events = len(offsets) + result.uncovered
-    return offsets
-
-
-def _all_match(
-    records: list[StoredRecord], computed: list[bytes], hashes: list[bytes], result: _Partition
-) -> bool:
-    """Whether every event of the page matches its leaf, checked with one list comparison.
-
-    That is the common case: leaf ``i`` is the event at ``start + i``, and the page's events have
-    consecutive offsets (no gap, no duplicate), all in the tree, each hashing to its leaf. Any
-    other page is checked event by event, which says what is wrong where.
-    """
-    low, high = records[0].offset - result.start, records[-1].offset - result.start
-    return (
-        result.linear
-        and low >= 0
-        and high < len(hashes)
-        and high - low == len(records) - 1
-        and [r.offset for r in records] == list(range(records[0].offset, records[-1].offset + 1))
-        and computed == hashes[low : high + 1]
-    )
 
 
 def _check_missing(
@@ -396,45 +486,53 @@ def _check_tree(tree: Frontier, leaves: int, rebuilt: bytes, result: _Partition)
         )
 
 
-def _check_claims(
-    claims: list[_Claim], hashes: list[bytes], roots: dict[int, bytes], result: _Partition
-) -> None:
-    """Every signed claim matches the leaves at its size, and each extends the one before.
+def _check_claims(backend: _Log, result: _Partition, claims: list[_Claim]) -> None:
+    """Every signed claim matches the rebuilt tree at its size, and each extends the one before.
 
-    ``roots`` holds the tree's root at every claimed size up to ``len(hashes)``.
+    ``result.roots`` holds the tree's root at every claimed size up to ``result.leaves``. The
+    leaves are read again only when a consistency proof has to be built.
     """
     for claim in claims:
-        if claim.size > len(hashes):
+        if claim.size > result.leaves:
             result.found(
-                len(hashes),
+                result.leaves,
                 FindingKind.TRUNCATED,
-                f"{claim.source} signed {claim.size} leaves; {len(hashes)} remain",
+                f"{claim.source} signed {claim.size} leaves; {result.leaves} remain",
             )
-        elif roots[claim.size] != claim.root:
+        elif result.roots[claim.size] != claim.root:
             result.found(
                 None,
                 FindingKind.ROOT_MISMATCH,
                 f"{claim.source} signed another root at size {claim.size}",
             )
-    ordered = sorted(claims, key=lambda c: c.seq)
-    for old, new in pairwise(ordered):
-        _check_extends(old, new, hashes, roots, result)
+    hashes: list[bytes] | None = None
+    for old, new in pairwise(sorted(claims, key=lambda c: c.seq)):
+        if _needs_proof(old, new, result):
+            hashes = hashes if hashes is not None else _leaf_hashes_again(backend, result)
+            _check_extends(old, new, hashes, result)
 
 
-def _check_extends(
-    old: _Claim, new: _Claim, hashes: list[bytes], roots: dict[int, bytes], result: _Partition
-) -> None:
+def _needs_proof(old: _Claim, new: _Claim, result: _Partition) -> bool:
+    """Whether only a consistency proof can tell that ``new`` extends ``old``."""
     if new.size < old.size:
         result.found(
             new.size,
             FindingKind.DOES_NOT_EXTEND,
             f"{new.source} ({new.size} leaves) is smaller than {old.source} ({old.size})",
         )
-        return
-    if roots.get(old.size) == old.root and roots.get(new.size) == new.root:
-        return  # both are roots of the same stored leaves, so one extends the other
-    if new.size > len(hashes):
-        return  # already reported as truncated; no leaves to build a proof from
+        return False
+    if result.roots.get(old.size) == old.root and result.roots.get(new.size) == new.root:
+        return False  # both are roots of the same stored leaves, so one extends the other
+    return new.size <= result.leaves  # beyond: already truncated, no leaves to prove it from
+
+
+def _leaf_hashes_again(backend: _Log, result: _Partition) -> list[bytes]:
+    """The ``result.leaves`` leaves its pass rebuilt the tree from, read again."""
+    again = _Partition(result.topic, result.partition)
+    return _leaf_hashes(backend, result.topic, result.partition, again)[: result.leaves]
+
+
+def _check_extends(old: _Claim, new: _Claim, hashes: list[bytes], result: _Partition) -> None:
     proof = consistency_proof(subtrees_of(hashes), old_size=old.size, new_size=new.size)
     try:
         verify_consistency(

@@ -18,7 +18,9 @@ evidence bundles give the same answers everywhere.
 
 from __future__ import annotations
 
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
+
+import pytest
 
 from fleetledger.backends.protocols import (
     Backend,
@@ -27,8 +29,10 @@ from fleetledger.backends.protocols import (
     NewCheckpoint,
     ProvableLog,
 )
+from fleetledger.errors import LedgerClosed
 from fleetledger.integrity import Frontier, NoteSigner, leaf_hash, sign_checkpoint
 from fleetledger.testing.conformance import BackendConformance
+from fleetledger.topics import Cleanup, FamilyPolicy
 
 __all__ = ["ProvableConformance"]
 
@@ -109,6 +113,50 @@ class ProvableConformance(BackendConformance):
         backend.close()
         assert self.provable(self.open()).leaves(self.task, 0, 0, 100) == expected
 
+    # -- bodies ------------------------------------------------------------------------------
+
+    def test_bodies_are_the_offsets_and_bodies_read_returns(self, backend: Backend) -> None:
+        """bodies() gives each record's offset and stored bytes, byte for byte, in order."""
+        bodies = [bytes(range(256)), b"\x00", b'{"a":1}\n', "é€😀".encode() + b"\xff\xfe"]
+        backend.append([self.record(body=body) for body in bodies])
+        expected = [(r.offset, r.body) for r in self.stored(backend, self.task)]
+        got = self.provable(backend).bodies(self.task, 0, 0, 100)
+        assert got == expected
+        assert [body for _, body in got] == bodies
+        assert all(type(offset) is int and type(body) is bytes for offset, body in got)
+
+    def test_bodies_start_at_an_offset_and_return_at_most_limit(self, backend: Backend) -> None:
+        """bodies(topic, partition, offset, limit) pages like read."""
+        self.fill(backend, 6)
+        offsets = self.offsets_of(backend, self.task)
+        log = self.provable(backend)
+        assert [o for o, _ in log.bodies(self.task, 0, offsets[2], 3)] == offsets[2:5]
+        assert [o for o, _ in log.bodies(self.task, 0, offsets[-1] + 1, 3)] == []
+
+    def test_bodies_keep_partitions_apart(self, backend: Backend) -> None:
+        """A partition's bodies are only that partition's records."""
+        backend.append([self.record(partition=0, body=b"zero"), self.record(partition=1)])
+        assert [b for _, b in self.provable(backend).bodies(self.task, 0, 0, 10)] == [b"zero"]
+
+    def test_bodies_after_compaction_are_those_of_the_records_read_returns(
+        self, backend: Backend
+    ) -> None:
+        """A record compaction removed is gone from bodies as from read (where it removes any)."""
+        topic = self.topic("state")
+        backend.create_topics({topic: _policy("state", cleanup=Cleanup.COMPACT)})
+        backend.append([self.record(topic, key=key, body=key.encode()) for key in "abab"])
+        backend.enforce_retention(now_ms=0)
+        expected = [(r.offset, r.body) for r in self.stored(backend, topic)]
+        assert self.provable(backend).bodies(topic, 0, 0, 10) == expected
+
+    def test_a_closed_backend_refuses_bodies(self, backend: Backend) -> None:
+        """bodies after close raises LedgerClosed."""
+        backend.append([self.record()])
+        log = self.provable(backend)
+        backend.close()
+        with pytest.raises(LedgerClosed):
+            log.bodies(self.task, 0, 0, 10)
+
     # -- stored notes ------------------------------------------------------------------------
 
     def test_stored_notes_are_read_back_in_order_byte_for_byte(self, backend: Backend) -> None:
@@ -132,3 +180,7 @@ class ProvableConformance(BackendConformance):
         log = self.provable(backend)
         log.store_checkpoints(self._prefix, [self.note(self.task, 0, 1)])
         assert log.checkpoints(self._prefix + "x") == []
+
+
+def _policy(family: str, **options: Any) -> FamilyPolicy:
+    return FamilyPolicy(family=family, partitions=1, **options)

@@ -488,6 +488,12 @@ class KafkaBackend:
         tp = (topic, partition)
         return self._derived.leaves(tp, self._anchors(tp), start, limit)
 
+    def bodies(
+        self, topic: str, partition: int, offset: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        """The records' offsets and bodies, from :meth:`read`: a fetch returns whole messages."""
+        return [(r.offset, r.body) for r in self.read(topic, partition, offset, limit)]
+
     def tree(self, topic: str, partition: int) -> PartitionTree | None:
         """None: on Kafka a partition's tree exists only as the notary's signed checkpoints."""
         self._check_open()

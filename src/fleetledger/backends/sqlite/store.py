@@ -466,6 +466,18 @@ class SQLiteBackend:
         with _translated(self.path):
             return trees.read_leaves(self._reader(), topic, partition, start, limit)
 
+    def bodies(
+        self, topic: str, partition: int, offset: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        self._check_partition(topic, partition)
+        with _translated(self.path):
+            rows = self._reader().execute(
+                "SELECT offset, body FROM events WHERE topic = ? AND partition = ? AND offset >= ?"
+                " ORDER BY offset LIMIT ?",
+                (topic, partition, offset, limit),
+            )
+            return rows.fetchall()
+
     def tree(self, topic: str, partition: int) -> PartitionTree | None:
         with _translated(self.path):
             return trees.read_tree(self._reader(), topic, partition)
