@@ -57,6 +57,7 @@ def _report(result: Verification, *, as_json: bool) -> None:
                 "checkpoints": result.checkpoints,
                 "signatures_checked": result.signatures_checked,
                 "uncovered": result.uncovered,
+                "unsigned": result.unsigned,
                 "findings": [finding._asdict() for finding in result.findings],
             }
         )
@@ -71,3 +72,10 @@ def _report(result: Verification, *, as_json: bool) -> None:
         f"{verdict}: {result.events} events, {result.leaves} leaves in {result.partitions}"
         f" partitions, {result.checkpoints} checkpoints ({signed})"
     )
+    if result.unsigned:
+        console.print(
+            f"{result.unsigned} leaves come after the newest signed checkpoint of their partition:"
+            " nothing signed vouches for them yet (a SQLite ledger opened with its key signs"
+            " them within checkpoint_events events or checkpoint_seconds; Kafka: the notary)",
+            soft_wrap=True,
+        )

@@ -105,6 +105,10 @@ class Verification:
     signatures_checked: bool
     uncovered: int = 0
     """Stored events older than their partition's tree (it started after them), so unchecked."""
+    unsigned: int = 0
+    """Leaves after the newest signed claim about their partition: appended since its last
+    checkpoint, which nothing signed vouches for yet (a forger who rewrote the maintained tree
+    too would hide here, so a large count on a ledger that should be signed is worth a look)."""
 
     @property
     def ok(self) -> bool:
@@ -166,6 +170,7 @@ def verify_ledger(
         checkpoints=notes.count,
         signatures_checked=verifier is not None,
         uncovered=sum(r.uncovered for r in results),
+        unsigned=sum(r.unsigned for r in results),
     )
 
 
@@ -267,6 +272,7 @@ class _Partition:
     events: int = 0
     leaves: int = 0
     uncovered: int = 0
+    unsigned: int = 0
 
     def found(self, leaf: int | None, kind: FindingKind, detail: str) -> None:
         """Record a finding at leaf index ``leaf`` (reported as the offset of that leaf)."""
@@ -492,6 +498,7 @@ def _check_claims(backend: _Log, result: _Partition, claims: list[_Claim]) -> No
     ``result.roots`` holds the tree's root at every claimed size up to ``result.leaves``. The
     leaves are read again only when a consistency proof has to be built.
     """
+    result.unsigned = max(result.leaves - max((c.size for c in claims), default=0), 0)
     for claim in claims:
         if claim.size > result.leaves:
             result.found(

@@ -218,3 +218,17 @@ def test_the_async_twin_verifies_too(
             return (await ledger.verify(verifier)).ok
 
     assert asyncio.run(main())
+
+
+def test_leaves_after_the_newest_checkpoint_are_counted_as_unsigned(tmp_path: Path) -> None:
+    """Events appended by a writer without the key are not findings, but they are counted."""
+    signer = NoteSigner.generate("ledger.example.com")
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    with fleetledger.open(url, signer=signer, default_source="tests") as ledger:
+        ledger.append("task.requested", subject="t-1", data={"goal": "signed"})
+    with fleetledger.open(url, signer=False, default_source="tests") as ledger:
+        for n in range(3):
+            ledger.append("task.requested", subject=f"t-{n}", data={"goal": "not signed"})
+        result = ledger.verify(signer.verifier)
+    assert result.ok
+    assert result.unsigned == 3
