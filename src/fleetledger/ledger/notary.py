@@ -114,11 +114,10 @@ class Notary:
         self._resume()
         for tp in self._partitions():
             tree = self._trees.get(tp) or self._start(tp)
-            while records := self._log.read(*tp, tree.next, _PAGE):
-                room = self._every - self._unsigned
-                take = records[:room]
-                tree.frontier.extend_hashes(leaf_hashes(r.body for r in take))
-                tree.next = take[-1].offset + 1
+            while records := self._log.bodies(*tp, tree.next, _PAGE):
+                take = records[: self._every - self._unsigned]
+                tree.frontier.extend_hashes(leaf_hashes(body for _, body in take))
+                tree.next = take[-1][0] + 1
                 self._unsigned += len(take)
                 result.events += len(take)
                 if self._unsigned >= self._every:
