@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 import fleetledger
 from fleetledger import Ledger
-from fleetledger.backends.protocols import NewCheckpoint, NotarizedLog
+from fleetledger.backends.protocols import NewCheckpoint, NotarizedLog, NotaryMark
 from fleetledger.cli.app import app
 from fleetledger.errors import IntegrityError
-from fleetledger.integrity import NoteSigner, open_checkpoint, sign_checkpoint
+from fleetledger.integrity import Frontier, NoteSigner, open_checkpoint, sign_checkpoint
 from fleetledger.ledger.notary import Notary
 from fleetledger.ledger.verify import FindingKind
 from fleetledger.mirror import mirror
@@ -219,3 +219,23 @@ def test_verify_on_kafka_exits_0_with_the_notary_public_key(
     assert report["ok"]
     assert report["signatures_checked"]
     assert report["events"] == 6
+
+
+def test_a_mark_that_contradicts_its_checkpoint_is_not_resumed_from(
+    ledger: Ledger, signer: NoteSigner
+) -> None:
+    """A record whose frontier is not the root it was stored with is read, never trusted."""
+    fill(ledger, 2)
+    notary(ledger, signer).run_once()
+    log = stored(ledger)
+    namespace = ledger.core.namespace
+    before = log.notary_marks(namespace)
+    row = next(r for r in log.checkpoints(namespace) if r.partition is not None)
+    assert row.root is not None
+    bogus = NotaryMark(0, 10**6, Frontier())
+    log.store_checkpoints(
+        namespace,
+        [NewCheckpoint("partition", row.topic, row.partition, row.size, row.root, row.note, bogus)],
+    )
+    assert log.notary_marks(namespace) == before
+    assert ledger.verify(signer.verifier).ok

@@ -36,7 +36,7 @@ from fleetledger.backends.protocols import (
     StoredCheckpoint,
     TopicPartition,
 )
-from fleetledger.errors import IntegrityError, NoteError
+from fleetledger.errors import NoteError
 from fleetledger.integrity import Checkpoint, Frontier, parse_note
 from fleetledger.topics import FamilyPolicy
 
@@ -128,10 +128,16 @@ class NoteLog:
                 Frontier.from_bytes(headers["fl_frontier"]),
             )
             if mark.frontier.size != row.size or mark.frontier.root() != row.root:
-                raise IntegrityError(
-                    f"{self.topic} offset {row.seq}: the notary's frontier does not match the"
-                    f" checkpoint of {row.topic}/{row.partition} it was stored with"
+                # The note is still read (verify judges it); only the hint is not trusted.
+                LOG.warning(
+                    "%s offset %d: the notary's frontier does not match the checkpoint of"
+                    " %s/%d it was stored with; not resuming from it",
+                    self.topic,
+                    row.seq,
+                    row.topic,
+                    row.partition,
                 )
+                return
             self._marks.setdefault((row.topic, row.partition), []).append((row.size, mark))
 
 
