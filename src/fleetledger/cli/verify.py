@@ -25,6 +25,14 @@ KeyOption = Annotated[
 
 def verify(
     key: KeyOption = None,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Also check each event's indexed columns (id, subject, type, key, time) against"
+            " its bytes; slower: decodes every event.",
+        ),
+    ] = False,
     ledger: LedgerURL = None,
     as_json: AsJSON = False,
 ) -> None:
@@ -32,7 +40,7 @@ def verify(
     url = ledger or default_url()
     verifier = verifier_for(key, url)
     with open_ledger(url, signing=False) as opened:
-        result = opened.verify(verifier)
+        result = opened.verify(verifier, deep=deep)
     _report(result, as_json=as_json)
     if not result.ok:
         raise CheckFailed(f"{len(result.findings)} integrity findings")

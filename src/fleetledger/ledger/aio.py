@@ -135,9 +135,11 @@ class AsyncLedger:
         """See :meth:`Ledger.maintain`."""
         return await asyncio.to_thread(self.sync.maintain, now)
 
-    async def verify(self, verifier: NoteVerifier | None = None) -> Verification:
+    async def verify(
+        self, verifier: NoteVerifier | None = None, *, deep: bool = False
+    ) -> Verification:
         """See :meth:`Ledger.verify`."""
-        return await asyncio.to_thread(self.sync.verify, verifier)
+        return await asyncio.to_thread(lambda: self.sync.verify(verifier, deep=deep))
 
     async def prove(self, event_id: str, verifier: NoteVerifier | None = None) -> InclusionProof:
         """See :meth:`Ledger.prove`."""

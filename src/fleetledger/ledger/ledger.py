@@ -337,17 +337,18 @@ class Ledger:
 
     # -- integrity ---------------------------------------------------------------------------
 
-    def verify(self, verifier: NoteVerifier | None = None) -> Verification:
+    def verify(self, verifier: NoteVerifier | None = None, *, deep: bool = False) -> Verification:
         """Recompute every partition's tree from the stored events and check its checkpoints.
 
         Signatures are checked with ``verifier`` (default: the public key of the ledger's
         signer); without one, notes are read unverified and only the trees are checked against
-        them. Returns what was checked and every finding (``Verification.check()`` raises).
+        them. ``deep`` also checks every event's indexed columns (id, subject, type, key,
+        recorded time) against its stored bytes, which decodes every event. Returns what was
+        checked and every finding (``Verification.check()`` raises).
         """
         self._check_open()
-        return verify_ledger(
-            self.backend, self.core.namespace, self._stored(), verifier or self.verifier
-        )
+        namespace, verifier = self.core.namespace, verifier or self.verifier
+        return verify_ledger(self.backend, namespace, self._stored(), verifier, deep=deep)
 
     def prove(self, event_id: str, verifier: NoteVerifier | None = None) -> InclusionProof:
         """An inclusion proof of the event against the newest signed ledger head covering it.

@@ -59,6 +59,7 @@ from fleetledger.integrity import (
     subtrees_of,
     verify_consistency,
 )
+from fleetledger.ledger.columns import mismatches
 from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy
 
 _PAGE = 5000
@@ -80,6 +81,7 @@ class FindingKind(StrEnum):
     TRUNCATED = "truncated"
     ROOT_MISMATCH = "root-mismatch"
     BAD_SIGNATURE = "bad-signature"
+    MISINDEXED = "misindexed"
     DOES_NOT_EXTEND = "does-not-extend"
 
 
@@ -142,8 +144,11 @@ def verify_ledger(
     namespace: str,
     topics: dict[str, FamilyPolicy],
     verifier: NoteVerifier | None,
+    *,
+    deep: bool = False,
 ) -> Verification:
-    """Check every partition of ``topics`` (see the module docstring)."""
+    """Check every partition of ``topics`` (see the module docstring); ``deep`` also checks
+    each event's indexed columns against its bytes (:mod:`fleetledger.ledger.columns`)."""
     if not isinstance(backend, ProvableLog):
         raise IntegrityError(f"{type(backend).__name__} keeps no Merkle trees to verify")
     stored = backend.checkpoints(namespace)
@@ -154,7 +159,7 @@ def verify_ledger(
         if verifier is not None:  # submitted now, checked while the partitions are
             opened = pool.map(partial(_open, namespace=namespace, verifier=verifier), stored)
         results = [
-            _verify_partition(backend, topic, p, policy, claimed.get((topic, p), set()))
+            _verify_partition(backend, topic, p, policy, claimed.get((topic, p), set()), deep=deep)
             for topic, policy in sorted(topics.items())
             for p in range(policy.partitions)
         ]
@@ -305,6 +310,8 @@ def _verify_partition(
     partition: int,
     policy: FamilyPolicy,
     claimed: set[int],
+    *,
+    deep: bool = False,
 ) -> _Partition:
     """Check the partition's events, leaves and tree; keep its roots at the ``claimed`` sizes.
 
@@ -323,7 +330,26 @@ def _verify_partition(
     if kept is not None:
         _check_tree(kept.frontier, len(hashes), result.roots[len(hashes)], result)
     result.settle(claimed | {len(hashes)})
+    if deep:
+        _check_columns(backend, policy, result)
     return result
+
+
+def _check_columns(backend: _Log, policy: FamilyPolicy, result: _Partition) -> None:
+    """Each stored event's indexed columns against its bytes (``verify --deep``)."""
+    offset = 0
+    while records := backend.read(result.topic, result.partition, offset, _PAGE):
+        for record, problem in mismatches(records, policy):
+            result.findings.append(
+                Finding(
+                    result.topic,
+                    result.partition,
+                    record.offset,
+                    FindingKind.MISINDEXED,
+                    f"event {record.id}: {problem}",
+                )
+            )
+        offset = records[-1].offset + 1
 
 
 def _leaf_hashes(backend: _Log, topic: str, partition: int, result: _Partition) -> list[bytes]:

@@ -87,7 +87,7 @@ def test_a_notarized_kafka_ledger_verifies_with_the_notary_key(
 ) -> None:
     fill(ledger, 5)
     notary(ledger, signer, every=3).run_once()
-    result = ledger.verify(signer.verifier)
+    result = ledger.verify(signer.verifier, deep=True)
     assert result.ok, result.findings
     assert result.signatures_checked
     assert result.checkpoints > 2
