@@ -18,7 +18,16 @@ import pytest
 from fleetledger.backends.sqlite import schema
 
 BENCH = Path(__file__).resolve().parents[3] / "bench"
-MODULES = ("common", "workload", "sqlite_append", "replay", "scale", "integrity", "run")
+MODULES = (
+    "common",
+    "workload",
+    "sqlite_append",
+    "replay",
+    "scale",
+    "integrity",
+    "kafka_append",
+    "run",
+)
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +152,18 @@ def test_only_the_signed_side_of_the_checkpoint_cost_signs(
 
     assert counts[0] > 0
     assert counts[1] == 0
+
+
+def test_the_kafka_benchmarks_run_at_a_tiny_size_against_their_own_broker(
+    bench: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    """Both sides append and consume the same events on a Tansu broker the bench starts."""
+    kafka = bench["kafka_append"]
+    plan = kafka.KafkaPlan(batches=1, rounds=1, each=2, consume_rounds=1, batch=20, threads=2)
+    results = kafka.run(plan, tmp_path, lambda _: None)
+
+    names = [r.name for r in results]
+    assert names[0].startswith("kafka batched append")
+    assert names[1].startswith("kafka single appends")
+    assert any(name.startswith("kafka consumer poll") for name in names)
+    assert all(r.ledger > 0 and (r.baseline or 0) > 0 for r in results)
