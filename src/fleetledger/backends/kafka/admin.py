@@ -42,7 +42,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # its documen
 from fleetledger.backends.kafka.errors import translate, translated
 from fleetledger.backends.kafka.settings import KafkaSettings
 from fleetledger.backends.protocols import TopicPartition as Partition
-from fleetledger.errors import ConfigurationError
+from fleetledger.errors import ConfigurationError, LedgerClosed
 from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy
 
 REGISTRY_TOPIC = "_fleetledger.topics"
@@ -82,12 +82,12 @@ class Admin:
         self._settings = settings
         self._timeout = settings.timeout
         with translated("creating an admin client"):
-            self._client = AdminClient(settings.config())
+            self._admin: AdminClient | None = AdminClient(settings.config())
 
     def partitions(self) -> dict[str, int]:
         """Every topic of the cluster with its partition count."""
         with translated(f"listing the topics of {self._settings.bootstrap}"):
-            metadata = self._client.list_topics(timeout=self._timeout)
+            metadata = self._client().list_topics(timeout=self._timeout)
         return {
             name: len(topic.partitions)
             for name, topic in metadata.topics.items()
@@ -131,7 +131,7 @@ class Admin:
             for topic, policy in policies.items()
         ]
         with translated("creating topics"):
-            futures = self._client.create_topics(topics, operation_timeout=self._timeout)
+            futures = self._client().create_topics(topics, operation_timeout=self._timeout)
         for topic, future in futures.items():
             try:
                 future.result(timeout=self._timeout)
@@ -145,7 +145,7 @@ class Admin:
         if not resources:
             return
         with translated("describing topic configs"):
-            futures = self._client.describe_configs(resources, request_timeout=self._timeout)
+            futures = self._client().describe_configs(resources, request_timeout=self._timeout)
             described = {res.name: f.result(timeout=self._timeout) for res, f in futures.items()}
         for topic, configs in described.items():
             actual = {name: entry.value for name, entry in configs.items()}
@@ -182,7 +182,7 @@ class Admin:
         isolation: IsolationLevel = IsolationLevel.READ_COMMITTED,
     ) -> dict[Partition, int]:
         with translated("listing offsets"):
-            futures = self._client.list_offsets(
+            futures = self._client().list_offsets(
                 dict.fromkeys(wanted, spec),
                 isolation_level=isolation,
                 request_timeout=self._timeout,
@@ -196,7 +196,7 @@ class Admin:
         """The offsets ``group`` committed, by partition."""
         request = [ConsumerGroupTopicPartitions(group)]
         with translated(f"listing the offsets of group {group!r}"):
-            futures = self._client.list_consumer_group_offsets(
+            futures = self._client().list_consumer_group_offsets(
                 request, request_timeout=self._timeout
             )
             result = futures[group].result(timeout=self._timeout)
@@ -209,13 +209,25 @@ class Admin:
     def groups(self) -> list[str]:
         """Every consumer group the cluster knows, sorted."""
         with translated("listing consumer groups"):
-            result = self._client.list_consumer_groups(request_timeout=self._timeout).result(
-                timeout=self._timeout
+            result = (
+                self._client()
+                .list_consumer_groups(request_timeout=self._timeout)
+                .result(timeout=self._timeout)
             )
         return sorted(group.group_id for group in result.valid)
 
+    def _client(self) -> AdminClient:
+        if self._admin is None:
+            raise LedgerClosed(f"the Kafka admin client of {self._settings.bootstrap} is closed")
+        return self._admin
+
     def close(self) -> None:
-        """Nothing to release: librdkafka's admin client closes when collected."""
+        """Release the admin client now: librdkafka destroys it when the last reference goes.
+
+        Left to the collector, it could be destroyed while the interpreter shuts down, and its
+        threads' last log lines (sent to a Python logger) would then crash the process.
+        """
+        self._admin = None
 
 
 def _check_partitions(topic: str, policy: FamilyPolicy, actual: int | None) -> None:

@@ -51,8 +51,10 @@ are the broker's job from the topic configs; ``enforce_retention`` does nothing 
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import cast
 
@@ -97,6 +99,23 @@ _PROBE = 2
 _CLAIM_WAIT = 1.0
 
 
+_OPEN: weakref.WeakSet[KafkaBackend] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_forgotten() -> None:
+    """Close the backends nobody closed, while the interpreter still runs.
+
+    librdkafka clients left to the collector at shutdown stop their threads while Python is
+    finalizing, and their last log lines (routed to a Python logger) can crash the process.
+    """
+    for backend in list(_OPEN):
+        try:
+            backend.close()
+        except LedgerError as exc:  # exiting anyway: say so, do not mask the exit status
+            LOG.warning("closing %r at exit: %s", backend, exc)
+
+
 class KafkaBackend:
     """A ledger log on a Kafka cluster; thread-safe. Open it with ``fleetledger.open``."""
 
@@ -121,10 +140,15 @@ class KafkaBackend:
         self._registry_next = 0
         self._registry_lock = threading.RLock()
         self._groups = GroupOffsets(settings, self._admin)
-        self._admin.ensure({REGISTRY_TOPIC: REGISTRY_POLICY})
         self._notes: dict[str, NoteLog] = {}
         self._notes_lock = threading.Lock()
         self._derived = DerivedLeaves(self.read)
+        _OPEN.add(self)
+        try:
+            self._admin.ensure({REGISTRY_TOPIC: REGISTRY_POLICY})
+        except BaseException:
+            self.close()  # the writer's thread and the clients must not outlive the failure
+            raise
 
     def _reach(self) -> None:
         """Fail fast, and say so plainly, when no broker answers."""
@@ -558,6 +582,7 @@ class KafkaBackend:
         if self._closed:
             return
         self._closed = True
+        _OPEN.discard(self)
         self._writer.close()
         self._fetcher.close()
         self._groups.close()

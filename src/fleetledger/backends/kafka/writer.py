@@ -250,5 +250,7 @@ class Writer:
         self._poller.join()
         self._warming.join()
         self._producer.flush(self._timeout)
+        self._producer.close()  # now, not when collected (see Admin.close)
         if self._transactional is not None:
             self._transactional.flush(self._timeout)
+            self._transactional.close()
