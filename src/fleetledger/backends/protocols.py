@@ -81,6 +81,12 @@ class PartitionTree(NamedTuple):
     frontier: Frontier
 
 
+PARTITION = "partition"
+"""The ``kind`` of a stored note that is one partition's checkpoint."""
+HEAD = "head"
+"""The ``kind`` of a stored note that is a ledger head over every partition."""
+
+
 class StoredCheckpoint(NamedTuple):
     """A stored signed note: a partition checkpoint or a ledger head (``kind``).
 

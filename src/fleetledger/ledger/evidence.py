@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from fleetledger.backends.protocols import (
+    HEAD,
     NotarizedLog,
     ProvableLog,
     ReadableLog,
@@ -33,7 +34,6 @@ from fleetledger.integrity import (
 )
 from fleetledger.ledger.notary import keeps_every_record
 from fleetledger.ledger.prove import (
-    HEAD,
     checked_path,
     checkpoint_note,
     leaf_subtrees,

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from fleetledger.backends.protocols import (
+    HEAD,
+    PARTITION,
     NewCheckpoint,
     NotarizedLog,
     NotaryMark,
@@ -43,8 +45,6 @@ from fleetledger.integrity import (
 )
 from fleetledger.topics import Cleanup, FamilyPolicy
 
-PARTITION = "partition"
-HEAD = "head"
 _PAGE = 5000
 
 

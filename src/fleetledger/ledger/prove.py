@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from fleetledger.backends.protocols import (
+    HEAD,
     ProvableLog,
     ReadableLog,
     StoredCheckpoint,
@@ -58,7 +59,6 @@ from fleetledger.integrity import (
 )
 
 CONSISTENCY_FORMAT = "fleetledger-consistency"
-HEAD = "head"
 LATEST = "latest"
 
 HeadRef = int | str | bytes

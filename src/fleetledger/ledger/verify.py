@@ -38,6 +38,7 @@ from itertools import pairwise
 from typing import NamedTuple, Protocol
 
 from fleetledger.backends.protocols import (
+    HEAD,
     Leaf,
     ProvableLog,
     ReadableLog,
@@ -188,7 +189,7 @@ _Opened = Checkpoint | LedgerHead | NoteError
 def _open(row: StoredCheckpoint, namespace: str, verifier: NoteVerifier | None) -> _Opened:
     """Read one note, checking its signature with ``verifier`` (if any); never raises."""
     try:
-        if row.kind == "head":
+        if row.kind == HEAD:
             return _open_head(row, namespace, verifier)
         return _open_checkpoint(row, namespace, verifier)
     except NoteError as exc:

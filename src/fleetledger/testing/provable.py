@@ -23,6 +23,7 @@ from typing import Any, Protocol, cast
 import pytest
 
 from fleetledger.backends.protocols import (
+    PARTITION,
     Backend,
     CheckpointStore,
     Leaf,
@@ -65,7 +66,7 @@ class ProvableConformance(BackendConformance):
         root = bytes([size % 256]) * 32
         origin = f"{self._prefix}/{topic}/{partition}"
         note = sign_checkpoint(origin, size, root, signer)
-        return NewCheckpoint("partition", topic, partition, size, root, note)
+        return NewCheckpoint(PARTITION, topic, partition, size, root, note)
 
     # -- leaves ------------------------------------------------------------------------------
 

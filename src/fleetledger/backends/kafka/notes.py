@@ -31,6 +31,7 @@ from fleetledger.backends.kafka.reader import Batch
 from fleetledger.backends.kafka.settings import LOG
 from fleetledger.backends.kafka.writer import Send
 from fleetledger.backends.protocols import (
+    HEAD,
     NewCheckpoint,
     NotaryMark,
     StoredCheckpoint,
@@ -44,7 +45,6 @@ SUFFIX = "._checkpoints"
 NOTES_POLICY = FamilyPolicy(family="checkpoints", partitions=1)
 """One partition (one order for every note), kept forever, never compacted."""
 
-HEAD = "head"
 
 Fetch = Callable[[Mapping[TopicPartition, int]], Mapping[TopicPartition, Batch]]
 

@@ -12,7 +12,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from fleetledger.backends.protocols import Leaf, PartitionTree, StoredCheckpoint, TopicPartition
+from fleetledger.backends.protocols import (
+    HEAD,
+    PARTITION,
+    Leaf,
+    PartitionTree,
+    StoredCheckpoint,
+    TopicPartition,
+)
 from fleetledger.backends.sqlite import schema
 from fleetledger.errors import IntegrityError
 from fleetledger.integrity import (
@@ -23,10 +30,6 @@ from fleetledger.integrity import (
     sign_checkpoint,
     sign_ledger_head,
 )
-
-PARTITION = "partition"
-HEAD = "head"
-
 
 _LEAVES_PER_STATEMENT = 125
 
