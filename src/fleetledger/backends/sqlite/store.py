@@ -109,7 +109,7 @@ class SQLiteBackend:
         self._notary = (
             None
             if signer is None
-            else trees.Notary(signer, namespace, checkpoint_every, checkpoint_interval)
+            else trees.InlineNotary(signer, namespace, checkpoint_every, checkpoint_interval)
         )
         self._data_version = -1
         self._closed = False

@@ -182,7 +182,7 @@ def read_checkpoints(conn: sqlite3.Connection, namespace: str) -> list[StoredChe
 
 
 @dataclass
-class Notary:
+class InlineNotary:
     """Signs checkpoints inline: every ``every`` appended events or ``interval`` seconds."""
 
     signer: NoteSigner
