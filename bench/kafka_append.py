@@ -157,7 +157,7 @@ class RawMessages:
     """
 
     def __init__(self, ledger: Ledger) -> None:
-        self._core = ledger.core
+        self._core = ledger._core  # the write path alone, to encode exactly what it would
         self._ns = time.time_ns()
 
     def build(self, events: Sequence[dict[str, Any]]) -> list[RawMessage]:
@@ -302,7 +302,7 @@ def ledger_consume(ledger: Ledger, group: str) -> int:
 def ledger_pages(ledger: Ledger) -> int:
     total = 0
     for family in FAMILIES:
-        for partition in range(ledger.core.policies[family].partitions):
+        for partition in range(ledger.families()[family].partitions):
             offset = 0
             while events := ledger.read(family, partition, offset, limit=1000):
                 total += len(events)

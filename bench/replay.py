@@ -65,7 +65,7 @@ def raw_replay(conn: sqlite3.Connection, tasks: Sequence[str]) -> int:
 def ledger_read(ledger: Ledger, page: int) -> int:
     total = 0
     for family in FAMILIES:
-        for partition in range(ledger.core.policies[family].partitions):
+        for partition in range(ledger.families()[family].partitions):
             offset = 0
             while events := ledger.read(family, partition, offset, limit=page):
                 total += len(events)
@@ -84,8 +84,8 @@ def ledger_consume(ledger: Ledger, page: int, group: str) -> int:
 def raw_read(conn: sqlite3.Connection, ledger: Ledger, page: int) -> int:
     total = 0
     for family in FAMILIES:
-        topic = ledger.core.topic(family)
-        for partition in range(ledger.core.policies[family].partitions):
+        topic = ledger.topic(family)
+        for partition in range(ledger.families()[family].partitions):
             offset = 0
             while rows := conn.execute(_PAGE, (topic, partition, offset, page)).fetchall():
                 total += len([_decode(body) for _, body in rows])

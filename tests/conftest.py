@@ -49,7 +49,7 @@ def contents() -> Contents:
         found: dict[tuple[str, int], list[tuple[object, ...]]] = {}
         for info in ledger.topics():
             for partition in range(len(info.partitions)):
-                rows = ledger.backend.read(info.topic, partition, 0, 1_000_000)
+                rows = ledger.log.read(info.topic, partition, 0, 1_000_000)
                 found[(info.topic, partition)] = [_without_offset(r) for r in rows]
         return found
 

@@ -9,6 +9,8 @@ which tool it called, who approved it, and how it turned out::
                   data={"goal": "refund order 991"})
 """
 
+from fleetledger.audit import ConsistencyProof, InclusionProof, StoredHead, Verification
+from fleetledger.backends.protocols import AlreadyStored
 from fleetledger.errors import (
     AccessDenied,
     BackendError,
@@ -16,39 +18,43 @@ from fleetledger.errors import (
     ConfigurationError,
     ContractError,
     EventTooLarge,
+    IdConflict,
     IncompatibleSchema,
     IntegrityError,
     LedgerClosed,
     LedgerError,
     MissingExtra,
     NotFound,
+    ReadOnlyLedger,
     UnknownEventType,
 )
-from fleetledger.events import (
-    Classification,
-    Event,
-    EventData,
-    EventType,
-    Kind,
-    Position,
-)
+from fleetledger.events import Event, EventData, EventType, Kind
+from fleetledger.events.foreign import ForeignRecord
+from fleetledger.events.new import NewEvent
 from fleetledger.governance import Principal
 from fleetledger.ledger import (
+    Appended,
     AsyncConsumer,
     AsyncLedger,
     Consumer,
+    EventFilter,
+    GroupMove,
     Lag,
     Ledger,
+    LedgerLog,
     TopicInfo,
     open,
     open_async,
 )
 from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy, PartitionKey
+from fleetledger.types import Classification, Position
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AccessDenied",
+    "AlreadyStored",
+    "Appended",
     "AsyncConsumer",
     "AsyncLedger",
     "BackendError",
@@ -56,14 +62,20 @@ __all__ = [
     "Classification",
     "Cleanup",
     "ConfigurationError",
+    "ConsistencyProof",
     "Consumer",
     "ContractError",
     "Event",
     "EventData",
+    "EventFilter",
     "EventTooLarge",
     "EventType",
     "FOREVER",
     "FamilyPolicy",
+    "ForeignRecord",
+    "GroupMove",
+    "IdConflict",
+    "InclusionProof",
     "IncompatibleSchema",
     "IntegrityError",
     "Kind",
@@ -71,13 +83,18 @@ __all__ = [
     "Ledger",
     "LedgerClosed",
     "LedgerError",
+    "LedgerLog",
     "MissingExtra",
+    "NewEvent",
     "NotFound",
     "PartitionKey",
     "Position",
     "Principal",
+    "ReadOnlyLedger",
+    "StoredHead",
     "TopicInfo",
     "UnknownEventType",
+    "Verification",
     "__version__",
     "open",
     "open_async",

@@ -8,6 +8,7 @@ import a driver to handle a failure::
     ├── ContractError (ValueError)        the event or its data breaks the contract
     │   ├── UnknownEventType              the type is not in the catalogue or registry
     │   ├── EventTooLarge                 the encoded event exceeds the configured maximum
+    │   ├── IdConflict                    the event id is stored already, with other content
     │   └── IncompatibleSchema            a new version of a type breaks the previous one
     ├── ConfigurationError (ValueError)   a bad ledger URL, option or policy
     │   ├── MissingExtra (ImportError)    an optional dependency is not installed
@@ -23,7 +24,9 @@ import a driver to handle a failure::
     │       ├── BadSignature              a trusted key's signature does not verify
     │       └── WrongOrigin               validly signed, but for another log or namespace
     ├── Backpressure                      the ledger is saturated; retry after ``retry_after`` s
-    ├── BackendError                      the storage failed; nothing was acknowledged
+    ├── BackendError                      the storage failed or is out of reach; nothing was
+    │   │                                 acknowledged
+    │   └── ReadOnlyLedger                the ledger was opened for reading, or cannot be written
     └── LedgerClosed                      the ledger was used after ``close()``
 """
 
@@ -66,6 +69,23 @@ class EventTooLarge(ContractError):
         )
         self.size = size
         self.limit = limit
+
+
+class IdConflict(ContractError):
+    """The event id is already stored with other content; ``position`` is where it lives.
+
+    Appending an id the ledger holds is idempotent only for the same event: anything else would
+    either lose the new data or rewrite history, so the append is refused, all of it.
+    """
+
+    def __init__(self, event_id: str, position: Any) -> None:
+        super().__init__(
+            f"event id {event_id!r} is already stored at {position} with other content; an id"
+            " names one event: give the new event another id (or none, for a fresh one)",
+            field="id",
+        )
+        self.event_id = event_id
+        self.position = position
 
 
 class IncompatibleSchema(ContractError):
@@ -144,6 +164,10 @@ class Backpressure(LedgerError):
 
 class BackendError(LedgerError):
     """The storage backend failed; the operation was not acknowledged."""
+
+
+class ReadOnlyLedger(BackendError):
+    """A write to a ledger opened read-only, or whose file or broker refuses this writer."""
 
 
 class LedgerClosed(LedgerError):

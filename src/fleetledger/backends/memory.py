@@ -11,14 +11,16 @@ from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 
 from fleetledger.backends.protocols import (
+    AlreadyStored,
     PartitionOffsets,
     Record,
     StoredRecord,
     TopicPartition,
 )
-from fleetledger.errors import ConfigurationError, LedgerClosed, NotFound
-from fleetledger.events.envelope import Position
+from fleetledger.errors import ConfigurationError, IdConflict, LedgerClosed, NotFound
+from fleetledger.events.identity import same_event
 from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy
+from fleetledger.types import Position
 
 
 class _Partition:
@@ -74,18 +76,43 @@ class MemoryBackend:
             self._check_open()
             for record in records:
                 self._partition(record.topic, record.partition)
+            self._refuse_conflicts(records)
             positions: list[Position] = []
             for r in records:
                 stored = self._by_id.get(r.id)
-                if stored is None:
-                    part = self._partitions[(r.topic, r.partition)]
-                    stored = StoredRecord(r.topic, r.partition, part.next_offset, *r[2:])
-                    part.records.append(stored)
-                    part.next_offset += 1
-                    self._by_id[r.id] = stored
-                    self._seq.append(stored)
+                if stored is not None:
+                    positions.append(AlreadyStored(*stored.position))
+                    continue
+                part = self._partitions[(r.topic, r.partition)]
+                stored = StoredRecord(
+                    r.topic,
+                    r.partition,
+                    part.next_offset,
+                    r.key,
+                    r.id,
+                    r.subject,
+                    r.type,
+                    r.recorded_ms,
+                    r.body,
+                )
+                part.records.append(stored)
+                part.next_offset += 1
+                self._by_id[r.id] = stored
+                self._seq.append(stored)
                 positions.append(stored.position)
             return positions
+
+    def _refuse_conflicts(self, records: Sequence[Record]) -> None:
+        """Raise :class:`IdConflict` before anything is stored if an id is taken otherwise."""
+        seen: dict[str, tuple[Position | None, bytes]] = {}
+        for r in records:
+            stored = self._by_id.get(r.id)
+            first = (stored.position, stored.body) if stored is not None else seen.get(r.id)
+            if first is None:
+                seen[r.id] = (None, r.body)
+            elif not same_event(first[1], r.body):
+                where = first[0] or f"{r.topic}/{r.partition} (earlier in this batch)"
+                raise IdConflict(r.id, where)
 
     def read(self, topic: str, partition: int, offset: int, limit: int) -> list[StoredRecord]:
         with self._lock:
@@ -125,6 +152,11 @@ class MemoryBackend:
         with self._lock:
             self._check_open()
             return sorted(self._groups)
+
+    def delete_group(self, group: str) -> bool:
+        with self._lock:
+            self._check_open()
+            return self._groups.pop(group, None) is not None
 
     def enforce_retention(self, now_ms: int) -> int:
         with self._lock:

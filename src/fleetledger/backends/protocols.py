@@ -4,20 +4,57 @@
 write operation; ``OffsetStore`` keeps consumer-group positions; ``MaintainableLog`` applies
 retention and compaction; ``ProvableLog`` exposes the stored Merkle leaves, trees and signed
 checkpoints that ``verify`` checks. A backend implements the tiers it can; the ledger composes
-them, and
-``fleetledger.testing.conformance`` checks each tier the same way on every backend.
+them, and ``fleetledger.testing.conformance`` checks each tier the same way on every backend.
+
+Whether a log implements a tier is asked with :func:`supports`, never with ``isinstance``
+alone: a wrapper around a backend (the facade's access-checked view, a metrics wrapper)
+defines every method and says through :attr:`Tiered.tiers` which its backend really has.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from fleetledger.events.envelope import Position
 from fleetledger.integrity import Frontier
 from fleetledger.topics import FamilyPolicy
+from fleetledger.types import Position, TopicPartition
 
-TopicPartition = tuple[str, int]
+__all__ = [
+    "HEAD",
+    "PARTITION",
+    "AlreadyStored",
+    "AppendableLog",
+    "Backend",
+    "CheckpointStore",
+    "GroupAdmin",
+    "Leaf",
+    "MaintainableLog",
+    "NewCheckpoint",
+    "NotarizedLog",
+    "NotaryMark",
+    "OffsetStore",
+    "PartitionOffsets",
+    "PartitionTree",
+    "Position",
+    "ProvableLog",
+    "ReadableLog",
+    "Record",
+    "SigningLog",
+    "StoredCheckpoint",
+    "StoredRecord",
+    "Tiered",
+    "TopicPartition",
+    "supports",
+]
+
+
+class AlreadyStored(Position):
+    """The position :meth:`AppendableLog.append` returns for a record whose id (with the same
+    event) was stored before: it equals the original position, and says it was not stored
+    again, so a caller can report what it appended truthfully."""
+
+    __slots__ = ()
 
 
 class Record(NamedTuple):
@@ -156,8 +193,11 @@ class AppendableLog(ReadableLog, Protocol):
         """Append ``records`` atomically: all are stored or none is.
 
         MUST NOT return before every record is durable. Offsets are assigned gap-free per
-        partition in commit order. A record whose id is already stored is not stored again: its
-        original position is returned (a repeated id inside ``records`` is stored once).
+        partition in commit order. A record whose id is already stored with the same event
+        (:func:`fleetledger.events.identity.same_event`) is not stored again: its original
+        position is returned as an :class:`AlreadyStored` (a repeated id inside ``records`` is
+        stored once). An id stored with other content MUST raise
+        :class:`~fleetledger.errors.IdConflict`, and then nothing of ``records`` is stored.
         """
         ...
 
@@ -278,5 +318,60 @@ class NotarizedLog(ProvableLog, CheckpointStore, Protocol):
         ...
 
 
+@runtime_checkable
+class GroupAdmin(Protocol):
+    """A log whose consumer groups can be deleted (``fleetledger groups delete``)."""
+
+    def delete_group(self, group: str) -> bool:
+        """Forget every committed offset of ``group``; whether it had any."""
+        ...
+
+
+@runtime_checkable
+class SigningLog(Protocol):
+    """A log that signs its own checkpoints as it appends (SQLite opened with a key)."""
+
+    def sign(self) -> int:
+        """Sign a checkpoint of every partition changed since its last one, and a ledger head,
+        now; return how many partition checkpoints were signed (0: nothing new)."""
+        ...
+
+
 class Backend(AppendableLog, OffsetStore, MaintainableLog, Protocol):
     """Everything a :class:`fleetledger.Ledger` needs from its storage."""
+
+
+class Tiered(Protocol):
+    """A wrapper around a log that tells which tiers the log it wraps implements."""
+
+    @property
+    def tiers(self) -> frozenset[type[Any]]:
+        """The tier Protocols (``ProvableLog``, ``NotarizedLog``, ...) that are really there."""
+        ...
+
+
+TIERS: tuple[type[Any], ...] = (
+    ReadableLog,
+    AppendableLog,
+    OffsetStore,
+    MaintainableLog,
+    ProvableLog,
+    CheckpointStore,
+    NotarizedLog,
+    GroupAdmin,
+    SigningLog,
+)
+"""Every tier a log may implement."""
+
+
+def tiers_of(log: object) -> frozenset[type[Any]]:
+    """The tiers ``log`` implements (those it says, for a wrapper)."""
+    said = getattr(log, "tiers", None)
+    if isinstance(said, frozenset):
+        return said
+    return frozenset(tier for tier in TIERS if isinstance(log, tier))
+
+
+def supports(log: object, tier: type[Any]) -> bool:
+    """Whether ``log`` implements ``tier`` (see the module docstring)."""
+    return tier in tiers_of(log)

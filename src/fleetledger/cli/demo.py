@@ -23,6 +23,7 @@ from rich.progress import Progress
 
 import fleetledger
 from fleetledger import Ledger
+from fleetledger.audit import Verification
 from fleetledger.cli.common import (
     AsJSON,
     CheckFailed,
@@ -35,18 +36,17 @@ from fleetledger.cli.common import (
 from fleetledger.cli.evidence import bundle_path, verdict, write_bundle
 from fleetledger.cli.render import families_table, group_totals, groups_table, show_timeline
 from fleetledger.integrity import BundleVerification, read_bundle, verify_bundle
-from fleetledger.ledger import default_url, parse_url
-from fleetledger.ledger.notary import Notary
-from fleetledger.ledger.opening import DEFAULT_NAMESPACE
-from fleetledger.ledger.signing import (
+from fleetledger.ledger import (
+    DEFAULT_NAMESPACE,
     KEY_SUFFIX,
+    default_url,
     key_path,
     load_signer,
     load_verifier,
+    parse_url,
     public_key_path,
     write_key_pair,
 )
-from fleetledger.ledger.verify import Verification
 
 if TYPE_CHECKING:
     from fleetledger.demo import FleetReport
@@ -125,7 +125,7 @@ def sign_everything(ledger: Ledger, url: str, key: Path) -> Ledger:
     SQLite signs its last checkpoints when closed; a Kafka ledger's notary signs them.
     """
     if parse_url(url).scheme == "kafka":
-        Notary(ledger.backend, ledger.core.namespace, load_signer(key)).run_once()
+        ledger.notary(load_signer(key)).run_once()
         return ledger
     ledger.close()
     return fleetledger.open(url, default_source=cli_source(), signer=False)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress
 
-from fleetledger import ContractError, Event, Ledger, Position
+from fleetledger import ContractError, Event, Ledger, NewEvent, Position
 from fleetledger.cli.common import (
     AsJSON,
     InputError,
@@ -103,7 +103,7 @@ def emit_one(attributes: dict[str, Any], url: str | None, as_json: bool) -> None
     if "data" in attributes:
         attributes["data"] = read_data(attributes["data"])
     with open_ledger(url) as ledger:
-        position = ledger.append(**attributes)
+        position = ledger.append(NewEvent.of(attributes))
         if as_json:
             write_events([stored(ledger, position, attributes["type"])])
         else:

@@ -31,8 +31,7 @@ from fleetledger.integrity import (
     read_bundle,
 )
 from fleetledger.integrity import verify_bundle as check_bundle
-from fleetledger.ledger import default_url, parse_url
-from fleetledger.ledger.signing import key_path, load_verifier, public_key_path
+from fleetledger.ledger import default_url, key_path, load_verifier, parse_url, public_key_path
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 

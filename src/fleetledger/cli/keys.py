@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from fleetledger.cli.common import AsJSON, output, write_json
-from fleetledger.ledger.signing import write_key_pair
+from fleetledger.ledger import write_key_pair
 
 DEFAULT_NAME = "fleetledger"
 

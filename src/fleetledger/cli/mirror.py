@@ -113,9 +113,7 @@ def open_pair(source: str, destination: str) -> Iterator[tuple[Ledger, Ledger]]:
     """Open the source, then the destination with the source's topic policies."""
     check_urls(source, destination)
     with open_ledger(source) as src:
-        policies = [
-            info.policy for info in src.topics() if info.topic == src.core.topic(info.family)
-        ]
+        policies = [info.policy for info in src.topics() if info.topic == src.topic(info.family)]
         dst = fleetledger.open(destination, policies=policies, default_source=cli_source())
         try:
             yield src, dst

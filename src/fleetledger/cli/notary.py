@@ -2,7 +2,7 @@
 
 A SQLite ledger opened with a key signs as it appends; a Kafka ledger's writers do not, so one
 notary per namespace reads what they appended and signs it (see
-:mod:`fleetledger.ledger.notary`). It runs until Ctrl-C or SIGTERM, then signs what is left
+:mod:`fleetledger.audit.notary`). It runs until Ctrl-C or SIGTERM, then signs what is left
 and exits 0; ``--once`` signs up to the current end and exits. Restarted, it resumes after its
 newest checkpoint.
 """
@@ -19,11 +19,10 @@ from typing import Annotated
 
 import typer
 
+from fleetledger.audit import NotaryRound
 from fleetledger.cli.common import AsJSON, InputError, LedgerURL, open_ledger, output, write_json
 from fleetledger.integrity import NoteSigner
-from fleetledger.ledger import default_url, parse_url
-from fleetledger.ledger.notary import Notary, NotaryRound
-from fleetledger.ledger.signing import key_path, load_signer
+from fleetledger.ledger import default_url, key_path, load_signer, parse_url
 
 
 def notary(
@@ -53,13 +52,7 @@ def notary(
     url = ledger or default_url()
     signer = _signer(key, url)
     with open_ledger(url, signing=False) as opened:
-        keeper = Notary(
-            opened.backend,
-            opened.core.namespace,
-            signer,
-            every=every_events,
-            interval=every_seconds,
-        )
+        keeper = opened.notary(signer, every=every_events, interval=every_seconds)
         if once:
             total = keeper.run_once()
         else:

@@ -15,13 +15,13 @@ from typing import Annotated
 import typer
 
 from fleetledger import Ledger
+from fleetledger.audit import LATEST, ConsistencyProof, HeadRef
 from fleetledger.cli.common import AsJSON, InputError, LedgerURL, open_ledger, output, write_json
 from fleetledger.cli.evidence import plural
 from fleetledger.cli.verify import KeyOption, verifier_for
 from fleetledger.errors import MalformedNote
 from fleetledger.integrity import LedgerHead, NoteVerifier, parse_note
 from fleetledger.ledger import default_url
-from fleetledger.ledger.prove import LATEST, ConsistencyProof, HeadRef, stored_heads
 
 
 def prove(
@@ -125,8 +125,8 @@ def _head_in(data: bytes) -> bytes:
 def _show_consistency(proof: ConsistencyProof, refs: tuple[str, str], *, signed: bool) -> None:
     console = output()
     old, new = (
-        f"the head in {ref}" if seq is None else f"ledger head #{seq}"
-        for seq, ref in zip((proof.old_seq, proof.new_seq), refs, strict=True)
+        f"the head in {ref}" if number is None else f"ledger head #{number}"
+        for number, ref in zip((proof.old_number, proof.new_number), refs, strict=True)
     )
     console.print("consistent", style="green", end="")
     console.print(f": {new} extends {old} of {proof.namespace}", soft_wrap=True, markup=False)
@@ -143,7 +143,7 @@ def _show_consistency(proof: ConsistencyProof, refs: tuple[str, str], *, signed:
 
 
 def _list_heads(ledger: Ledger, *, as_json: bool) -> None:
-    rows = stored_heads(ledger.backend, ledger.core.namespace)
+    rows = ledger.heads()
     if as_json:
         write_json([row._asdict() for row in rows])
         return
@@ -152,8 +152,8 @@ def _list_heads(ledger: Ledger, *, as_json: bool) -> None:
         console.print("no signed ledger heads yet")
     for row in rows:
         leaves, partitions = plural(row.size, "leaf", "leaves"), plural(row.partitions, "partition")
-        console.print(f"#{row.seq}: {leaves} in {partitions}")
+        console.print(f"#{row.number}: {leaves} in {partitions}")
     if rows:
         console.print(
-            f"prove one extends another: fleetledger prove --consistency {rows[0].seq} latest"
+            f"prove one extends another: fleetledger prove --consistency {rows[0].number} latest"
         )

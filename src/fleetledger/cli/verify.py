@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
+from fleetledger.audit import Verification
 from fleetledger.cli.common import AsJSON, CheckFailed, LedgerURL, open_ledger, output, write_json
 from fleetledger.integrity import NoteVerifier
-from fleetledger.ledger import default_url, parse_url
-from fleetledger.ledger.signing import key_path, load_verifier, public_key_path
-from fleetledger.ledger.verify import Verification
+from fleetledger.ledger import default_url, key_path, load_verifier, parse_url, public_key_path
 
 KeyOption = Annotated[
     Path | None,

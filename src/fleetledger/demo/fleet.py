@@ -19,7 +19,7 @@ import random
 import time
 from collections.abc import Callable
 
-from fleetledger import Ledger
+from fleetledger import Ledger, NewEvent
 from fleetledger.demo.fate import Fate, ScriptedFate
 from fleetledger.demo.lifecycle import Outcome
 from fleetledger.demo.readers import GROUPS, Readers
@@ -127,7 +127,7 @@ def _schedule(queue: Queue, flow: Flow[Outcome], order: int) -> bool:
 def _append(ledger: Ledger, batch: Batch) -> int:
     """Write one step: a lone event as an ordinary append, several atomically."""
     if len(batch.events) == 1:
-        ledger.append(**batch.events[0])
+        ledger.append(NewEvent.of(batch.events[0]))
     elif batch.events:
         ledger.append_many(batch.events)
     return len(batch.events)

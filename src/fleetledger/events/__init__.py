@@ -5,12 +5,12 @@ from fleetledger.events.codec import canonical_json
 from fleetledger.events.envelope import Event, Position, format_time, parse_time
 from fleetledger.events.ids import uuid7
 from fleetledger.events.registry import (
-    Classification,
     EventData,
     EventType,
     Kind,
     TypeRegistry,
 )
+from fleetledger.types import Classification
 
 __all__ = [
     "BUILTIN_TYPES",

@@ -18,7 +18,8 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, field
 
-from fleetledger.events.registry import Classification, EventData, EventType, Kind
+from fleetledger.events.registry import EventData, EventType, Kind
+from fleetledger.types import Classification
 
 __all__ = [
     "BUILTIN_TYPES",

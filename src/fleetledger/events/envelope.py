@@ -10,10 +10,14 @@ last group is refused, which is what makes attribution trustworthy.
 from __future__ import annotations
 
 import builtins
-from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
+
+from fleetledger.errors import ContractError
+from fleetledger.events.order import format_us
+from fleetledger.types import Position
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -33,16 +37,17 @@ WRITER_ATTRIBUTES = (
 LEDGER_ATTRIBUTES = ("authid", "authtype", "recordedtime")
 """Attributes only the ledger stamps; callers cannot set them."""
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
-class Position(NamedTuple):
-    """Where an event sits: its topic, partition and gap-free offset within that partition."""
-
-    topic: str
-    partition: int
-    offset: int
-
-    def __str__(self) -> str:
-        return f"{self.topic}/{self.partition}@{self.offset}"
+__all__ = [
+    "LEDGER_ATTRIBUTES",
+    "WRITER_ATTRIBUTES",
+    "Event",
+    "Position",
+    "format_time",
+    "parse_time",
+]
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -97,10 +102,15 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 
 def format_time(moment: datetime) -> str:
-    """RFC 3339 in UTC with microseconds, the one time format the ledger writes."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: give a timezone (e.g. datetime.now(UTC))")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 in UTC with four year digits and microseconds: the one form the ledger writes."""
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise ContractError(
+            f"not an aware datetime: {moment!r}; give a timezone (datetime.now(UTC))"
+        )
+    try:
+        return format_us((moment - _EPOCH) // _MICROSECOND)
+    except OverflowError:
+        raise ContractError(f"{moment} is out of range in UTC") from None
 
 
 def parse_time(text: str) -> datetime:

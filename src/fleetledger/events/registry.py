@@ -20,6 +20,7 @@ import msgspec
 from msgspec import inspect as mi
 
 from fleetledger.errors import ContractError, IncompatibleSchema, UnknownEventType
+from fleetledger.types import Classification
 
 _TYPE_NAME = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+$")
 
@@ -33,15 +34,6 @@ class Kind(StrEnum):
 
     INTENT = "intent"
     FACT = "fact"
-
-
-class Classification(StrEnum):
-    """How sensitive an event's data is; drives access rules and, later, encryption."""
-
-    PUBLIC = "public"
-    INTERNAL = "internal"
-    CONFIDENTIAL = "confidential"
-    RESTRICTED = "restricted"
 
 
 @dataclass(frozen=True)

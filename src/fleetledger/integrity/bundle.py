@@ -3,7 +3,7 @@
 A bundle is what an auditor takes away from the ledger: everything needed to check a task's
 history without the ledger, its storage or fleetledger itself. This module reads, writes and
 verifies bundles and does no I/O; collecting one from a ledger is
-:mod:`fleetledger.ledger.evidence`.
+:mod:`fleetledger.audit.evidence`.
 
 Format, version 1
 -----------------

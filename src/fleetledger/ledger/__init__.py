@@ -1,24 +1,60 @@
-"""The ledger: a backend composed with the event contract, sync and async."""
+"""The ledger: the facade over a backend, the event contract and the proof services.
 
+Everything the command line and the other edges use is exported here; the submodules are
+the facade's own.
+"""
+
+from fleetledger.audit import ConsistencyProof, InclusionProof, StoredHead
+from fleetledger.backends.urls import DEFAULT_URL, default_url, parse_url, redact
 from fleetledger.ledger.aio import AsyncConsumer, AsyncLedger
 from fleetledger.ledger.consumer import Consumer, Lag
-from fleetledger.ledger.ledger import Ledger, TopicInfo
-from fleetledger.ledger.opening import open, open_async
-from fleetledger.ledger.prove import ConsistencyProof, InclusionProof
-from fleetledger.ledger.urls import DEFAULT_URL, default_url, parse_url
+from fleetledger.ledger.filters import EventFilter
+from fleetledger.ledger.groups import GroupMove
+from fleetledger.ledger.ledger import Appended, Ledger, TopicInfo
+from fleetledger.ledger.opening import DEFAULT_NAMESPACE, open, open_async
+from fleetledger.ledger.signing import (
+    KEY_SUFFIX,
+    PUB_SUFFIX,
+    WRITER_SUFFIX,
+    key_path,
+    load_signer,
+    load_verifier,
+    load_writer_key,
+    public_key_path,
+    write_key_pair,
+    write_writer_key,
+)
+from fleetledger.ledger.view import LedgerLog
 
 __all__ = [
+    "DEFAULT_NAMESPACE",
     "DEFAULT_URL",
+    "KEY_SUFFIX",
+    "PUB_SUFFIX",
+    "WRITER_SUFFIX",
+    "Appended",
     "AsyncConsumer",
     "AsyncLedger",
     "ConsistencyProof",
     "Consumer",
+    "EventFilter",
+    "GroupMove",
     "InclusionProof",
     "Lag",
     "Ledger",
+    "LedgerLog",
+    "StoredHead",
     "TopicInfo",
     "default_url",
+    "key_path",
+    "load_signer",
+    "load_verifier",
+    "load_writer_key",
     "open",
     "open_async",
     "parse_url",
+    "public_key_path",
+    "redact",
+    "write_key_pair",
+    "write_writer_key",
 ]

@@ -13,13 +13,16 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from fleetledger.events.envelope import Event, Position
+from fleetledger.audit import ConsistencyProof, HeadRef, InclusionProof, StoredHead, Verification
+from fleetledger.events.envelope import Event
+from fleetledger.events.new import NewEvent
 from fleetledger.events.registry import EventData, EventType
 from fleetledger.integrity import EvidenceBundle, NoteVerifier
 from fleetledger.ledger.consumer import Consumer, Lag, Start
-from fleetledger.ledger.ledger import Ledger, TopicInfo
-from fleetledger.ledger.prove import ConsistencyProof, HeadRef, InclusionProof
-from fleetledger.ledger.verify import Verification
+from fleetledger.ledger.filters import EventFilter
+from fleetledger.ledger.groups import GroupMove, Target
+from fleetledger.ledger.ledger import Appended, Ledger, TopicInfo
+from fleetledger.types import Position
 
 
 class AsyncConsumer:
@@ -71,11 +74,11 @@ class AsyncLedger:
     def __init__(self, ledger: Ledger) -> None:
         self.sync = ledger
 
-    async def append(self, type: str, **attributes: Any) -> Position:
+    async def append(self, type: str | NewEvent, **attributes: Any) -> Position:
         """See :meth:`Ledger.append`."""
         return await asyncio.to_thread(lambda: self.sync.append(type, **attributes))
 
-    async def append_many(self, events: Iterable[Mapping[str, Any]]) -> list[Position]:
+    async def append_many(self, events: Iterable[NewEvent | Mapping[str, Any]]) -> Appended:
         """See :meth:`Ledger.append_many`."""
         return await asyncio.to_thread(self.sync.append_many, list(events))
 
@@ -97,13 +100,9 @@ class AsyncLedger:
             lambda: self.sync.read(family, partition, offset, since=since, limit=limit)
         )
 
-    async def replay(
-        self, task: str, *, families: Iterable[str] | None = None, corrected: bool = False
-    ) -> list[Event]:
-        """See :meth:`Ledger.replay` (returns the whole list)."""
-        return await asyncio.to_thread(
-            lambda: list(self.sync.replay(task, families=families, corrected=corrected))
-        )
+    async def replay(self, task: str, **options: Any) -> list[Event]:
+        """See :meth:`Ledger.replay` (same options; returns the whole list)."""
+        return await asyncio.to_thread(lambda: list(self.sync.replay(task, **options)))
 
     def consumer(
         self,
@@ -130,6 +129,31 @@ class AsyncLedger:
     async def groups(self) -> list[str]:
         """See :meth:`Ledger.groups`."""
         return await asyncio.to_thread(self.sync.groups)
+
+    async def move_group(
+        self,
+        group: str,
+        to: Target,
+        *,
+        families: Iterable[str] | None = None,
+        partition: int | None = None,
+    ) -> list[GroupMove]:
+        """See :meth:`Ledger.move_group`."""
+        return await asyncio.to_thread(
+            lambda: self.sync.move_group(group, to, families=families, partition=partition)
+        )
+
+    async def delete_group(self, group: str) -> bool:
+        """See :meth:`Ledger.delete_group`."""
+        return await asyncio.to_thread(self.sync.delete_group, group)
+
+    async def heads(self) -> list[StoredHead]:
+        """See :meth:`Ledger.heads`."""
+        return await asyncio.to_thread(self.sync.heads)
+
+    async def sign(self) -> int:
+        """See :meth:`Ledger.sign`."""
+        return await asyncio.to_thread(self.sync.sign)
 
     async def maintain(self, now: datetime | None = None) -> int:
         """See :meth:`Ledger.maintain`."""
@@ -159,9 +183,17 @@ class AsyncLedger:
         """See :meth:`Ledger.register` (in memory plus one topic creation; not awaited)."""
         return self.sync.register(type, model, **options)
 
-    async def tail(self, families: Iterable[str] | None = None, *, last: int = 10) -> list[Event]:
+    async def tail(
+        self,
+        families: Iterable[str] | None = None,
+        *,
+        last: int = 10,
+        where: EventFilter | None = None,
+    ) -> list[Event]:
         """See :meth:`Ledger.tail` without ``follow``: use a consumer to follow in asyncio."""
-        return await asyncio.to_thread(lambda: list(self.sync.tail(families, last=last)))
+        return await asyncio.to_thread(
+            lambda: list(self.sync.tail(families, last=last, where=where))
+        )
 
     async def aclose(self) -> None:
         """See :meth:`Ledger.close`."""

@@ -9,19 +9,23 @@ dynamic membership.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
-from fleetledger.backends.protocols import TopicPartition
-from fleetledger.errors import ConfigurationError, LedgerClosed
+from fleetledger.backends.protocols import OffsetStore, ReadableLog, StoredRecord, TopicPartition
+from fleetledger.errors import ConfigurationError, ContractError, LedgerClosed
 from fleetledger.events.envelope import Event
-
-if TYPE_CHECKING:
-    from fleetledger.ledger.ledger import Ledger
+from fleetledger.ledger.filters import aware_ms
 
 Start = Literal["earliest", "latest"]
+Decode = Callable[[Sequence[StoredRecord]], list[Event]]
+"""Turns stored records into the events among them (foreign records left out)."""
+
+
+class GroupLog(ReadableLog, OffsetStore, Protocol):
+    """What a consumer reads and commits through: the facade's view of the log."""
 
 
 class Lag(NamedTuple):
@@ -44,7 +48,8 @@ class Consumer:
 
     def __init__(
         self,
-        ledger: Ledger,
+        log: GroupLog,
+        decode: Decode,
         group: str,
         topics: Sequence[str],
         *,
@@ -52,24 +57,24 @@ class Consumer:
         member: int = 0,
         members: int = 1,
     ) -> None:
-        if not group or not group.strip():
+        if not isinstance(group, str) or not group or not group.strip():
             raise ConfigurationError("a consumer group needs a name")
         if start not in ("earliest", "latest"):
             raise ConfigurationError(f"start must be 'earliest' or 'latest', not {start!r}")
         if not 0 <= member < members:
             raise ConfigurationError(f"member must be in [0, {members}), not {member}")
         self.group = group
-        self._ledger = ledger
-        self._backend = ledger.backend
-        every = [(t, p) for t in topics for p in range(len(self._backend.offsets(t)))]
+        self._log = log
+        self._decode = decode
+        every = [(t, p) for t in topics for p in range(len(self._log.offsets(t)))]
         self.assignment: list[TopicPartition] = every[member::members]
         self._positions = self._initial_positions(start)
         self._next_partition = 0
         self._closed = False
 
     def _initial_positions(self, start: Start) -> dict[TopicPartition, int]:
-        committed = self._backend.committed(self.group)
-        ranges = {t: self._backend.offsets(t) for t in {t for t, _ in self.assignment}}
+        committed = self._log.committed(self.group)
+        ranges = {t: self._log.offsets(t) for t in {t for t, _ in self.assignment}}
         positions = {}
         for topic, partition in self.assignment:
             first, end = ranges[topic][partition]
@@ -84,12 +89,17 @@ class Consumer:
         return dict(self._positions)
 
     def poll(self, max: int = 500, timeout: float = 0.0) -> list[Event]:
-        """Return up to ``max`` new events, waiting up to ``timeout`` seconds for the first.
+        """Return up to ``max`` new events (``max`` whenever that many are there), waiting up
+        to ``timeout`` seconds for the first.
 
         Partitions are served round-robin so a busy partition cannot starve the others; order
-        within each partition is kept.
+        within each partition is kept. Foreign records are passed over.
         """
         self._check_open()
+        if type(max) is not int or max < 1:
+            raise ContractError(
+                f"max must be a whole number of 1 or more, not {max!r}", field="max"
+            )
         deadline = time.monotonic() + timeout
         while True:
             events = self._fetch(max)
@@ -99,22 +109,33 @@ class Consumer:
             time.sleep(min(0.05, remaining))
 
     def _fetch(self, limit: int) -> list[Event]:
+        """Round-robin passes over the assigned partitions, each taking a fair share of what is
+        still wanted, until ``limit`` events are taken or a pass finds nothing new."""
         events: list[Event] = []
         count = len(self.assignment)
-        for step in range(count):
-            if len(events) >= limit:
+        while len(events) < limit:
+            found = False
+            for step in range(count):
+                wanted = limit - len(events)
+                if wanted <= 0:
+                    break
+                index = (self._next_partition + step) % count
+                share = -(-wanted // (count - step))  # ceiling: the last partitions take the rest
+                records = self._take(self.assignment[index], share)
+                found = found or bool(records)
+                events.extend(self._decode(records))
+            if count:
+                self._next_partition = (self._next_partition + 1) % count
+            if not found:
                 break
-            index = (self._next_partition + step) % count
-            topic, partition = self.assignment[index]
-            offset = self._positions[(topic, partition)]
-            share = max((limit - len(events)) // (count - step), 1)
-            records = self._backend.read(topic, partition, offset, share)
-            if records:
-                self._positions[(topic, partition)] = records[-1].offset + 1
-                events.extend(map(self._ledger.core.decode, records))
-        if count:
-            self._next_partition = (self._next_partition + 1) % count
         return events
+
+    def _take(self, tp: TopicPartition, limit: int) -> list[StoredRecord]:
+        """Up to ``limit`` records of one partition from this consumer's position on."""
+        records = self._log.read(*tp, self._positions[tp], limit)
+        if records:
+            self._positions[tp] = records[-1].offset + 1
+        return records
 
     def __iter__(self) -> Iterator[Event]:
         """Every event available now, in batches, without waiting for more."""
@@ -124,24 +145,26 @@ class Consumer:
     def commit(self) -> None:
         """Save the group's position on every assigned partition (atomically)."""
         self._check_open()
-        self._backend.commit(self.group, self._positions)
+        self._log.commit(self.group, self._positions)
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         """Move the position of one assigned partition."""
         if (topic, partition) not in self._positions:
             raise ConfigurationError(f"{topic}/{partition} is not assigned to this consumer")
+        if type(offset) is not int or offset < 0:
+            raise ContractError(f"an offset is 0 or more, not {offset!r}", field="offset")
         self._positions[(topic, partition)] = offset
 
     def seek_to_time(self, moment: datetime) -> None:
         """Move every assigned partition to the first event recorded at or after ``moment``."""
-        ms = int(moment.timestamp() * 1000)
+        ms = aware_ms(moment, "moment")
         for topic, partition in self.assignment:
-            offset = self._backend.offset_for_time(topic, partition, ms)
+            offset = self._log.offset_for_time(topic, partition, ms)
             self._positions[(topic, partition)] = offset
 
     def lag(self) -> list[Lag]:
         """Lag of this consumer's current (uncommitted) positions."""
-        ends = {t: self._backend.offsets(t) for t in {t for t, _ in self.assignment}}
+        ends = {t: self._log.offsets(t) for t in {t for t, _ in self.assignment}}
         return [
             Lag(self.group, t, p, self._positions[(t, p)], ends[t][p].end)
             for t, p in self.assignment

@@ -2,36 +2,58 @@
 
 from __future__ import annotations
 
+import copy
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
-from fleetledger.backends.protocols import (
-    Backend,
-    PartitionOffsets,
-    Record,
-    StoredRecord,
-    TopicPartition,
-)
-from fleetledger.errors import ConfigurationError, ContractError, LedgerClosed, NotFound
-from fleetledger.events.envelope import Event, Position
-from fleetledger.events.registry import Classification, EventData, EventType, Kind
-from fleetledger.integrity import EvidenceBundle, NoteVerifier
-from fleetledger.ledger.consumer import Consumer, Lag, Start
-from fleetledger.ledger.core import LedgerCore
-from fleetledger.ledger.evidence import collect_evidence
-from fleetledger.ledger.prove import (
+from fleetledger.audit import (
     ConsistencyProof,
     HeadRef,
     InclusionProof,
+    Notary,
+    StoredHead,
+    Verification,
+    collect_evidence,
     prove_consistency,
     prove_event,
+    stored_heads,
+    verify_ledger,
 )
-from fleetledger.ledger.urls import redact
-from fleetledger.ledger.verify import Verification, verify_ledger
+from fleetledger.backends.protocols import (
+    AlreadyStored,
+    Backend,
+    PartitionOffsets,
+    Record,
+    SigningLog,
+    StoredRecord,
+    TopicPartition,
+    supports,
+)
+from fleetledger.backends.urls import redact
+from fleetledger.errors import (
+    AccessDenied,
+    ConfigurationError,
+    ContractError,
+    LedgerClosed,
+    NotFound,
+)
+from fleetledger.events.envelope import Event
+from fleetledger.events.foreign import ForeignRecord
+from fleetledger.events.new import NewEvent
+from fleetledger.events.order import order_key
+from fleetledger.events.registry import EventData, EventType, Kind
+from fleetledger.governance.principal import Principal
+from fleetledger.integrity import EvidenceBundle, NoteSigner, NoteVerifier
+from fleetledger.ledger.consumer import Consumer, Lag, Start
+from fleetledger.ledger.core import LedgerCore
+from fleetledger.ledger.filters import EventFilter, aware_ms
+from fleetledger.ledger.groups import GroupMove, move_group
+from fleetledger.ledger.view import LedgerLog
 from fleetledger.topics import FamilyPolicy
+from fleetledger.types import Classification, Position
 
 
 class TopicInfo(NamedTuple):
@@ -49,6 +71,21 @@ class TopicInfo(NamedTuple):
         return sum(p.end - p.start for p in self.partitions)
 
 
+class Appended(list[Position]):
+    """The positions of an ``append_many``, one per event, in order; :attr:`existing` counts
+    the events whose id was already stored (with the same event), so stored nothing new."""
+
+    @property
+    def existing(self) -> int:
+        """How many of the events were already stored before this append."""
+        return sum(isinstance(position, AlreadyStored) for position in self)
+
+    @property
+    def appended(self) -> int:
+        """How many of the events this append stored."""
+        return len(self) - self.existing
+
+
 class Ledger:
     """An append-only, ordered, replayable ledger of coordination events.
 
@@ -63,106 +100,142 @@ class Ledger:
         url: str = "",
         explicit: Iterable[str] = (),
         verifier: NoteVerifier | None = None,
+        readonly: bool = False,
+        delegate: bool = False,
     ) -> None:
-        self.backend = backend
-        self.core = core
+        self._backend = backend
+        self._core = core
         self.url = url
         self.verifier = verifier
         """The public key of the ledger's signer, the default for :meth:`verify`."""
+        self._readonly = readonly
+        self._delegate = delegate
         self._closed = False
+        self._owner = self
+        """The ledger that opened the backend (a delegate of :meth:`acting_for` shares it)."""
+        self._acting: Principal | None = None
+        self._log = LedgerLog(
+            backend, core.namespace, readonly=readonly, check_open=self._check_open
+        )
         self._adopt_stored_policies(set(explicit))
 
     def _adopt_stored_policies(self, explicit: set[str]) -> None:
         """Existing topics keep their policies unless the opener chose one (``explicit``);
-        families stored by an earlier session are readable; only the rest is created."""
+        families stored by an earlier session are readable; only the rest is created (not
+        by a ledger opened read-only, which shows what is stored as it is)."""
         stored = self._stored()
         for policy in stored.values():
-            if policy.family not in explicit:
-                self.core.policies[policy.family] = policy
-        self.core.forget_routes()
-        wanted = self.core.topics()
+            if policy.family not in explicit or self._readonly:
+                self._core.policies[policy.family] = policy
+        self._core.forget_routes()
+        if self._readonly:
+            return
+        wanted = self._core.topics()
         changes = {t: p for t, p in wanted.items() if t not in stored or stored[t] != p}
         if changes:
-            self.backend.create_topics(changes)
+            self._backend.create_topics(changes)
+
+    # -- identity ----------------------------------------------------------------------------
+
+    @property
+    def namespace(self) -> str:
+        """The namespace: the ledger's topics are ``{namespace}.{family}``."""
+        return self._core.namespace
+
+    @property
+    def principal(self) -> Principal:
+        """Whom this ledger stamps on the events it appends (``authid``, ``authtype``)."""
+        return self._core.principal
+
+    @property
+    def readonly(self) -> bool:
+        """Whether the ledger was opened for reading only (it then refuses every write)."""
+        return self._readonly
+
+    @property
+    def log(self) -> LedgerLog:
+        """The ledger's records, leaves, signed notes and groups, below the event contract:
+        what mirrors, notaries and exporters work with. Writes through it store records as
+        they are (a mirror's copies), so they are kept to those allowed to administer."""
+        return self._log
+
+    def topic(self, family: str) -> str:
+        """The topic of one of the ledger's families; :class:`NotFound` for another name."""
+        if family not in self._core.policies:
+            known = ", ".join(sorted(self._core.policies))
+            raise NotFound(f"no family {family!r}; this ledger has: {known}")
+        return self._core.topic(family)
+
+    def families(self) -> dict[str, FamilyPolicy]:
+        """Every family of the ledger, with its policy."""
+        return dict(sorted(self._core.policies.items()))
+
+    def types(self) -> Mapping[str, EventType]:
+        """Every event type the ledger accepts (the newest version of each), by name."""
+        return self._core.registry.types()
+
+    def acting_for(self, principal: Principal) -> Ledger:
+        """This ledger, stamping ``principal`` instead of the opener on what it appends.
+
+        Only an opener given the delegation right (``fleetledger.open(..., delegate=True)``:
+        the server, acting for the principal a token authenticated) may; anyone else gets
+        :class:`AccessDenied`, so in-process code cannot stamp another identity.
+        """
+        if not self._delegate:
+            raise AccessDenied(
+                f"{self.principal.id} may not append on behalf of {principal.id}: open the"
+                " ledger with delegate=True to act for the principals you authenticate"
+            )
+        acting = copy.copy(self)
+        acting._acting = principal
+        return acting
 
     # -- write -------------------------------------------------------------------------------
 
-    def append(
-        self,
-        type: str,
-        *,
-        subject: str,
-        source: str | None = None,
-        data: Any = None,
-        id: str | None = None,
-        time: datetime | str | None = None,
-        dataclassification: str | None = None,
-        tenant: str | None = None,
-        conversationid: str | None = None,
-        agentid: str | None = None,
-        agentversion: str | None = None,
-        correlationid: str | None = None,
-        causationid: str | None = None,
-        traceparent: str | None = None,
-        supersedes: str | None = None,
-    ) -> Position:
+    def append(self, type: str | NewEvent, **attributes: Any) -> Position:
         """Validate, stamp and durably append one event; return where it was stored.
 
+        Give the type and the attributes of :class:`~fleetledger.events.NewEvent` as keywords
+        (``subject``, ``data``, ``source``, ``id``, ...), or one ``NewEvent``.
         MUST NOT return before the event is durable. Appending an id that is already stored
-        stores nothing and returns the original position.
+        with the same event stores nothing and returns the original position (an
+        :class:`~fleetledger.backends.protocols.AlreadyStored`); with other content it raises
+        :class:`~fleetledger.errors.IdConflict`.
         """
-        self._check_open()
-        record = self.core.prepare(
-            type,
-            subject=subject,
-            source=source,
-            data=data,
-            id=id,
-            time=time,
-            dataclassification=dataclassification,
-            tenant=tenant,
-            conversationid=conversationid,
-            agentid=agentid,
-            agentversion=agentversion,
-            correlationid=correlationid,
-            causationid=causationid,
-            traceparent=traceparent,
-            supersedes=supersedes,
+        event = (
+            type if isinstance(type, NewEvent) and not attributes else {"type": type, **attributes}
         )
-        self._check_corrections([record], [supersedes])
-        return self.backend.append([record])[0]
+        return self.append_many([event])[0]
 
-    def append_many(self, events: Iterable[Mapping[str, Any]]) -> list[Position]:
+    def append_many(self, events: Iterable[NewEvent | Mapping[str, Any]]) -> Appended:
         """Append several events atomically, across families: all are stored or none is.
 
-        Each event is a mapping of :meth:`append`'s keyword arguments (``type``, ``subject``,
-        ``data``, ...). Every event is validated before anything is written.
+        Each event is a :class:`~fleetledger.events.NewEvent` or a mapping of its attributes.
+        Every event is validated before anything is written.
         """
-        self._check_open()
+        self._check_writable()
         events = list(events)
-        records = self.core.prepare_many(events)
-        self._check_corrections(records, [event.get("supersedes") for event in events])
-        return self.backend.append(records)
+        records = self._core.prepare_many(events, principal=self._acting)
+        targets = [e.supersedes if isinstance(e, NewEvent) else e.get("supersedes") for e in events]
+        self._check_corrections(records, targets)
+        return Appended(self._backend.append(records))
 
-    def _check_corrections(self, records: Sequence[Record], targets: Sequence[Any]) -> None:
-        """A correction must name an event that exists, in the same family."""
-        batch = {r.id: r.topic for r in records}
+    def _check_corrections(self, records: list[Record], targets: list[Any]) -> None:
+        """A correction must name an event that exists, of the same task and family."""
+        batch = {r.id: r for r in records}
         for record, target in zip(records, targets, strict=True):
             if target is None:
                 continue
-            topic = batch.get(target)
-            if topic is None:
-                found = self.backend.find(target)
-                if found is None:
-                    raise ContractError(
-                        f"supersedes {target!r}: no event with that id to correct",
-                        field="supersedes",
-                    )
-                topic = found.topic
-            if topic != record.topic:
+            original = batch.get(target) or self._log.find(target)
+            if original is None:
                 raise ContractError(
-                    f"supersedes {target!r}: a correction must be in the same family as the "
-                    f"event it corrects ({self.core.family(topic)})",
+                    f"supersedes {target!r}: no event with that id to correct", field="supersedes"
+                )
+            if original.topic != record.topic or original.subject != record.subject:
+                raise ContractError(
+                    f"supersedes {target!r}: a correction is of the same task and family as the"
+                    f" event it corrects ({original.subject!r} in"
+                    f" {self._core.family(original.topic)})",
                     field="supersedes",
                 )
 
@@ -185,24 +258,26 @@ class Ledger:
         family = spec.family
         if policy is not None and policy.family != family:
             raise ConfigurationError(f"policy is for family {policy.family!r}, not {family!r}")
-        if family not in self.core.policies:
+        if family not in self._core.policies:
+            self._check_writable()
             new_policy = policy or FamilyPolicy(family=family)
-            self.backend.create_topics({self.core.topic(family): new_policy})
-            self.core.policies[family] = new_policy
-        registered = self.core.registry.register(spec)
-        self.core.forget_routes()
+            self._backend.create_topics({self._core.topic(family): new_policy})
+            self._core.policies[family] = new_policy
+        registered = self._core.registry.register(spec)
+        self._core.forget_routes()
         return registered
 
     # -- read --------------------------------------------------------------------------------
 
     def get(self, event_id: str) -> Event:
-        """The event with this id."""
+        """The event with this id; :class:`NotFound` if there is none."""
         if type(event_id) is not str:
             raise ContractError(f"an event id is a string, not {type(event_id).__name__}")
-        record = self.backend.find(event_id)
-        if record is None:
+        record = self._log.find(event_id)
+        events = [] if record is None else self._core.events([record])
+        if not events:
             raise NotFound(f"no event with id {event_id!r}")
-        return self.core.decode(record)
+        return events[0]
 
     def read(
         self,
@@ -213,32 +288,68 @@ class Ledger:
         since: datetime | None = None,
         limit: int = 1000,
     ) -> list[Event]:
-        """Events of one partition of a family, from ``offset`` (or from time ``since``)."""
-        topic = self._topic(family)
+        """Events of one partition of a family, from ``offset`` (or from time ``since``);
+        foreign records are left out (offsets then skip them)."""
+        topic = self.topic(family)
+        _counts(partition=partition, offset=offset, limit=limit)
         if since is not None:
-            offset = self.backend.offset_for_time(topic, partition, int(since.timestamp() * 1000))
-        return [self.core.decode(r) for r in self.backend.read(topic, partition, offset, limit)]
+            offset = self._log.offset_for_time(topic, partition, aware_ms(since, "since"))
+        return self._core.events(self._log.read(topic, partition, offset, limit))
 
     def replay(
-        self, task: str, *, families: Iterable[str] | None = None, corrected: bool = False
+        self,
+        task: str,
+        *,
+        families: Iterable[str] | None = None,
+        corrected: bool = False,
+        types: Iterable[str] | None = None,
+        agent: str | None = None,
+        tenant: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> Iterator[Event]:
-        """A task's events across all families, in the order the ledger recorded them.
+        """A task's events across families, in the ledger's order (the order key of
+        :mod:`fleetledger.events.order`): the same on every backend and every copy.
 
         By default the history is shown as recorded, corrections included. ``corrected``
         shows it as corrected: an event superseded by a later correction is left out, and the
-        correction stands at the place it was recorded.
+        correction stands at the place it was recorded. ``types`` (globs such as ``tool.*``),
+        ``agent``, ``tenant``, ``since`` and ``until`` (recorded times) narrow it.
         """
-        wanted = None if families is None else {self._topic(f) for f in families}
-        prefix = self.core.namespace + "."  # other namespaces may share the store
-        events = [
-            self.core.decode(record)
-            for record in self.backend.read_subject(task)
-            if (record.topic in wanted if wanted is not None else record.topic.startswith(prefix))
-        ]
+        wanted = None if families is None else {self.topic(f) for f in families}
+        where = EventFilter.of(types=types, agent=agent, tenant=tenant, since=since, until=until)
+        records = [r for r in self._log.read_subject(task) if wanted is None or r.topic in wanted]
+        events = sorted(self._core.events(records), key=order_key)
         if corrected:
             superseded = {event.supersedes for event in events if event.supersedes}
             events = [event for event in events if event.id not in superseded]
-        yield from events
+        yield from filter(where.matches, events)
+
+    @overload
+    def tail(
+        self,
+        families: Iterable[str] | None = None,
+        *,
+        last: int = 10,
+        follow: bool = False,
+        poll_interval: float = 0.2,
+        timeout: float | None = None,
+        where: EventFilter | None = None,
+        foreign: Literal[False] = False,
+    ) -> Iterator[Event]: ...
+
+    @overload
+    def tail(
+        self,
+        families: Iterable[str] | None = None,
+        *,
+        last: int = 10,
+        follow: bool = False,
+        poll_interval: float = 0.2,
+        timeout: float | None = None,
+        where: EventFilter | None = None,
+        foreign: Literal[True],
+    ) -> Iterator[Event | ForeignRecord]: ...
 
     def tail(
         self,
@@ -248,36 +359,49 @@ class Ledger:
         follow: bool = False,
         poll_interval: float = 0.2,
         timeout: float | None = None,
-    ) -> Iterator[Event]:
-        """The ``last`` events recorded across ``families``, oldest first; then (``follow``)
-        every new event as it arrives, until ``timeout`` seconds have passed.
+        where: EventFilter | None = None,
+        foreign: bool = False,
+    ) -> Iterator[Event] | Iterator[Event | ForeignRecord]:
+        """The ``last`` events recorded across ``families`` (that match ``where``), in the
+        ledger's order; then (``follow``) every new one as it arrives, until ``timeout``
+        seconds have passed. ``foreign`` also yields the foreign records among them.
         """
-        topics = [self._topic(f) for f in families] if families else sorted(self._stored())
+        _counts(last=last)
+        topics = [self.topic(f) for f in families] if families else sorted(self._stored())
+        where = where or EventFilter()
         # The last N overall are among the last N of each partition.
         positions = {
             (t, p): max(r.end - last, r.start)
             for t in topics
-            for p, r in enumerate(self.backend.offsets(t))
+            for p, r in enumerate(self._log.offsets(t))
         }
-        recent = self._read_from(positions)
-        yield from map(self.core.decode, recent[max(len(recent) - last, 0) :] if last > 0 else [])
+        recent = self._shown(self._read_from(positions), where, foreign)
+        yield from recent[max(len(recent) - last, 0) :] if last > 0 else []
         deadline = None if timeout is None else time.monotonic() + timeout
         while follow and (deadline is None or time.monotonic() < deadline):
-            batch = self._read_from(positions)
-            yield from map(self.core.decode, batch)
+            batch = self._shown(self._read_from(positions), where, foreign)
+            yield from batch
             if not batch:
                 time.sleep(poll_interval)
 
+    def _shown(
+        self, records: list[StoredRecord], where: EventFilter, foreign: bool
+    ) -> list[Event | ForeignRecord]:
+        """What ``tail`` shows of ``records``: matching events, and foreign records if asked,
+        in the ledger's order (foreign records, which carry no order key, by position)."""
+        events, strangers = self._core.read(records)
+        shown = sorted(filter(where.matches, events), key=order_key)
+        return [*strangers, *shown] if foreign else list(shown)
+
     def _read_from(self, positions: dict[TopicPartition, int]) -> list[StoredRecord]:
-        """Everything after ``positions`` (advanced in place), in recorded order."""
+        """Everything after ``positions`` (advanced in place)."""
         batch: list[StoredRecord] = []
         for (topic, partition), start in positions.items():
             offset = start
-            while records := self.backend.read(topic, partition, offset, 1000):
+            while records := self._log.read(topic, partition, offset, 1000):
                 offset = records[-1].offset + 1
                 batch.extend(records)
             positions[(topic, partition)] = offset
-        batch.sort(key=lambda r: (r.recorded_ms, r.topic, r.partition, r.offset))
         return batch
 
     # -- consume -----------------------------------------------------------------------------
@@ -293,49 +417,94 @@ class Ledger:
     ) -> Consumer:
         """A reader for consumer group ``group`` over ``families`` (all families by default)."""
         self._check_open()
-        topics = [self._topic(f) for f in families] if families else sorted(self._stored())
-        return Consumer(self, group, topics, start=start, member=member, members=members)
+        topics = [self.topic(f) for f in families] if families else sorted(self._stored())
+        return Consumer(
+            self._log, self._core.events, group, topics, start=start, member=member, members=members
+        )
 
     def lag(self, group: str | None = None) -> list[Lag]:
         """Committed-offset lag per group, topic and partition (``end - committed``)."""
-        groups = [group] if group is not None else self.backend.groups()
+        groups = [group] if group is not None else self._log.groups()
         ends: dict[str, list[PartitionOffsets]] = {}
         rows = []
         for name in groups:
-            committed = self.backend.committed(name)
+            committed = self._log.committed(name)
             if group is not None and not committed:
                 raise NotFound(f"consumer group {group!r} has never committed")
             for (topic, partition), offset in sorted(committed.items()):
                 if topic not in ends:
-                    ends[topic] = self.backend.offsets(topic)
+                    ends[topic] = self._log.offsets(topic)
                 rows.append(Lag(name, topic, partition, offset, ends[topic][partition].end))
         return rows
 
     def groups(self) -> list[str]:
-        """Every consumer group that has committed offsets."""
-        return self.backend.groups()
+        """Every consumer group that has committed offsets of this ledger."""
+        return self._log.groups()
+
+    def move_group(
+        self,
+        group: str,
+        to: Literal["earliest", "latest"] | datetime | int,
+        *,
+        families: Iterable[str] | None = None,
+        partition: int | None = None,
+    ) -> list[GroupMove]:
+        """Commit ``group`` at the start or end of its partitions, at the first event recorded
+        at or after a time, or at an offset (of one ``partition``); return what moved.
+
+        The group's consumers resume there. ``families`` (default: those the group committed
+        before, else every family) and ``partition`` narrow which partitions move.
+        """
+        self._check_writable()
+        topics = None if families is None else [self.topic(f) for f in families]
+        return move_group(self._log, group, to, topics=topics, partition=partition)
+
+    def delete_group(self, group: str) -> bool:
+        """Forget every committed offset of ``group``; whether it had any."""
+        self._check_writable()
+        return self._log.delete_group(group)
 
     def topics(self) -> list[TopicInfo]:
         """Every topic of the ledger with its policy and partition offsets."""
         return [
-            TopicInfo(topic, policy.family, policy, self.backend.offsets(topic))
+            TopicInfo(topic, policy.family, policy, self._log.offsets(topic))
             for topic, policy in sorted(self._stored().items())
         ]
 
     def _stored(self) -> dict[str, FamilyPolicy]:
-        """The stored topics of this ledger's namespace (other namespaces may share a store)."""
-        prefix = self.core.namespace + "."
-        return {t: p for t, p in self.backend.topics().items() if t.startswith(prefix)}
+        """The stored family topics of this ledger's namespace."""
+        return self._log.topics()
 
     def maintain(self, now: datetime | None = None) -> int:
         """Apply retention and compaction as of ``now`` (the ledger's clock by default).
 
         Return how many records were removed.
         """
-        now_ms = self.core.now_ms() if now is None else int(now.timestamp() * 1000)
-        return self.backend.enforce_retention(now_ms)
+        self._check_writable()
+        now_ms = self._core.now_ms() if now is None else aware_ms(now, "now")
+        return self._log.enforce_retention(now_ms)
 
     # -- integrity ---------------------------------------------------------------------------
+
+    def sign(self) -> int:
+        """Sign a checkpoint of every partition changed since its last one, and a ledger head,
+        now (a SQLite ledger opened with a key); return how many partitions were signed.
+
+        On Kafka writers never sign: run the notary (:meth:`notary`, ``fleetledger notary``).
+        """
+        self._check_writable()
+        if not supports(self._backend, SigningLog):
+            raise ConfigurationError(
+                "this ledger does not sign as it appends: on Kafka run the notary"
+                " (fleetledger notary --once)"
+            )
+        return self._log.sign()
+
+    def notary(self, signer: NoteSigner, *, every: int = 1000, interval: float = 5.0) -> Notary:
+        """The notary that signs this ledger's checkpoints (a Kafka ledger's writers do not):
+        ``run_once()`` signs up to the end, ``run(stop)`` keeps signing."""
+        self._check_writable()
+        return Notary(self._log, self.namespace, signer, every=every, interval=interval)
 
     def verify(self, verifier: NoteVerifier | None = None, *, deep: bool = False) -> Verification:
         """Recompute every partition's tree from the stored events and check its checkpoints.
@@ -347,8 +516,8 @@ class Ledger:
         checked and every finding (``Verification.check()`` raises).
         """
         self._check_open()
-        namespace, verifier = self.core.namespace, verifier or self.verifier
-        return verify_ledger(self.backend, namespace, self._stored(), verifier, deep=deep)
+        verifier = verifier or self.verifier
+        return verify_ledger(self._log, self.namespace, self._stored(), verifier, deep=deep)
 
     def prove(self, event_id: str, verifier: NoteVerifier | None = None) -> InclusionProof:
         """An inclusion proof of the event against the newest signed ledger head covering it.
@@ -358,19 +527,25 @@ class Ledger:
         the event yet; :class:`IntegrityError` when the stored event does not match its leaf.
         """
         self._check_open()
-        return prove_event(self.backend, self.core.namespace, event_id, verifier or self.verifier)
+        return prove_event(self._log, self.namespace, event_id, verifier or self.verifier)
 
     def prove_consistency(
         self, old: HeadRef, new: HeadRef = "latest", verifier: NoteVerifier | None = None
     ) -> ConsistencyProof:
         """A verified proof that head ``new`` extends head ``old`` in every partition of ``old``.
 
-        Each head is a stored head's sequence number, ``"latest"``, or a signed head note (bytes
-        or text). :class:`ProofError` names each partition where ``new`` does not extend ``old``.
+        Each head is a stored head's number (see :meth:`heads`), ``"latest"``, or a signed
+        head note (bytes or text). :class:`ProofError` names each partition where ``new`` does
+        not extend ``old``.
         """
         self._check_open()
-        namespace, verifier = self.core.namespace, verifier or self.verifier
-        return prove_consistency(self.backend, namespace, old, new, verifier)
+        verifier = verifier or self.verifier
+        return prove_consistency(self._log, self.namespace, old, new, verifier)
+
+    def heads(self) -> list[StoredHead]:
+        """The signed ledger heads, oldest first, numbered from 1 in the order signed."""
+        self._check_open()
+        return stored_heads(self._log, self.namespace)
 
     def evidence(self, task: str, verifier: NoteVerifier | None = None) -> EvidenceBundle:
         """The task's events with inclusion proofs against the newest signed head, to verify
@@ -378,26 +553,23 @@ class Ledger:
         has no events or the newest head does not cover them all yet.
         """
         self._check_open()
-        namespace, verifier = self.core.namespace, verifier or self.verifier
-        return collect_evidence(self.backend, namespace, task, verifier)
+        return collect_evidence(self._log, self.namespace, task, verifier or self.verifier)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Finish pending appends and release the backend."""
-        if not self._closed:
-            self._closed = True
-            self.backend.close()
+        """Finish pending appends and release the backend (a delegate closes its opener's)."""
+        owner = self._owner
+        if not owner._closed:
+            owner._closed = True
+            owner._backend.close()
 
     def _check_open(self) -> None:
-        if self._closed:
+        if self._owner._closed:
             raise LedgerClosed("the ledger is closed")
 
-    def _topic(self, family: str) -> str:
-        if family not in self.core.policies:
-            known = ", ".join(sorted(self.core.policies))
-            raise NotFound(f"no family {family!r}; this ledger has: {known}")
-        return self.core.topic(family)
+    def _check_writable(self) -> None:
+        self._log.writable()
 
     def __enter__(self) -> Ledger:
         return self
@@ -411,4 +583,13 @@ class Ledger:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<Ledger {redact(self.url) or type(self.backend).__name__}>"
+        return f"<Ledger {redact(self.url) or type(self._backend).__name__}>"
+
+
+def _counts(**values: int) -> None:
+    """Refuse a negative offset, partition or limit (or a non-integer one), naming it."""
+    for name, value in values.items():
+        if type(value) is not int or value < 0:
+            raise ContractError(
+                f"{name} must be a whole number of 0 or more, not {value!r}", field=name
+            )

@@ -6,22 +6,28 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fleetledger.backends.memory import MemoryBackend
-from fleetledger.backends.protocols import Backend
-from fleetledger.backends.sqlite import SQLiteBackend
-from fleetledger.errors import ConfigurationError
+from fleetledger.backends.registry import int_option as _int_option
+from fleetledger.backends.registry import open_backend
+from fleetledger.backends.request import LEDGER_OPTIONS, ClientValue, OpenRequest
+from fleetledger.backends.urls import default_url, parse_url
 from fleetledger.events.catalogue import BUILTIN_TYPES
 from fleetledger.events.registry import EventType, TypeRegistry
 from fleetledger.governance.principal import Principal
-from fleetledger.integrity import NoteSigner
 from fleetledger.ledger.aio import AsyncLedger
 from fleetledger.ledger.core import DEFAULT_MAX_EVENT_BYTES, Clock, LedgerCore
 from fleetledger.ledger.ledger import Ledger
-from fleetledger.ledger.signing import SignerOption, resolve_signer
-from fleetledger.ledger.urls import LedgerURL, default_url, parse_url
+from fleetledger.ledger.signing import (
+    SignerOption,
+    WriterKeyOption,
+    resolve_signer,
+    resolve_verifier,
+    resolve_writer_key,
+)
 from fleetledger.topics import BUILTIN_POLICIES, FamilyPolicy
 
 DEFAULT_NAMESPACE = "fleet"
+
+__all__ = ["DEFAULT_NAMESPACE", "LEDGER_OPTIONS", "open", "open_async"]
 
 
 def open(
@@ -34,8 +40,11 @@ def open(
     max_event_bytes: int | None = None,
     default_source: str | None = None,
     clock: Clock | None = None,
-    kafka_config: Mapping[str, str | int | float | bool] | None = None,
+    kafka_config: Mapping[str, ClientValue] | None = None,
     signer: SignerOption = None,
+    writer_key: WriterKeyOption = None,
+    readonly: bool = False,
+    delegate: bool = False,
 ) -> Ledger:
     """Open (creating if needed) the ledger at ``url``.
 
@@ -45,12 +54,25 @@ def open(
     user event types up front.
     ``kafka_config`` adds librdkafka settings to a ``kafka://`` ledger (credentials, TLS).
 
+    ``readonly`` opens an existing ledger to read it only: nothing is created, written or
+    signed (a SQLite file, its WAL and its directory may all be read-only), every write
+    raises :class:`~fleetledger.errors.ReadOnlyLedger`, and a ledger that does not exist is
+    :class:`~fleetledger.errors.NotFound`.
+
     ``signer`` (a :class:`~fleetledger.integrity.NoteSigner` or a ``NAME.key`` path; default:
     the URL option ``key``, else ``$FLEETLEDGER_KEY``; ``False``: never sign) makes a SQLite
     ledger store signed checkpoints every ``checkpoint_events`` events (URL option, default
     1000) or ``checkpoint_seconds`` seconds (default 5) at the next append, and on close. On
-    Kafka, writers never sign: ``fleetledger notary`` does (see :mod:`fleetledger.ledger.notary`);
+    Kafka, writers never sign: ``fleetledger notary`` does (see :mod:`fleetledger.audit.notary`);
     the signer's public key is still what :meth:`Ledger.verify` checks with by default.
+
+    ``writer_key`` (bytes, or a file written by ``fleetledger keys init --writer``; default:
+    the URL option ``writer_key``, else ``$FLEETLEDGER_WRITER_KEY``) is the secret a Kafka
+    ledger's writers attest their records with, so records anyone else writes into its topics
+    are told apart as foreign.
+
+    ``principal`` is whom the ledger stamps on what it appends (default: the local user);
+    ``delegate`` lets it append on behalf of others (:meth:`Ledger.acting_for`).
     """
     resolved = url or default_url()
     parsed = parse_url(resolved)
@@ -60,65 +82,39 @@ def open(
     for event_type in types:
         registry.register(event_type)
         merged.setdefault(event_type.family, FamilyPolicy(family=event_type.family))
+    limit = _int_option(parsed.options, "max_event_bytes", DEFAULT_MAX_EVENT_BYTES, least=None)
     core = LedgerCore(
         namespace=namespace or parsed.option("namespace", DEFAULT_NAMESPACE),
         registry=registry,
         policies=merged,
         principal=principal or Principal.local(),
-        max_event_bytes=_int_option(parsed, "max_event_bytes", DEFAULT_MAX_EVENT_BYTES)
-        if max_event_bytes is None
-        else max_event_bytes,
+        max_event_bytes=limit if max_event_bytes is None else max_event_bytes,
         default_source=default_source,
         clock=clock or time.time_ns,
     )
-    notary = resolve_signer(signer, parsed)
-    backend = _backend(parsed, core.namespace, kafka_config, notary)
+    notary = None if readonly else resolve_signer(signer, parsed)
+    request = OpenRequest(
+        url=parsed,
+        namespace=core.namespace,
+        readonly=readonly,
+        signer=notary,
+        writer_key=resolve_writer_key(writer_key, parsed),
+        client=dict(kafka_config or {}),
+    )
+    backend = open_backend(request)
     try:
         return Ledger(
             backend,
             core,
             url=resolved,
             explicit={p.family for p in policies},
-            verifier=None if notary is None else notary.verifier,
+            verifier=resolve_verifier(signer, parsed),
+            readonly=readonly,
+            delegate=delegate,
         )
     except BaseException:
         backend.close()
         raise
-
-
-def _backend(
-    parsed: LedgerURL,
-    namespace: str,
-    kafka_config: Mapping[str, str | int | float | bool] | None = None,
-    signer: NoteSigner | None = None,
-) -> Backend:
-    if parsed.scheme == "sqlite":
-        return SQLiteBackend(
-            parsed.location,
-            synchronous=parsed.option("synchronous", "FULL"),
-            signer=signer,
-            namespace=namespace,
-            checkpoint_every=_int_option(parsed, "checkpoint_events", 1000),
-            checkpoint_interval=_int_option(parsed, "checkpoint_seconds", 5),
-        )
-    if parsed.scheme == "memory":
-        if signer is not None:
-            raise ConfigurationError("a memory:// ledger keeps no Merkle trees to sign")
-        return MemoryBackend()
-    if parsed.scheme == "kafka":
-        # Imported here: `import fleetledger` must not import confluent_kafka (the kafka extra).
-        from fleetledger.backends.kafka import connect  # noqa: PLC0415
-
-        return connect(parsed.location, parsed.options, kafka_config, namespace)
-    raise ConfigurationError(f"no backend for {parsed.scheme}:// URLs")
-
-
-def _int_option(parsed: LedgerURL, name: str, default: int) -> int:
-    text = parsed.option(name, str(default))
-    try:
-        return int(text)
-    except ValueError:
-        raise ConfigurationError(f"URL option {name} must be an integer, not {text!r}") from None
 
 
 def open_async(url: str | None = None, **options: Any) -> AsyncLedger:

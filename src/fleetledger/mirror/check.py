@@ -193,8 +193,8 @@ def compare(
         if progress is not None:
             progress(CHECKING, done, total)
         check = check_partition(
-            src.backend if partition < len(src_ranges.get(topic, [])) else None,
-            dst.backend if partition < len(dst_ranges.get(topic, [])) else None,
+            src.log if partition < len(src_ranges.get(topic, [])) else None,
+            dst.log if partition < len(dst_ranges.get(topic, [])) else None,
             topic,
             partition,
             until=None if until is None else until.get((topic, partition)),

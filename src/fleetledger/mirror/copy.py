@@ -17,7 +17,7 @@ from fleetledger.backends.protocols import (
     StoredRecord,
     TopicPartition,
 )
-from fleetledger.errors import IntegrityError
+from fleetledger.errors import IdConflict, IntegrityError
 
 BATCH_SIZE = 1000
 """Records per ``append`` call (one partition per call, so one atomic batch)."""
@@ -131,7 +131,14 @@ class Copier:
         for batch in records(
             self.src, topic, partition, offset, until=until, batch=self.batch_size
         ):
-            positions = self.dst.append([to_record(r) for r in batch])
+            try:
+                positions = self.dst.append([to_record(r) for r in batch])
+            except IdConflict as exc:
+                raise IntegrityError(
+                    f"event {exc.event_id} of {topic}/{partition} is already stored on the"
+                    f" destination at {exc.position} with other content: the destination holds"
+                    " other data under the same ids"
+                ) from exc
             for record, position in zip(batch, positions, strict=True):
                 if (position.topic, position.partition) != (topic, partition):
                     raise IntegrityError(

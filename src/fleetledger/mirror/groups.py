@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import NamedTuple
 
-from fleetledger.backends.protocols import Backend, PartitionOffsets, TopicPartition
+from fleetledger.backends.protocols import PartitionOffsets, TopicPartition
+from fleetledger.ledger import LedgerLog
 
 
 class GroupOffset(NamedTuple):
@@ -27,7 +28,9 @@ class GroupOffset(NamedTuple):
     """Whether the mirror committed it (False: the destination was already further on)."""
 
 
-def destination_offset(src: Backend, dst: Backend, topic: str, partition: int, offset: int) -> int:
+def destination_offset(
+    src: LedgerLog, dst: LedgerLog, topic: str, partition: int, offset: int
+) -> int:
     """The destination offset of the first source event at or after ``offset``.
 
     When the destination does not hold that event yet (or the group has read everything), the
@@ -41,7 +44,7 @@ def destination_offset(src: Backend, dst: Backend, topic: str, partition: int, o
     return dst.offsets(topic)[partition].end
 
 
-def translate_groups(src: Backend, dst: Backend, topics: Collection[str]) -> list[GroupOffset]:
+def translate_groups(src: LedgerLog, dst: LedgerLog, topics: Collection[str]) -> list[GroupOffset]:
     """Commit every source group's position on ``topics`` to the destination.
 
     A position is only moved forward: a group whose destination consumers already read further

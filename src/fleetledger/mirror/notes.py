@@ -13,17 +13,17 @@ another namespace proves nothing about the copy.
 
 from __future__ import annotations
 
-from fleetledger.backends.protocols import CheckpointStore, NewCheckpoint, ProvableLog
+from fleetledger.backends.protocols import CheckpointStore, NewCheckpoint, ProvableLog, supports
 from fleetledger.ledger import Ledger
 
 
 def pending_notes(src: Ledger, dst: Ledger) -> list[NewCheckpoint]:
     """The source's notes the destination does not hold yet, oldest first."""
-    namespace = src.core.namespace
-    source, destination = src.backend, dst.backend
-    if namespace != dst.core.namespace or not isinstance(source, ProvableLog):
+    namespace = src.namespace
+    source, destination = src.log, dst.log
+    if namespace != dst.namespace or not supports(source, ProvableLog):
         return []
-    if not isinstance(destination, CheckpointStore) or not isinstance(destination, ProvableLog):
+    if not supports(destination, CheckpointStore) or not supports(destination, ProvableLog):
         return []
     held = {row.note for row in destination.checkpoints(namespace)}
     return [
@@ -35,8 +35,7 @@ def pending_notes(src: Ledger, dst: Ledger) -> list[NewCheckpoint]:
 
 def store_notes(dst: Ledger, notes: list[NewCheckpoint]) -> int:
     """Store ``notes`` (from :func:`pending_notes`) on the destination; return how many."""
-    destination = dst.backend
-    if notes and isinstance(destination, CheckpointStore):
-        destination.store_checkpoints(dst.core.namespace, notes)
+    if notes and supports(dst.log, CheckpointStore):
+        dst.log.store_checkpoints(dst.namespace, notes)
         return len(notes)
     return 0

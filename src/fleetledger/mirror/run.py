@@ -76,7 +76,7 @@ def mirror(
     started = time.monotonic()
     deadline = None if timeout is None else started + timeout
     report = MirrorReport()
-    copier = Copier(src.backend, dst.backend, batch_size=batch_size)
+    copier = Copier(src.log, dst.log, batch_size=batch_size)
     topics: list[str] = []
     try:
         while True:
@@ -100,7 +100,7 @@ def mirror(
         report.interrupted = True
         copier.relocate()  # a batch may have been cut short: ask the destination
     if groups:
-        report.groups = translate_groups(src.backend, dst.backend, topics)
+        report.groups = translate_groups(src.log, dst.log, topics)
     if check:
         report.checks = compare(src, dst, until=copier.positions, progress=progress)
     report.elapsed = time.monotonic() - started

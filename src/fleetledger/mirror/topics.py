@@ -20,9 +20,7 @@ class Plan(NamedTuple):
 def ledger_topics(ledger: Ledger) -> dict[str, FamilyPolicy]:
     """Every stored topic of the ledger's namespace (a store may hold several), with its stored
     policy, by name."""
-    prefix = ledger.core.namespace + "."
-    stored = ledger.backend.topics()
-    return {topic: stored[topic] for topic in sorted(stored) if topic.startswith(prefix)}
+    return dict(sorted(ledger.log.topics().items()))
 
 
 def prepare(src: Ledger, dst: Ledger) -> Plan:
@@ -32,14 +30,14 @@ def prepare(src: Ledger, dst: Ledger) -> Plan:
     namespace, or holding one of the topics with another partition count: keys would land in
     other partitions and per-task order would break.
     """
-    if src.core.namespace != dst.core.namespace:
+    if src.namespace != dst.namespace:
         raise ConfigurationError(
-            f"the destination's namespace {dst.core.namespace!r} is not the source's "
-            f"{src.core.namespace!r}: a mirror keeps topic names, so open the destination "
-            f"with namespace {src.core.namespace!r} (URL option ?namespace={src.core.namespace})",
+            f"the destination's namespace {dst.namespace!r} is not the source's "
+            f"{src.namespace!r}: a mirror keeps topic names, so open the destination "
+            f"with namespace {src.namespace!r} (URL option ?namespace={src.namespace})",
         )
     topics = ledger_topics(src)
-    existing = dst.backend.topics()
+    existing = dst.log.topics()
     conflicts = [
         f"{topic} has {existing[topic].partitions} partitions there, {policy.partitions} here"
         for topic, policy in topics.items()
@@ -53,6 +51,6 @@ def prepare(src: Ledger, dst: Ledger) -> Plan:
         )
     missing = {topic: policy for topic, policy in topics.items() if topic not in existing}
     if missing:
-        dst.backend.create_topics(missing)
+        dst.log.create_topics(missing)
     differences = [t for t, p in topics.items() if t in existing and existing[t] != p]
     return Plan(topics, sorted(missing), differences)

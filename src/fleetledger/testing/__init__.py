@@ -14,14 +14,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fleetledger.backends.protocols import Record
 from fleetledger.events.ids import uuid7
+from fleetledger.events.new import NewEvent
 from fleetledger.ledger import Ledger, open
 
-__all__ = ["FakeClock", "make_record", "memory_ledger"]
+__all__ = ["FakeClock", "make_record", "memory_ledger", "prepared"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NS_PER_SECOND = 1_000_000_000
@@ -32,6 +34,20 @@ DEFAULT_START = datetime(2025, 1, 1, tzinfo=UTC)
 def memory_ledger(**open_options: Any) -> Ledger:
     """A fresh in-memory ledger; ``open_options`` are those of :func:`fleetledger.open`."""
     return open("memory://", **open_options)
+
+
+def prepared(
+    events: Iterable[NewEvent | Mapping[str, Any]], ledger: Ledger | None = None
+) -> list[Record]:
+    """The records ``ledger`` (a fresh memory ledger by default) would append for ``events``:
+    validated, stamped and encoded as ``append_many`` does, but not stored. For tests of
+    backends and bindings that need real, stamped records."""
+    target = ledger or memory_ledger(default_source="tests")
+    try:
+        return target._core.prepare_many(list(events))  # the write path, without the write
+    finally:
+        if ledger is None:
+            target.close()
 
 
 class FakeClock:

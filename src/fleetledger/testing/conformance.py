@@ -26,8 +26,14 @@ from typing import Any, ClassVar
 
 import pytest
 
-from fleetledger.backends.protocols import Backend, PartitionOffsets, Record, StoredRecord
-from fleetledger.errors import ConfigurationError, LedgerClosed, LedgerError
+from fleetledger.backends.protocols import (
+    AlreadyStored,
+    Backend,
+    PartitionOffsets,
+    Record,
+    StoredRecord,
+)
+from fleetledger.errors import ConfigurationError, IdConflict, LedgerClosed, LedgerError
 from fleetledger.events.envelope import Position
 from fleetledger.testing import make_record
 from fleetledger.topics import Cleanup, FamilyPolicy, partition_for
@@ -195,13 +201,35 @@ class BackendConformance:
         assert backend.find(batch[0].id) is None
 
     def test_reappending_a_stored_id_returns_its_original_position(self, backend: Backend) -> None:
-        """A record whose id is stored is not stored again; its first position is returned."""
+        """A record whose id is stored with the same bytes is not stored again; its first
+        position is returned, marked as already stored."""
         first = self.record()
         backend.append([first, self.record()])
-        again = first._replace(body=b'{"other":"body"}', recorded_ms=99)
-        assert backend.append([again]) == [Position(self.task, 0, 0)]
+        (again,) = backend.append([first._replace(recorded_ms=99)])
+        assert again == Position(self.task, 0, 0)
+        assert isinstance(again, AlreadyStored)
         assert backend.offsets(self.task)[0] == PartitionOffsets(0, 2)
+
+    def test_a_stored_id_with_other_bytes_is_a_conflict(self, backend: Backend) -> None:
+        """An id stored with other content is refused, naming where the original is, and
+        nothing of the batch is stored."""
+        first = self.record()
+        backend.append([first])
+        other = first._replace(body=b'{"other":"body"}')
+        with pytest.raises(IdConflict) as caught:
+            backend.append([self.record(), other])
+        assert caught.value.position == Position(self.task, 0, 0)
+        assert backend.offsets(self.task)[0] == PartitionOffsets(0, 1)
         assert backend.read(self.task, 0, 0, 1)[0].body == first.body
+
+    def test_an_id_repeated_with_other_bytes_in_one_batch_is_a_conflict(
+        self, backend: Backend
+    ) -> None:
+        """Two records of one id with different bytes in one batch: nothing is stored."""
+        first = self.record()
+        with pytest.raises(IdConflict):
+            backend.append([first, first._replace(body=b'{"other":"body"}')])
+        assert backend.offsets(self.task)[0] == PartitionOffsets(0, 0)
 
     def test_a_stored_id_in_a_new_batch_does_not_stop_the_others(self, backend: Backend) -> None:
         """A batch mixing a stored id with new ones stores only the new ones, gap-free."""

@@ -1,5 +1,6 @@
-"""Topic families, their policies, and Kafka-compatible key partitioning (pure, no I/O)."""
+"""Topic families, their policies, naming rules, and Kafka-compatible key partitioning (pure)."""
 
+from fleetledger.topics.naming import checkpoint_origin, family_of, in_namespace, topic_name
 from fleetledger.topics.partitioner import murmur2, partition_for
 from fleetledger.topics.policy import (
     BUILTIN_POLICIES,
@@ -7,7 +8,6 @@ from fleetledger.topics.policy import (
     Cleanup,
     FamilyPolicy,
     PartitionKey,
-    topic_name,
 )
 
 __all__ = [
@@ -16,6 +16,9 @@ __all__ = [
     "Cleanup",
     "FamilyPolicy",
     "PartitionKey",
+    "checkpoint_origin",
+    "family_of",
+    "in_namespace",
     "murmur2",
     "partition_for",
     "topic_name",

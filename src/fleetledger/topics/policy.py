@@ -8,18 +8,18 @@ partitions and break per-task order, so backends refuse it.
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 
 import msgspec
 
 from fleetledger.errors import ConfigurationError
+from fleetledger.topics.naming import check_family
+from fleetledger.types import Classification
 
 FOREVER = -1
 """``retention_ms`` / ``retention_bytes`` value meaning: never delete."""
 
 _DAY_MS = 24 * 60 * 60 * 1000
-_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
 
 class PartitionKey(StrEnum):
@@ -60,14 +60,10 @@ class FamilyPolicy(msgspec.Struct, frozen=True, kw_only=True):
     retention_ms: int = FOREVER
     retention_bytes: int = FOREVER
     cleanup: Cleanup = Cleanup.DELETE
-    classification: str = "internal"
+    classification: Classification = Classification.INTERNAL
 
     def __post_init__(self) -> None:
-        if not _NAME.match(self.family):
-            raise ConfigurationError(
-                f"family name {self.family!r} must be lowercase letters, digits, '_' or '-', "
-                "starting with a letter (at most 63 characters)",
-            )
+        check_family(self.family)
         if not 1 <= self.partitions <= 1024:
             raise ConfigurationError(
                 f"family {self.family!r}: partitions must be between 1 and 1024, "
@@ -92,13 +88,8 @@ BUILTIN_POLICIES: dict[str, FamilyPolicy] = {
         FamilyPolicy(family="task"),
         FamilyPolicy(family="context", retention_ms=7 * _DAY_MS),
         FamilyPolicy(family="tool"),
-        FamilyPolicy(family="governance", classification="confidential"),
+        FamilyPolicy(family="governance", classification=Classification.CONFIDENTIAL),
         FamilyPolicy(family="evaluation", retention_ms=30 * _DAY_MS),
         FamilyPolicy(family="state", cleanup=Cleanup.COMPACT),
     )
 }
-
-
-def topic_name(namespace: str, family: str) -> str:
-    """Topic names are ``{namespace}.{family}`` on every backend."""
-    return f"{namespace}.{family}"

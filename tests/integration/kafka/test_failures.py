@@ -14,8 +14,9 @@ import fleetledger
 from fleetledger import Ledger
 from fleetledger.backends.kafka.admin import TopicConfigWarning
 from fleetledger.errors import BackendError, ConfigurationError, LedgerError, NotFound
+from fleetledger.testing import prepared
 
-from .conftest import Broker, free_port, start_broker
+from .conftest import Broker, free_port, read_raw, start_broker
 
 PAUSE = 3.0  # seconds the broker is stalled
 
@@ -39,12 +40,10 @@ def create_topic(bootstrap: str, topic: str, partitions: int, **config: str) -> 
         future.result(timeout=10)
 
 
-def stored_ids(ledger: Ledger) -> list[str]:
+def stored_ids(ledger: Ledger, bootstrap: str) -> list[str]:
     """Every event id the task topic holds, copies included (read below the ledger's filter)."""
-    fetcher = ledger.backend._fetcher  # type: ignore[attr-defined]
-    topic = ledger.core.topic("task")
-    batches = fetcher.fetch({(topic, p): 0 for p in range(4)})
-    return [dict(m.headers())["ce_id"].decode() for b in batches.values() for m in b.messages]
+    messages = read_raw(bootstrap, ledger.topic("task"), 4)
+    return [dict(m.headers() or [])["ce_id"].decode() for m in messages]
 
 
 def test_a_stalled_broker_loses_and_duplicates_no_acknowledged_event(own_broker: Broker) -> None:
@@ -86,7 +85,7 @@ def test_a_stalled_broker_loses_and_duplicates_no_acknowledged_event(own_broker:
             thread.join(timeout=60)
         for event_id in failed:  # a failed append is retried with the same id: stored once
             ledger.append("task.started", subject="retry", id=event_id)
-        stored = stored_ids(ledger)
+        stored = stored_ids(ledger, own_broker.address)
     assert acknowledged
     assert set(acknowledged) <= set(stored)
     assert set(failed) <= set(stored)
@@ -144,8 +143,8 @@ def test_a_topic_that_keeps_more_than_its_policy_is_left_alone_with_a_warning(
 def test_appending_to_a_missing_topic_names_it(bootstrap: str) -> None:
     """A record for a topic the ledger never created: NotFound naming the topic."""
     with fleetledger.open(f"kafka://{bootstrap}?namespace={namespace()}") as ledger:
-        record = ledger.core.prepare("task.started", subject="t", source="s")
+        (record,) = prepared([{"type": "task.started", "subject": "t", "source": "s"}], ledger)
         with pytest.raises(NotFound, match=r"no-such\.task"):
-            ledger.backend.append([record._replace(topic="no-such.task")])
+            ledger.log.append([record._replace(topic="no-such.task")])
         with pytest.raises(NotFound, match=r"no-such\.task"):
-            ledger.backend.read("no-such.task", 0, 0, 10)
+            ledger.log.read("no-such.task", 0, 0, 10)

@@ -84,7 +84,7 @@ def test_a_plain_consumer_reads_our_topic_with_keys_and_partitions(
 ) -> None:
     """A consumer group that knows nothing of fleetledger gets every event, keyed by task."""
     ours = events_by_id(ledger)
-    messages = consume_all(bootstrap, ledger.core.topic("task"), len(ours))
+    messages = consume_all(bootstrap, ledger.topic("task"), len(ours))
     assert len(messages) == len(ours) == 3
     for message in messages:
         headers = dict(message.headers() or [])
@@ -101,7 +101,7 @@ def test_the_cloudevents_sdk_parses_every_record_with_our_attributes(
 ) -> None:
     """cloudevents' Kafka binding reads id, type, source, subject and extensions as we wrote."""
     ours = events_by_id(ledger)
-    for message in consume_all(bootstrap, ledger.core.topic("task"), len(ours)):
+    for message in consume_all(bootstrap, ledger.topic("task"), len(ours)):
         cloudevent = as_cloudevent(message)
         event = ours[cloudevent["id"]]
         attributes = cloudevent.get_attributes()

@@ -81,7 +81,7 @@ def test_re_appending_an_id_from_a_new_process_stores_it_once(url: str) -> None:
     """A second client (a restarted producer) finds the id in the log and stores nothing."""
     with fleetledger.open(url, default_source="a") as one:
         first = one.append("task.started", subject="task-3", id="evt-3")
-    with fleetledger.open(url, default_source="b") as two:
+    with fleetledger.open(url, default_source="a") as two:
         assert two.append("task.started", subject="task-3", id="evt-3") == first
         assert [e.id for e in two.replay("task-3")] == ["evt-3"]
 

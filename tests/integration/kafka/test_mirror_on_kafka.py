@@ -41,9 +41,9 @@ def test_a_ledger_survives_a_round_trip_through_kafka_unchanged(
 
 def next_to_read(ledger: fleetledger.Ledger, group: str) -> dict[tuple[str, int], list[str]]:
     """The id of the event each of the group's partitions resumes at (none when caught up)."""
-    committed = ledger.backend.committed(group)
+    committed = ledger.log.committed(group)
     assert committed
     return {
-        (topic, partition): [r.id for r in ledger.backend.read(topic, partition, offset, 1)]
+        (topic, partition): [r.id for r in ledger.log.read(topic, partition, offset, 1)]
         for (topic, partition), offset in committed.items()
     }

@@ -11,12 +11,12 @@ from typer.testing import CliRunner
 
 import fleetledger
 from fleetledger import Ledger
+from fleetledger.audit.notary import Notary
+from fleetledger.audit.verify import FindingKind
 from fleetledger.backends.protocols import NewCheckpoint, NotarizedLog, NotaryMark
 from fleetledger.cli.app import app
 from fleetledger.errors import IntegrityError
 from fleetledger.integrity import Frontier, NoteSigner, open_checkpoint, sign_checkpoint
-from fleetledger.ledger.notary import Notary
-from fleetledger.ledger.verify import FindingKind
 from fleetledger.mirror import mirror
 
 
@@ -57,12 +57,12 @@ def fill(ledger: Ledger, tasks: int, *, start: int = 0) -> list[str]:
 
 def stored(ledger: Ledger) -> NotarizedLog:
     """The ledger's backend, as the notarized log it is on Kafka."""
-    assert isinstance(ledger.backend, NotarizedLog)
-    return ledger.backend
+    assert isinstance(ledger.log, NotarizedLog)
+    return ledger.log
 
 
 def notary(ledger: Ledger, signer: NoteSigner, every: int = 1000) -> Notary:
-    return Notary(ledger.backend, ledger.core.namespace, signer, every=every)
+    return Notary(ledger.log, ledger.namespace, signer, every=every)
 
 
 def test_a_notary_round_signs_a_checkpoint_per_grown_partition_and_one_head(
@@ -71,14 +71,14 @@ def test_a_notary_round_signs_a_checkpoint_per_grown_partition_and_one_head(
     """Every task-family partition that holds events gets a checkpoint whose root verifies."""
     fill(ledger, 6)
     done = notary(ledger, signer).run_once()
-    rows = stored(ledger).checkpoints(ledger.core.namespace)
+    rows = stored(ledger).checkpoints(ledger.namespace)
     partitions = [row for row in rows if row.kind == "partition"]
     assert done.events == 12
     assert (done.checkpoints, done.heads) == (len(partitions), 1)
     assert [row.kind for row in rows][-1] == "head"
     assert sum(row.size for row in partitions) == 12
     for row in partitions:
-        origin = f"{ledger.core.namespace}/{row.topic}/{row.partition}"
+        origin = f"{ledger.namespace}/{row.topic}/{row.partition}"
         assert open_checkpoint(row.note, signer.verifier, origin=origin).size == row.size
 
 
@@ -152,11 +152,11 @@ def test_verify_finds_a_checkpoint_signed_over_other_records(
     fill(ledger, 2)
     notary(ledger, signer).run_once()
     log = stored(ledger)
-    row = next(r for r in log.checkpoints(ledger.core.namespace) if r.partition is not None)
-    origin = f"{ledger.core.namespace}/{row.topic}/{row.partition}"
+    row = next(r for r in log.checkpoints(ledger.namespace) if r.partition is not None)
+    origin = f"{ledger.namespace}/{row.topic}/{row.partition}"
     forged = sign_checkpoint(origin, row.size, bytes(32), signer)
     log.store_checkpoints(
-        ledger.core.namespace,
+        ledger.namespace,
         [NewCheckpoint("partition", row.topic, row.partition, row.size, bytes(32), forged)],
     )
     result = ledger.verify(signer.verifier)
@@ -171,7 +171,7 @@ def test_a_sqlite_copy_of_a_notarized_kafka_ledger_proves_against_the_notary_hea
     ids = fill(ledger, 4)
     notary(ledger, signer).run_once()
     with fleetledger.open(
-        f"sqlite:///{tmp_path / 'copy.db'}?namespace={ledger.core.namespace}", signer=False
+        f"sqlite:///{tmp_path / 'copy.db'}?namespace={ledger.namespace}", signer=False
     ) as copy:
         report = mirror(ledger, copy, groups=False)
         assert report.ok
@@ -228,7 +228,7 @@ def test_a_mark_that_contradicts_its_checkpoint_is_not_resumed_from(
     fill(ledger, 2)
     notary(ledger, signer).run_once()
     log = stored(ledger)
-    namespace = ledger.core.namespace
+    namespace = ledger.namespace
     before = log.notary_marks(namespace)
     row = next(r for r in log.checkpoints(namespace) if r.partition is not None)
     assert row.root is not None

@@ -101,7 +101,7 @@ def test_reopening_without_policies_keeps_the_stored_ones(tmp_path: Path) -> Non
     with fleetledger.open(url) as ledger:
         task = next(info for info in ledger.topics() if info.family == "task")
         assert task.policy == custom
-        assert ledger.core.policies["task"] == custom
+        assert ledger.families()["task"] == custom
 
 
 def test_a_family_stored_by_an_earlier_session_is_readable(tmp_path: Path) -> None:

@@ -59,8 +59,8 @@ def test_the_same_event_has_the_same_bytes_on_memory_and_sqlite(
     with memory_ledger(clock=clock, principal=principal, default_source="tests") as memory:
         memory.append_many([event])
         sqlite_ledger.append_many([event])
-        in_memory = memory.backend.find("evt-1")
-    on_disk = sqlite_ledger.backend.find("evt-1")
+        in_memory = memory.log.find("evt-1")
+    on_disk = sqlite_ledger.log.find("evt-1")
     assert in_memory is not None
     assert on_disk is not None
     assert on_disk.body == in_memory.body

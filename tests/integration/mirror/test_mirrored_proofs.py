@@ -20,8 +20,8 @@ def signed_fleet(path: Path, signer: NoteSigner) -> str:
 
 def notes(ledger: Ledger) -> list[bytes]:
     """Every signed note the ledger stores, oldest first."""
-    assert isinstance(ledger.backend, ProvableLog)
-    return [row.note for row in ledger.backend.checkpoints(ledger.core.namespace)]
+    assert isinstance(ledger.log, ProvableLog)
+    return [row.note for row in ledger.log.checkpoints(ledger.namespace)]
 
 
 def test_a_copy_holds_every_signed_note_of_the_source_once(tmp_path: Path) -> None:

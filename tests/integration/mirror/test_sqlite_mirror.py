@@ -126,7 +126,7 @@ def test_compaction_holes_copy_with_other_offsets_and_the_check_passes(
 
         assert report.ok
         assert contents(dst) == contents(src)
-        assert dst.backend.offsets("fleet.state") != src.backend.offsets("fleet.state")
+        assert dst.log.offsets("fleet.state") != src.log.offsets("fleet.state")
 
 
 def test_every_group_resumes_at_the_same_events_on_the_destination(

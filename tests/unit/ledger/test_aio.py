@@ -20,7 +20,8 @@ def test_open_async_returns_an_async_ledger(clock: FakeClock) -> None:
     async def main() -> None:
         async with open_async(clock) as ledger:
             assert isinstance(ledger, AsyncLedger)
-            assert ledger.sync.core.default_source == "tests"
+            await ledger.append("task.started", subject="t-1", id="evt-1")
+            assert (await ledger.get("evt-1")).source == "tests"
 
     asyncio.run(main())
 

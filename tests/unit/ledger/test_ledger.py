@@ -5,8 +5,10 @@ from datetime import timedelta
 import pytest
 
 from fleetledger import (
+    AlreadyStored,
     ContractError,
     FamilyPolicy,
+    IdConflict,
     Ledger,
     LedgerClosed,
     NotFound,
@@ -68,12 +70,52 @@ def test_each_family_is_appended_to_its_own_topic(ledger: Ledger) -> None:
 
 
 def test_appending_an_id_twice_stores_it_once(ledger: Ledger) -> None:
-    """A repeated id returns the original position and stores nothing new."""
+    """Repeating an event (same id, same content) returns the original position, stores
+    nothing new, and says so."""
     first = request(ledger, "t-1", id="evt-1")
-    again = ledger.append("task.started", subject="t-1", id="evt-1")
+    again = request(ledger, "t-1", id="evt-1")
     assert again == first
+    assert isinstance(again, AlreadyStored)
     assert count(ledger) == 1
+
+
+def test_an_id_stored_with_other_content_is_a_conflict(ledger: Ledger) -> None:
+    """The same id with other content is refused, naming the id and where the original is."""
+    first = request(ledger, "t-1", id="evt-1")
+    with pytest.raises(IdConflict, match=rf"'evt-1'.*{first}") as caught:
+        ledger.append("task.started", subject="t-1", id="evt-1")
+    assert caught.value.position == first
     assert ledger.get("evt-1").type == "task.requested"
+
+
+def test_a_conflict_in_a_batch_stores_none_of_it(ledger: Ledger) -> None:
+    """A batch holding a conflicting id is refused whole: its other events are not stored."""
+    request(ledger, "t-1", id="evt-1")
+    with pytest.raises(IdConflict):
+        ledger.append_many(
+            [
+                {"type": "task.started", "subject": "t-2"},
+                {"type": "task.started", "subject": "t-1", "id": "evt-1"},
+            ]
+        )
+    assert list(ledger.replay("t-2")) == []
+
+
+def test_append_many_counts_what_it_appended_and_what_was_there(ledger: Ledger) -> None:
+    """Appended says how many events were new and how many were already stored."""
+    request(ledger, "t-1", id="evt-1")
+    appended = ledger.append_many(
+        [
+            {
+                "type": "task.requested",
+                "subject": "t-1",
+                "id": "evt-1",
+                "data": {"goal": "goal of t-1"},
+            },
+            {"type": "task.started", "subject": "t-1"},
+        ]
+    )
+    assert (appended.appended, appended.existing) == (1, 1)
 
 
 def test_append_many_returns_one_position_per_event(ledger: Ledger) -> None:
@@ -299,7 +341,7 @@ def test_a_correction_must_name_an_existing_event(ledger: Ledger) -> None:
 def test_a_correction_must_stay_in_the_family_it_corrects(ledger: Ledger) -> None:
     """supersedes pointing at an event of another family is refused."""
     request(ledger, "t-1", id="evt-1")
-    with pytest.raises(ContractError, match="same family") as caught:
+    with pytest.raises(ContractError, match="same task and family") as caught:
         ledger.append(
             "tool.call.failed",
             subject="t-1",

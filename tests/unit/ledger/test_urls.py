@@ -3,8 +3,8 @@
 import pytest
 
 import fleetledger
-from fleetledger import ConfigurationError
-from fleetledger.ledger.urls import DEFAULT_URL, default_url, parse_url, redact
+from fleetledger import ConfigurationError, LedgerError
+from fleetledger.backends.urls import DEFAULT_URL, default_url, parse_url, redact
 
 
 def test_a_sqlite_url_with_three_slashes_names_a_relative_path() -> None:
@@ -48,6 +48,8 @@ def test_a_namespace_option_in_the_url_names_the_topics() -> None:
         pytest.param("memory://?max_event_bytes=10", "at least 1024", id="tiny-event-limit"),
         pytest.param("memory://?namespace=a.b", "namespace", id="namespace-with-a-dot"),
         pytest.param("memory://?novalue", "malformed options", id="malformed-query"),
+        pytest.param("memory://?nmespace=prod", "unknown option.*nmespace", id="option-typo"),
+        pytest.param("kafka://k:9092?replication=3", "unknown option", id="kafka-option-typo"),
     ],
 )
 def test_a_bad_url_is_refused_saying_what_is_wrong(url: str, hint: str) -> None:
@@ -60,3 +62,20 @@ def test_secrets_in_a_url_are_masked_when_shown() -> None:
     """redact() hides passwords and secret options but keeps the rest readable."""
     url = "kafka://u:pw@h:9092?sasl.password=abc&sasl.username=x&namespace=f"
     assert redact(url) == "kafka://u:***@h:9092?sasl.password=***&sasl.username=x&namespace=f"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["memory://?nmespace=prod", "sqlite:///l.db?nmespace=prod", "kafka://k:9092?nmespace=prod"],
+)
+def test_an_unknown_option_is_refused_naming_the_valid_ones(url: str) -> None:
+    """A typo never silently writes into the default namespace: the error lists what is valid."""
+    with pytest.raises(ConfigurationError, match=r"nmespace.*takes: .*namespace"):
+        fleetledger.open(url)
+
+
+def test_a_kafka_url_passes_options_with_a_dot_to_librdkafka() -> None:
+    """Names with a dot are client settings, not typos: parsing gets past the option check."""
+    with pytest.raises(LedgerError) as caught:
+        fleetledger.open("kafka://127.0.0.1:1?socket.timeout.ms=100&timeout=0.2")
+    assert "option" not in str(caught.value)

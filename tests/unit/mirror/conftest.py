@@ -49,6 +49,6 @@ def fill(clock: FakeClock) -> Fill:
             ]
             clock.advance(1)
         positions = ledger.append_many(events)
-        return [ledger.backend.read(p.topic, p.partition, p.offset, 1)[0].id for p in positions]
+        return [ledger.log.read(p.topic, p.partition, p.offset, 1)[0].id for p in positions]
 
     return add

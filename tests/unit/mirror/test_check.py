@@ -13,17 +13,17 @@ Fill = Callable[..., list[str]]
 
 def copy_raw(dst: Ledger, records: list[Record]) -> None:
     """Append ``records`` to ``dst`` as they are (a hand-made destination)."""
-    dst.backend.append(records)
+    dst.log.append(records)
 
 
 def task_records(ledger: Ledger, partition: int) -> list[Record]:
     """The records of one task partition, ready to append elsewhere."""
-    return [to_record(r) for r in ledger.backend.read("fleet.task", partition, 0, 1000)]
+    return [to_record(r) for r in ledger.log.read("fleet.task", partition, 0, 1000)]
 
 
 def busiest(ledger: Ledger) -> int:
     """The task partition holding the most events."""
-    ends = [p.end for p in ledger.backend.offsets("fleet.task")]
+    ends = [p.end for p in ledger.log.offsets("fleet.task")]
     return ends.index(max(ends))
 
 
@@ -60,7 +60,7 @@ def test_a_destination_missing_the_newest_events_is_behind(
     partition = busiest(src)
     copy_raw(dst, task_records(src, partition)[:-2])
 
-    check = check_partition(src.backend, dst.backend, "fleet.task", partition)
+    check = check_partition(src.log, dst.log, "fleet.task", partition)
 
     assert check.match is Match.BEHIND
     assert "lacks the source's last 2 event(s)" in check.detail
@@ -74,7 +74,7 @@ def test_an_event_with_other_bytes_differs(src: Ledger, dst: Ledger, fill: Fill)
     records[1] = records[1]._replace(body=records[1].body.replace(b'"tests"', b'"forged"'))
     copy_raw(dst, records)
 
-    check = check_partition(src.backend, dst.backend, "fleet.task", partition)
+    check = check_partition(src.log, dst.log, "fleet.task", partition)
 
     assert check.match is Match.DIFFERS
     assert check.detail.startswith(f"event {records[1].id} has other bytes")
@@ -88,7 +88,7 @@ def test_reordered_events_differ(src: Ledger, dst: Ledger, fill: Fill) -> None:
     records[0], records[1] = records[1], records[0]
     copy_raw(dst, records)
 
-    check = check_partition(src.backend, dst.backend, "fleet.task", partition)
+    check = check_partition(src.log, dst.log, "fleet.task", partition)
 
     assert check.match is Match.DIFFERS
     assert check.detail.startswith("event #1 is")
@@ -101,7 +101,7 @@ def test_a_partition_the_destination_lacks_counts_as_empty(
     fill(src, tasks=2)
     partition = busiest(src)
 
-    check = check_partition(src.backend, None, "fleet.task", partition)
+    check = check_partition(src.log, None, "fleet.task", partition)
 
     assert check.match is Match.BEHIND
     assert check.destination.events == 0
@@ -114,9 +114,7 @@ def test_until_bounds_the_source_side(src: Ledger, dst: Ledger, fill: Fill) -> N
     records = task_records(src, partition)
     copy_raw(dst, records[:-1])
 
-    check = check_partition(
-        src.backend, dst.backend, "fleet.task", partition, until=len(records) - 1
-    )
+    check = check_partition(src.log, dst.log, "fleet.task", partition, until=len(records) - 1)
 
     assert check.ok
 
@@ -129,8 +127,8 @@ def test_the_digest_ignores_offsets(src: Ledger, dst: Ledger, fill: Fill) -> Non
     mirror(src, dst, check=False)
 
     for partition in range(4):
-        assert digest(src.backend, "fleet.state", partition) == digest(
-            dst.backend, "fleet.state", partition
+        assert digest(src.log, "fleet.state", partition) == digest(
+            dst.log, "fleet.state", partition
         )
 
 

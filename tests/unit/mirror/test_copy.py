@@ -107,13 +107,13 @@ def test_copies_are_batched_per_partition(
     """No append call carries more than batch_size records, nor two partitions."""
     fill(src, tasks=30)
     calls: list[Sequence[Record]] = []
-    append = dst.backend.append
+    append = dst.log.append
 
     def spy(records: Sequence[Record]) -> list[Position]:
         calls.append(records)
         return append(records)
 
-    monkeypatch.setattr(dst.backend, "append", spy)
+    monkeypatch.setattr(dst.log, "append", spy)
 
     mirror(src, dst, batch_size=5)
 
@@ -133,7 +133,7 @@ def test_compaction_holes_on_the_source_copy_densely_and_check(
 
     assert report.ok
     assert contents(dst) == contents(src)
-    assert dst.backend.offsets("fleet.state") != src.backend.offsets("fleet.state")
+    assert dst.log.offsets("fleet.state") != src.log.offsets("fleet.state")
 
 
 def test_a_resume_after_the_source_expired_the_copied_tail_copies_only_newer_events(
@@ -163,7 +163,7 @@ def test_missing_topics_are_created_with_the_source_policy(clock: FakeClock) -> 
         report = mirror(src, dst)
 
         assert report.created == ["fleet.audit"]
-        assert dst.backend.topics()["fleet.audit"] == audit
+        assert dst.log.topics()["fleet.audit"] == audit
 
 
 def test_a_destination_topic_with_another_partition_count_is_refused_before_writing(

@@ -33,7 +33,7 @@ def test_a_group_resumes_at_the_same_event_across_compaction_holes(
     mirror(src, dst)
 
     assert next_ids(dst, "projector", "state") == next_ids(src, "projector", "state")
-    assert dst.backend.committed("projector") != src.backend.committed("projector")
+    assert dst.log.committed("projector") != src.log.committed("projector")
 
 
 def test_a_group_that_read_everything_is_committed_at_the_destination_end(
@@ -54,11 +54,11 @@ def test_a_group_never_moves_back_on_the_destination(src: Ledger, dst: Ledger, f
     read_and_commit(src, "audit", "task", 1)
     mirror(src, dst)
     read_and_commit(dst, "audit", "task", 4)
-    ahead = dst.backend.committed("audit")
+    ahead = dst.log.committed("audit")
 
     report = mirror(src, dst)
 
-    assert dst.backend.committed("audit") == ahead
+    assert dst.log.committed("audit") == ahead
     assert not any(row.moved for row in report.groups)
 
 
@@ -70,7 +70,7 @@ def test_the_report_lists_each_translated_position(src: Ledger, dst: Ledger, fil
     report = mirror(src, dst)
 
     assert {(g.group, g.topic, g.partition) for g in report.groups} == {
-        ("audit", t, p) for t, p in src.backend.committed("audit")
+        ("audit", t, p) for t, p in src.log.committed("audit")
     }
 
 

@@ -15,20 +15,15 @@ from fleetledger.errors import MissingExtra
 
 if TYPE_CHECKING:
     from fleetledger.backends.kafka.backend import KafkaBackend
+    from fleetledger.backends.request import OpenRequest
 
 __all__ = ["connect"]
 
 
-def connect(
-    location: str,
-    options: Mapping[str, str],
-    kafka_config: Mapping[str, str | int | float | bool] | None = None,
-    namespace: str | None = None,
-) -> KafkaBackend:
-    """Open the Kafka backend a ``kafka://`` URL's location and options describe.
-
-    ``namespace`` scopes listing and searching to one ledger's topics (see ``KafkaSettings``).
-    """
+def connect(request: OpenRequest, options: Mapping[str, str]) -> KafkaBackend:
+    """Open the Kafka backend a ``kafka://`` URL describes (``options``: the backend's own and
+    librdkafka's; the request's namespace scopes listing and searching to one ledger's topics,
+    see ``KafkaSettings``)."""
     try:
         from fleetledger.backends.kafka.backend import KafkaBackend  # noqa: PLC0415
     except ModuleNotFoundError as exc:
@@ -37,4 +32,12 @@ def connect(
         raise
     from fleetledger.backends.kafka.settings import settings_from_url  # noqa: PLC0415
 
-    return KafkaBackend(settings_from_url(location, options, kafka_config, namespace))
+    settings = settings_from_url(
+        request.url.location,
+        options,
+        request.client,
+        request.namespace,
+        readonly=request.readonly,
+        writer_key=request.writer_key,
+    )
+    return KafkaBackend(settings)

@@ -206,6 +206,18 @@ class Admin:
             if tp.offset >= 0 and tp.error is None
         }
 
+    def delete_group(self, group: str) -> bool:
+        """Delete ``group`` (its committed offsets); whether it existed."""
+        with translated(f"deleting consumer group {group!r}"):
+            futures = self._client().delete_consumer_groups([group], request_timeout=self._timeout)
+            try:
+                futures[group].result(timeout=self._timeout)
+            except KafkaException as exc:
+                if exc.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
+                    return False
+                raise
+        return True
+
     def groups(self) -> list[str]:
         """Every consumer group the cluster knows, sorted."""
         with translated("listing consumer groups"):

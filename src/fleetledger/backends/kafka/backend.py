@@ -12,18 +12,8 @@ record. A transaction's commit marker takes an offset, so offsets increase but c
 after a batch; ``offsets()`` reports ``end`` as the offset after the last *record*, so a reader
 that read everything has no lag.
 
-**Idempotency by event id.** Kafka's idempotent producer guarantees that its own retries never
-duplicate a message within one producer session; it knows nothing of event ids, and a new
-process is a new session. The ledger adds an id index (see ``index``): before an append the
-backend catches up with what was written to the partitions it appends to since it last looked
-(a ListOffsets answer, asked after the append began, proves that nothing was, see ``ends``;
-otherwise it reads it), and an id already among the newest ``id_window`` records of a
-partition it has read (or anywhere this process appended it) is not produced again: its first
-position is returned. Concurrent appends of one process share that barrier. Two processes
-appending the same id at the same instant can both pass that check; a reader then drops the
-later copy of an id within the window (``read`` and ``read_subject`` deliver the first record
-of an id only). Ids re-sent after more than ``id_window`` newer records of their partition are
-outside this guarantee.
+**Idempotency by event id** is the id barrier's job (see ``dedup``): an id already stored
+with the same event returns its position, with other content it is refused.
 
 **Reads** use one consumer with ``assign()`` (never a group join) and ``read_committed``,
 stop at an end ListOffsets proves or the fetch finds, and keep what a fetch brought past a
@@ -42,7 +32,7 @@ cluster; topic policies live in the ``_fleetledger.topics`` registry (see ``admi
 
 **Proofs.** Kafka stores no leaves: leaf ``i`` of a partition is the hash of its ``i``-th
 record (see ``leaves``), and the trees exist as the checkpoints and heads a notary signs into
-``{namespace}._checkpoints`` (see ``notes`` and :mod:`fleetledger.ledger.notary`), so
+``{namespace}._checkpoints`` (see ``notes`` and :mod:`fleetledger.audit.notary`), so
 ``verify`` recomputes every tree from the records and checks it against what was signed.
 
 **Consumer groups** are Kafka consumer groups (see ``groups``). **Retention and compaction**
@@ -55,29 +45,24 @@ import atexit
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import cast
 
-import msgspec
 from confluent_kafka import Message
 
 from fleetledger.backends.kafka import binding
-from fleetledger.backends.kafka.admin import (
-    REGISTRY_POLICY,
-    REGISTRY_TOPIC,
-    Admin,
-    decode_policy,
-    encode_policy,
-)
+from fleetledger.backends.kafka.admin import REGISTRY_POLICY, REGISTRY_TOPIC, Admin
+from fleetledger.backends.kafka.dedup import IdBarrier
 from fleetledger.backends.kafka.ends import InFlight
 from fleetledger.backends.kafka.groups import GroupOffsets
-from fleetledger.backends.kafka.index import IdIndex
 from fleetledger.backends.kafka.leaves import DerivedLeaves, anchors
 from fleetledger.backends.kafka.notes import NOTES_POLICY, NoteLog, notes_topic
+from fleetledger.backends.kafka.policies import PolicyRegistry
 from fleetledger.backends.kafka.reader import Fetcher
 from fleetledger.backends.kafka.settings import LOG, KafkaSettings
 from fleetledger.backends.kafka.writer import Send, Writer
 from fleetledger.backends.protocols import (
+    AlreadyStored,
     Leaf,
     NewCheckpoint,
     NotaryMark,
@@ -90,9 +75,9 @@ from fleetledger.backends.protocols import (
 from fleetledger.backends.protocols import (
     TopicPartition as Partition,
 )
-from fleetledger.errors import BackendError, LedgerClosed, LedgerError, NotFound
-from fleetledger.events.envelope import Position
+from fleetledger.errors import BackendError, LedgerClosed, LedgerError, NotFound, ReadOnlyLedger
 from fleetledger.topics import FamilyPolicy, PartitionKey, partition_for
+from fleetledger.types import Position
 
 _PROBE = 2
 """Offsets before the high watermark that can hold the last record: one commit marker."""
@@ -117,7 +102,10 @@ def _close_forgotten() -> None:
 
 
 class KafkaBackend:
-    """A ledger log on a Kafka cluster; thread-safe. Open it with ``fleetledger.open``."""
+    """A ledger log on a Kafka cluster; thread-safe. Open it with ``fleetledger.open``.
+
+    Opened read-only (``settings.readonly``) it creates no topic and starts no producer.
+    """
 
     def __init__(self, settings: KafkaSettings) -> None:
         self.settings = settings
@@ -126,25 +114,20 @@ class KafkaBackend:
         self._reach()
         self._in_flight = InFlight()
         self._fetcher = Fetcher(settings, self._admin.latest, self._in_flight)
-        self._writer = Writer(settings, self._in_flight, acked=self._acked)
-        self._index = IdIndex(settings.id_window)
-        self._index_lock = threading.RLock()
-        self._synced: dict[Partition, float] = {}
-        self._sync = threading.Condition()
-        self._syncing = False
-        self._wanted: set[Partition] = set()
-        self._claims: dict[str, threading.Event] = {}
+        self._writer: Writer | None = None
+        self._policies = PolicyRegistry(self._fetcher, settings.bootstrap)
+        self._ids = IdBarrier(settings, self._fetcher, self._admin.watermarks, self._at, _id_of)
         self._clock_lock = threading.Lock()
         self._last_ns = 0
-        self._policies: dict[str, FamilyPolicy] = {}
-        self._registry_next = 0
-        self._registry_lock = threading.RLock()
         self._groups = GroupOffsets(settings, self._admin)
         self._notes: dict[str, NoteLog] = {}
         self._notes_lock = threading.Lock()
         self._derived = DerivedLeaves(self.read)
         _OPEN.add(self)
+        if settings.readonly:
+            return
         try:
+            self._writer = Writer(settings, self._in_flight, acked=self._acked)
             self._admin.ensure({REGISTRY_TOPIC: REGISTRY_POLICY})
         except BaseException:
             self.close()  # the writer's thread and the clients must not outlive the failure
@@ -160,119 +143,48 @@ class KafkaBackend:
                 f"{self.settings.timeout:g} s: {exc}"
             ) from exc
 
+    def _write(self) -> Writer:
+        """The writer; :class:`ReadOnlyLedger` for a backend opened to read."""
+        self._check_open()
+        if self._writer is None:
+            raise ReadOnlyLedger(f"the Kafka ledger {self.settings.bootstrap} was opened read-only")
+        return self._writer
+
     # -- topics ------------------------------------------------------------------------------
 
     def create_topics(self, policies: Mapping[str, FamilyPolicy]) -> None:
-        self._check_open()
-        with self._registry_lock:
-            self._admin.ensure(policies)
-            stored = self._load_registry()
-            for topic, policy in policies.items():
-                if stored.get(topic) != policy:
-                    self._save_policy(topic, policy)
+        writer = self._write()
+        self._admin.ensure(policies)
+        self._policies.save(policies, lambda sends: writer.send(sends, len(sends)))
 
     def topics(self) -> dict[str, FamilyPolicy]:
         self._check_open()
-        with self._registry_lock:
-            registered = self._load_registry()
+        registered = self._policies.load()
         existing = self._admin.partitions()
         scoped = self.settings.in_scope
         return {t: p for t, p in sorted(registered.items()) if t in existing and scoped(t)}
 
-    def _load_registry(self) -> dict[str, FamilyPolicy]:
-        """The registry's policies, reading only what was added since the last call."""
-        start = self._registry_next
-        batch = self._fetcher.fetch({(REGISTRY_TOPIC, 0): start})[(REGISTRY_TOPIC, 0)]
-        for message in batch.messages:
-            self._register(message)
-            self._registry_next = _offset(message) + 1
-        self._registry_next = max(self._registry_next, batch.end or 0)
-        return dict(self._policies)
-
-    def _register(self, message: Message) -> None:
-        """Apply one registry record: a policy, or a tombstone that forgets the topic."""
-        name, value = (message.key() or b"").decode("utf-8", "replace"), message.value()
-        if value is None:
-            self._policies.pop(name, None)
-            return
-        try:
-            self._policies[name] = decode_policy(value)
-        except (msgspec.DecodeError, msgspec.ValidationError, LedgerError) as exc:
-            LOG.warning("ignoring an unreadable policy for %r in %s: %s", name, REGISTRY_TOPIC, exc)
-
-    def _save_policy(self, topic: str, policy: FamilyPolicy) -> None:
-        message = binding.Message(topic.encode(), encode_policy(policy), [])
-        self._writer.send([Send(REGISTRY_TOPIC, 0, message, 0)], 1)
-        self._policies[topic] = policy
-
-    def _policy(self, topic: str) -> FamilyPolicy:
-        policy = self._policies.get(topic)
-        if policy is None:
-            with self._registry_lock:
-                policy = self._load_registry().get(topic)
-            if policy is None:
-                raise NotFound(f"no topic {topic!r} in the Kafka ledger {self.settings.bootstrap}")
-        return policy
-
     def _check_partition(self, topic: str, partition: int) -> None:
-        if not 0 <= partition < self._policy(topic).partitions:
+        if not 0 <= partition < self._policies.policy(topic).partitions:
             raise NotFound(f"topic {topic!r} has no partition {partition}")
 
     # -- append ------------------------------------------------------------------------------
 
     def append(self, records: Sequence[Record]) -> list[Position]:
-        self._check_open()
+        writer = self._write()
         if not records:
             return []
         for record in records:
             self._check_partition(record.topic, record.partition)
-        known, fresh = self._claim(records)
+        known, fresh = self._ids.claim(records)
         try:
-            stored = self._produce(fresh)  # indexed as acknowledged (see _acked)
+            stored = self._produce(writer, fresh)  # indexed as acknowledged (see _acked)
             known.update((r.id, position) for r, position in zip(fresh, stored, strict=True))
         finally:
-            self._release(fresh)
-        return [known[record.id] for record in records]
+            self._ids.release(fresh)
+        return _positions(records, known, fresh)
 
-    def _claim(self, records: Sequence[Record]) -> tuple[dict[str, Position], list[Record]]:
-        """Split a batch into ids already stored (with their positions) and records to produce.
-
-        The ids to produce are claimed until their append ends, so a concurrent append of the
-        same id in this process waits for it and returns its position instead of writing twice.
-        """
-        deadline = time.monotonic() + self.settings.timeout
-        while True:
-            self._catch_up({(r.topic, r.partition) for r in records})
-            with self._index_lock:
-                busy = next((self._claims[r.id] for r in records if r.id in self._claims), None)
-                if busy is None:
-                    return self._split(records)
-            if not busy.wait(_CLAIM_WAIT) and time.monotonic() > deadline:
-                raise BackendError("Kafka: an append of the same event id did not finish in time")
-
-    def _split(self, records: Sequence[Record]) -> tuple[dict[str, Position], list[Record]]:
-        known: dict[str, Position] = {}
-        fresh: list[Record] = []
-        claim = threading.Event()  # one for the whole append: released together
-        for record in records:
-            if record.id in known or record.id in self._claims:
-                continue
-            position = self._index.get(record.id)
-            if position is not None:
-                known[record.id] = position
-            else:
-                self._claims[record.id] = claim
-                fresh.append(record)
-        return known, fresh
-
-    def _release(self, fresh: Sequence[Record]) -> None:
-        with self._index_lock:
-            claims = {self._claims.pop(record.id, None) for record in fresh}
-        for claim in claims:
-            if claim is not None:
-                claim.set()
-
-    def _produce(self, records: Sequence[Record]) -> list[Position]:
+    def _produce(self, writer: Writer, records: Sequence[Record]) -> list[Position]:
         if not records:
             return []
         first = self._ticks(len(records))
@@ -280,7 +192,7 @@ class KafkaBackend:
             Send(r.topic, r.partition, binding.to_message(r, first + n), r.recorded_ms, r.id)
             for n, r in enumerate(records)
         )
-        offsets = self._writer.send(sends, len(records))
+        offsets = writer.send(sends, len(records))
         return [Position(r.topic, r.partition, o) for r, o in zip(records, offsets, strict=True)]
 
     def _ticks(self, count: int) -> int:
@@ -296,111 +208,13 @@ class KafkaBackend:
         their ids are indexed at once (on the poll thread for a single append), so that a
         concurrent append's catch-up finds both known and has nothing to fetch."""
         self._fetcher.appended(((s.topic, s.partition), offset) for s, offset in acked)
-        with self._index_lock:
-            for send, offset in acked:
-                if send.event_id:
-                    position = Position(send.topic, send.partition, offset)
-                    self._index.remember(position, send.event_id)
-
-    # -- the id index ------------------------------------------------------------------------
-
-    def _catch_up(self, partitions: set[Partition]) -> None:
-        """Index what was appended to ``partitions`` since this backend last read them.
-
-        The read must start after the caller asked. Concurrent callers share one: a thread
-        that finds a catch-up running waits for it, and the next one covers the partitions of
-        every thread that waited, so N appends at once cost one or two barriers, not N (a
-        barrier is one ListOffsets request for all of them when it proves the end, see
-        ``ends``, and a fetch otherwise).
-        """
-        asked = time.monotonic()
-        deadline = asked + self.settings.timeout
-        with self._sync:
-            while stale := {tp for tp in partitions if self._synced.get(tp, -1.0) < asked}:
-                self._wanted |= stale
-                if not self._syncing:
-                    self._syncing = True
-                    break
-                if not self._sync.wait(deadline - time.monotonic()):
-                    raise BackendError("Kafka: catching up with the log did not finish in time")
-            else:
-                return
-        self._lead_catch_up()
-
-    def _lead_catch_up(self) -> None:
-        """Run one catch-up for every partition waited for, then wake the threads that waited."""
-        with self._sync:
-            wanted, self._wanted = self._wanted, set()
-        began = time.monotonic()
-        caught = False
-        try:
-            self._index_since(wanted)
-            caught = True
-        finally:
-            with self._sync:
-                if caught:
-                    self._synced.update(dict.fromkeys(wanted, began))
-                else:
-                    self._wanted |= wanted  # a waiting thread tries again
-                self._syncing = False
-                self._sync.notify_all()
-
-    def _index_since(self, partitions: set[Partition]) -> None:
-        """Read ``partitions`` from where the index stopped to their end, and index the ids.
-
-        The barrier comes first, so that what this process appended in the meantime (indexed
-        as acknowledged) is not fetched again: a partition whose proven end the index has
-        reached needs no fetch at all.
-        """
-        with self._index_lock:
-            new = [tp for tp in partitions if self._index.next(tp) is None]
-        if new:
-            self._begin(new)
-        latest = self._fetcher.latest(partitions)
-        ends = self._fetcher.proven_ends(latest)
-        with self._index_lock:
-            starts = {tp: self._index.next(tp) or 0 for tp in partitions}
-        starts = {tp: n for tp, n in starts.items() if (end := ends[tp]) is None or n < end}
-        if not starts:
-            return
-        batches = self._fetcher.fetch(starts, latest=latest)
-        with self._index_lock:
-            for tp, batch in batches.items():
-                ids = [(_offset(m), _event_id(m)) for m in batch.messages]
-                last = ids[-1][0] + 1 if ids else starts[tp]
-                self._index.add(tp, ids, batch.end if batch.end is not None else last)
-
-    def _begin(self, partitions: Iterable[Partition]) -> None:
-        """Start indexing new partitions ``id_window`` records before their end."""
-        marks = self._admin.watermarks(partitions)
-        with self._index_lock:
-            for tp, (low, high) in marks.items():
-                self._index.begin(tp, max(low, high - self.settings.id_window))
-
-    def _first_only(
-        self, tp: Partition, start: int, records: list[StoredRecord]
-    ) -> list[StoredRecord]:
-        """Index what a read brought, and drop later copies of an id within one partition."""
-        with self._index_lock:
-            following = self._index.next(tp)
-            if following is not None and start <= following and records:
-                ids = [(r.offset, r.id) for r in records]
-                self._index.add(tp, ids, records[-1].offset + 1)
-            return [r for r in records if not self._is_copy(r)]
-
-    def _is_copy(self, record: StoredRecord) -> bool:
-        first = self._index.get(record.id)
-        return (
-            first is not None
-            and (first.topic, first.partition) == (record.topic, record.partition)
-            and first.offset < record.offset
-        )
+        self._ids.acked(acked)
 
     # -- read --------------------------------------------------------------------------------
 
     def offsets(self, topic: str) -> list[PartitionOffsets]:
         self._check_open()
-        count = self._policy(topic).partitions
+        count = self._policies.policy(topic).partitions
         marks = self._admin.watermarks([(topic, p) for p in range(count)])
         probes = {tp: max(low, high - _PROBE) for tp, (low, high) in marks.items()}
         batches = self._fetcher.fetch(probes)
@@ -421,7 +235,7 @@ class KafkaBackend:
         # The fetcher starts at the first record at or after offset (the first retained one
         # when offset is older), and never fetches past the end.
         batch = self._fetcher.fetch({tp: offset}, limit)[tp]
-        return self._first_only(tp, offset, [self._record(m) for m in batch.messages])
+        return self._ids.first_only(tp, offset, [self._record(m) for m in batch.messages])
 
     def read_subject(self, subject: str) -> list[StoredRecord]:
         self._check_open()
@@ -434,7 +248,7 @@ class KafkaBackend:
         for tp, batch in batches.items():
             records = [self._record(m) for m in batch.messages]
             order = [binding.appended_ns(_headers(m), m.timestamp()[1]) for m in batch.messages]
-            kept = {r.offset for r in self._first_only(tp, 0, records) if r.subject == subject}
+            kept = {r.offset for r in self._ids.first_only(tp, 0, records) if r.subject == subject}
             found += [(n, r) for n, r in zip(order, records, strict=True) if r.offset in kept]
         found.sort(key=lambda pair: (pair[0], pair[1].topic, pair[1].partition, pair[1].offset))
         return [record for _, record in found]
@@ -454,14 +268,14 @@ class KafkaBackend:
         everything = [
             (t, p) for t, policy in self.topics().items() for p in range(policy.partitions)
         ]
-        self._catch_up(set(everything))
-        with self._index_lock:
-            position = self._index.get(event_id)
+        self._ids.catch_up(set(everything))
+        position = self._ids.position(event_id)
         if position is not None:
             return self._at(position, event_id)
         return self._scan_for(event_id, everything)
 
     def _at(self, position: Position, event_id: str) -> StoredRecord | None:
+        """The record of ``event_id`` at ``position``, if it is there."""
         tp = (position.topic, position.partition)
         batch = self._fetcher.fetch({tp: position.offset}, limit=1)[tp]
         for message in batch.messages:
@@ -472,8 +286,7 @@ class KafkaBackend:
 
     def _scan_for(self, event_id: str, partitions: list[Partition]) -> StoredRecord | None:
         """Look for an id below the index window of every partition: a scan of old records."""
-        with self._index_lock:
-            ends = {tp: self._index.start(tp) for tp in partitions}
+        ends = {tp: self._ids.window_start(tp) for tp in partitions}
         starts = {tp: 0 for tp, end in ends.items() if end is not None and end > 0}
         wanted = event_id.encode()
         batches = self._fetcher.fetch(
@@ -540,10 +353,10 @@ class KafkaBackend:
 
     def store_checkpoints(self, namespace: str, notes: Sequence[NewCheckpoint]) -> None:
         """Append ``notes`` to ``{namespace}._checkpoints``: one record, or one transaction."""
-        self._check_open()
+        writer = self._write()
         if notes:
             log = self._note_log(namespace)
-            self._writer.send(log.sends(notes), len(notes))
+            writer.send(log.sends(notes), len(notes))
 
     def notary_marks(self, namespace: str) -> dict[Partition, NotaryMark]:
         self._check_open()
@@ -553,14 +366,17 @@ class KafkaBackend:
         with self._notes_lock:
             log = self._notes.get(namespace)
             if log is None:
-                self._admin.ensure({notes_topic(namespace): NOTES_POLICY})
-                log = self._notes[namespace] = NoteLog(namespace, self._fetcher.fetch)
+                topic = notes_topic(namespace)
+                if not self.settings.readonly:
+                    self._admin.ensure({topic: NOTES_POLICY})
+                exists = topic in self._admin.partitions()
+                log = self._notes[namespace] = NoteLog(namespace, self._fetcher.fetch, exists)
             return log
 
     # -- consumer groups ---------------------------------------------------------------------
 
     def commit(self, group: str, offsets: Mapping[Partition, int]) -> None:
-        self._check_open()
+        self._write()
         self._groups.commit(group, offsets)
 
     def committed(self, group: str) -> dict[Partition, int]:
@@ -570,6 +386,10 @@ class KafkaBackend:
     def groups(self) -> list[str]:
         self._check_open()
         return self._groups.groups()
+
+    def delete_group(self, group: str) -> bool:
+        self._write()
+        return self._admin.delete_group(group)
 
     def enforce_retention(self, now_ms: int) -> int:
         """The broker applies retention and compaction from the topic configs: nothing to do."""
@@ -583,7 +403,8 @@ class KafkaBackend:
             return
         self._closed = True
         _OPEN.discard(self)
-        self._writer.close()
+        if self._writer is not None:
+            self._writer.close()
         self._fetcher.close()
         self._groups.close()
         self._admin.close()
@@ -611,6 +432,25 @@ def _namespace_of(topic: str) -> str:
     return topic.rpartition(".")[0]
 
 
-def _event_id(message: Message) -> str:
-    found = binding.header(_headers(message), *binding.ID_HEADERS)
-    return "" if found is None else found.decode()
+def _id_of(message: object) -> tuple[int, str]:
+    """``(offset, event id)`` of a fetched message, for the id index."""
+    fetched = cast(Message, message)
+    found = binding.header(_headers(fetched), *binding.ID_HEADERS)
+    return _offset(fetched), "" if found is None else found.decode("utf-8", "replace")
+
+
+def _positions(
+    records: Sequence[Record], known: Mapping[str, Position], fresh: Sequence[Record]
+) -> list[Position]:
+    """One position per record: a record repeated in the batch after its first occurrence was
+    not stored again, so it says so (:class:`AlreadyStored`)."""
+    produced = {record.id for record in fresh}
+    positions: list[Position] = []
+    for record in records:
+        position = known[record.id]
+        if record.id in produced:
+            produced.discard(record.id)
+        elif not isinstance(position, AlreadyStored):
+            position = AlreadyStored(*position)
+        positions.append(position)
+    return positions

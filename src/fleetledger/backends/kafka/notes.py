@@ -1,6 +1,6 @@
 """The ``{namespace}._checkpoints`` topic: signed checkpoints and ledger heads on Kafka.
 
-On Kafka no writer computes trees inline: a notary (:mod:`fleetledger.ledger.notary`) reads
+On Kafka no writer computes trees inline: a notary (:mod:`fleetledger.audit.notary`) reads
 each partition in offset order and appends what it signs here, in one transaction per signing
 (the partition checkpoints, then the ledger head over them). The topic has one partition, keeps
 its records forever and is not a family: it is not in the policy registry, so ``topics()``,
@@ -76,9 +76,11 @@ def to_message(note: NewCheckpoint) -> binding.Message:
 class NoteLog:
     """The notes of one namespace, read once and then only what was appended since."""
 
-    def __init__(self, namespace: str, fetch: Fetch) -> None:
+    def __init__(self, namespace: str, fetch: Fetch, exists: bool = True) -> None:
         self.topic = notes_topic(namespace)
         self._fetch = fetch
+        self._exists = exists
+        """False when a reader found no notes topic (and may not create one): no notes."""
         self._lock = threading.Lock()
         self._next = 0
         self._rows: list[StoredCheckpoint] = []
@@ -107,6 +109,8 @@ class NoteLog:
             return {tp: marks[-1][1] for tp, marks in self._marks.items()}
 
     def _refresh(self) -> None:
+        if not self._exists:
+            return
         batch = self._fetch({(self.topic, 0): self._next})[(self.topic, 0)]
         for message in batch.messages:
             self._add(message)

@@ -22,8 +22,6 @@ ClientValue = str | int | float | bool
 
 LOG = logging.getLogger("fleetledger.kafka")
 DEFAULT_PORT = 9092
-LEDGER_OPTIONS = frozenset({"namespace", "max_event_bytes", "key"})
-"""URL options the ledger itself reads; the backend accepts and ignores them."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,10 @@ class KafkaSettings:
     namespace: str | None = None
     """Only ``{namespace}.*`` topics are listed, searched by id and scanned by subject; several
     ledgers can share a cluster. None: every topic in the policy registry."""
+    readonly: bool = False
+    """Create no topic and produce nothing: a reader's connection."""
+    writer_key: bytes | None = None
+    """The secret the ledger's writers attest their records with (see ``attest``)."""
 
     def in_scope(self, topic: str) -> bool:
         """Whether ``topic`` belongs to this backend's namespace."""
@@ -66,17 +68,15 @@ def settings_from_url(
     options: Mapping[str, str],
     kafka_config: Mapping[str, ClientValue] | None = None,
     namespace: str | None = None,
+    *,
+    readonly: bool = False,
+    writer_key: bytes | None = None,
 ) -> KafkaSettings:
-    """Parse a ``kafka://`` URL's location and options; ``kafka_config`` adds client settings."""
+    """Parse a ``kafka://`` URL's location and the backend's options (the registry refused any
+    other); ``kafka_config`` adds client settings."""
     client = {name: value for name, value in options.items() if "." in name}
     client.update({name: str(value) for name, value in (kafka_config or {}).items()})
     own = {name: value for name, value in options.items() if "." not in name}
-    unknown = set(own) - LEDGER_OPTIONS - {"replication_factor", "timeout", "id_window"}
-    if unknown:
-        raise ConfigurationError(
-            f"unknown kafka:// option(s) {', '.join(sorted(unknown))}; the backend takes "
-            "replication_factor, timeout, id_window, and librdkafka settings (names with a dot)",
-        )
     return KafkaSettings(
         bootstrap=_bootstrap(location),
         client=client,
@@ -84,6 +84,8 @@ def settings_from_url(
         timeout=_positive_float(own, "timeout", 10.0),
         id_window=_positive_int(own, "id_window", 10_000),
         namespace=namespace,
+        readonly=readonly,
+        writer_key=writer_key,
     )
 
 

@@ -18,11 +18,12 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 import msgspec
 
 from fleetledger.backends.protocols import (
+    AlreadyStored,
     Leaf,
     NewCheckpoint,
     PartitionOffsets,
@@ -33,18 +34,19 @@ from fleetledger.backends.protocols import (
     TopicPartition,
 )
 from fleetledger.backends.sqlite import schema, trees
+from fleetledger.backends.sqlite.connections import connect, is_busy, translated
 from fleetledger.backends.sqlite.writer import GroupCommit
 from fleetledger.errors import (
-    BackendError,
-    Backpressure,
     ConfigurationError,
+    IdConflict,
     LedgerClosed,
-    LedgerError,
     NotFound,
+    ReadOnlyLedger,
 )
-from fleetledger.events.envelope import Position
+from fleetledger.events.identity import same_event
 from fleetledger.integrity import NoteSigner, leaf_hashes
 from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy
+from fleetledger.types import Position
 
 _SELECT = f"SELECT {schema.COLUMNS} FROM events"
 _ID_CHUNK = 500
@@ -54,24 +56,29 @@ class _PositionTaken(Exception):
     """Another process appended to a partition this writer had cached; reload and retry."""
 
 
-@contextmanager
-def _translated(path: str) -> Iterator[None]:
-    """Turn sqlite3 errors into the ledger's error tree at the transaction boundary."""
-    try:
-        yield
-    except LedgerError:
-        raise
-    except sqlite3.OperationalError as exc:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            raise Backpressure(f"{path} is busy: {text}", retry_after=1.0) from exc
-        if "unable to open" in text:
-            raise ConfigurationError(f"cannot open SQLite ledger {path}: {text}") from exc
-        raise BackendError(f"SQLite ledger {path}: {text}") from exc
-    except sqlite3.DatabaseError as exc:
-        if "not a database" in str(exc):
-            raise ConfigurationError(f"{path} is not a SQLite ledger file") from exc
-        raise BackendError(f"SQLite ledger {path}: {exc}") from exc
+_CONSTRAINT_UNIQUE = 2067
+"""SQLITE_CONSTRAINT_UNIQUE: an insert hit a unique index (here: a taken position)."""
+
+
+class _Stored(NamedTuple):
+    """An event id's stored position and bytes, for the duplicate check."""
+
+    position: Position
+    body: bytes
+
+
+class _Row(NamedTuple):
+    """One ``events`` row as inserted, in :data:`schema.INSERT`'s column order."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str
+    id: str
+    subject: str
+    type: str
+    recorded_ms: int
+    body: bytes
 
 
 class SQLiteBackend:
@@ -87,17 +94,15 @@ class SQLiteBackend:
         namespace: str = "fleet",
         checkpoint_every: int = 1000,
         checkpoint_interval: float = 5.0,
+        readonly: bool = False,
     ) -> None:
         self.path = str(path)
+        self.readonly = readonly
         if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA", "OFF"}:
             raise ConfigurationError(
                 f"synchronous must be FULL, NORMAL, EXTRA or OFF: {synchronous}"
             )
-        parent = Path(self.path).parent
-        if not parent.is_dir():
-            raise ConfigurationError(
-                f"cannot create {self.path}: directory {parent} does not exist"
-            )
+        self._check_path()
         self._synchronous = synchronous.upper()
         self._busy_ms = int(busy_timeout * 1000)
         self._local = threading.local()
@@ -108,49 +113,67 @@ class SQLiteBackend:
         self._trees: dict[TopicPartition, PartitionTree] = {}
         self._notary = (
             None
-            if signer is None
+            if signer is None or readonly
             else trees.InlineNotary(signer, namespace, checkpoint_every, checkpoint_interval)
         )
         self._data_version = -1
         self._closed = False
-        with _translated(self.path):
+        self._writer: sqlite3.Connection | None = None
+        self._commit: GroupCommit[Sequence[Record], list[Position]] | None = None
+        if readonly:
+            self._check_ledger(self._reader())
+            return
+        with translated(self.path):
             self._writer = self._connect()
             try:
-                self._init_schema()
+                self._init_schema(self._writer)
             except BaseException:
                 self._writer.close()  # a file that is not a ledger keeps no handle open
                 raise
-        self._commit: GroupCommit[Sequence[Record], list[Position]] = GroupCommit(
-            self._apply_batches, size=len
-        )
+        self._commit = GroupCommit(self._apply_batches, size=len)
+
+    def _check_path(self) -> None:
+        path = Path(self.path)
+        if self.readonly and not path.exists():
+            raise NotFound(f"no ledger at {self.path}: the file does not exist")
+        if not path.parent.is_dir():
+            raise ConfigurationError(
+                f"cannot create {self.path}: directory {path.parent} does not exist"
+            )
 
     # -- connections -------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=self._busy_ms / 1000
+        return connect(
+            self.path,
+            busy_ms=self._busy_ms,
+            synchronous=self._synchronous,
+            readonly=self.readonly,
         )
-        conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        return conn
 
-    def _init_schema(self) -> None:
-        conn = self._writer
-        # One statement, so one snapshot: another process may be creating the ledger right now.
-        app_id, tables = conn.execute(
-            "SELECT (SELECT application_id FROM pragma_application_id),"
-            " (SELECT count(*) FROM sqlite_master)"
-        ).fetchone()
+    def _check_ledger(self, conn: sqlite3.Connection) -> None:
+        """Refuse a SQLite file that is not a ledger (one query: one snapshot, since another
+        process may be creating the ledger right now)."""
+        with translated(self.path):
+            app_id, tables = conn.execute(
+                "SELECT (SELECT application_id FROM pragma_application_id),"
+                " (SELECT count(*) FROM sqlite_master)"
+            ).fetchone()
         if app_id != schema.APPLICATION_ID and (app_id != 0 or tables):
             raise ConfigurationError(f"{self.path} is a SQLite file but not a fleetledger ledger")
+        if self.readonly and app_id != schema.APPLICATION_ID:
+            raise NotFound(f"no ledger at {self.path}: the file is empty")
+
+    def _init_schema(self, conn: sqlite3.Connection) -> None:
+        self._check_ledger(conn)
         if self._enable_wal(conn).lower() != "wal":
             raise ConfigurationError(f"{self.path}: the filesystem does not support WAL mode")
         conn.execute("BEGIN IMMEDIATE")
-        for statement in schema.SCHEMA.split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
         try:
+            for statement in schema.SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
             # A file without a version predates it (or was filled by plain sqlite3): backfill
             # its leaves too; on a new file that finds nothing to hash.
             if trees.stored_version(conn) < schema.SCHEMA_VERSION:
@@ -171,7 +194,7 @@ class SQLiteBackend:
             try:
                 return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                if not is_busy(exc) or time.monotonic() >= deadline:
                     raise
             time.sleep(0.005)
 
@@ -180,39 +203,51 @@ class SQLiteBackend:
             raise LedgerClosed(f"the SQLite ledger {self.path} is closed")
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._connect()
-            conn.execute("PRAGMA query_only = 1")
+            with translated(self.path):
+                conn = connect(self.path, busy_ms=self._busy_ms, readonly=True)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
         return conn
 
+    def _writes(self) -> GroupCommit[Sequence[Record], list[Position]]:
+        """The writer thread, or :class:`ReadOnlyLedger` for a ledger opened to read."""
+        if self._commit is None:
+            raise ReadOnlyLedger(f"{self.path} was opened read-only: it takes no writes")
+        return self._commit
+
+    def _write_conn(self) -> sqlite3.Connection:
+        assert self._writer is not None  # only the writer thread calls this, which exists
+        return self._writer
+
     def close(self) -> None:
         if self._closed:
             return
         try:
-            if self._notary is not None:
+            if self._notary is not None and self._commit is not None:
                 self._commit.call(self._checkpoint)
         finally:
             self._close()
 
     def _close(self) -> None:
-        self._commit.close()
+        if self._commit is not None:
+            self._commit.close()
         self._closed = True
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
-        self._writer.close()
+        if self._writer is not None:
+            self._writer.close()
 
     # -- topics ------------------------------------------------------------------------------
 
     def create_topics(self, policies: Mapping[str, FamilyPolicy]) -> None:
-        self._commit.call(lambda: self._create_topics(policies))
+        self._writes().call(lambda: self._create_topics(policies))
 
     def _create_topics(self, policies: Mapping[str, FamilyPolicy]) -> None:
-        conn = self._writer
-        with _translated(self.path), self._transaction(conn):
+        conn = self._write_conn()
+        with translated(self.path), self._transaction(conn):
             stored = self._load_policies(conn)
             for topic, policy in policies.items():
                 existing = stored.get(topic)
@@ -230,7 +265,7 @@ class SQLiteBackend:
         self._policies = {}
 
     def topics(self) -> dict[str, FamilyPolicy]:
-        with _translated(self.path):
+        with translated(self.path):
             self._policies = self._load_policies(self._reader())
         return dict(self._policies)
 
@@ -259,11 +294,11 @@ class SQLiteBackend:
             return []
         for topic, partition in {(r.topic, r.partition) for r in records}:
             self._check_partition(topic, partition)
-        return self._commit.submit(records)
+        return self._writes().submit(records)
 
     def _apply_batches(self, batches: list[Sequence[Record]]) -> list[list[Position]]:
         flat = [record for batch in batches for record in batch]
-        with _translated(self.path):
+        with translated(self.path):
             try:
                 positions = self._insert(flat, dedupe=False)
             except _PositionTaken:
@@ -277,8 +312,12 @@ class SQLiteBackend:
         return results
 
     def _insert(self, records: list[Record], *, dedupe: bool) -> list[Position]:
-        """Insert in one transaction; without ``dedupe`` a repeated id aborts to the slow path."""
-        conn = self._writer
+        """Insert in one transaction; without ``dedupe`` a repeated id aborts to the slow path.
+
+        The slow path looks every id up: a stored id with the same event is not stored again,
+        one with other content refuses the whole transaction (:class:`IdConflict`).
+        """
+        conn = self._write_conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA data_version").fetchone()[0]
@@ -287,26 +326,13 @@ class SQLiteBackend:
                 self._trees.clear()
                 self._data_version = version
             known = self._existing(conn, records) if dedupe else {}
-            fresh: dict[TopicPartition, int] = {}
-            rows, positions = [], []
-            for r in records:
-                position = known.get(r.id)
-                if position is None:
-                    tp = (r.topic, r.partition)
-                    offset = fresh.get(tp)
-                    if offset is None:
-                        offset = self._next.get(tp)
-                        if offset is None:
-                            offset = self._load_end(conn, r.topic, r.partition)
-                    fresh[tp] = offset + 1
-                    position = Position(r.topic, r.partition, offset)
-                    known[r.id] = position
-                    rows.append((r.topic, r.partition, offset, *r[2:]))
-                positions.append(position)
+            rows, positions, fresh = self._place(conn, records, known)
             try:
                 inserted = conn.executemany(schema.INSERT, rows).rowcount
             except sqlite3.IntegrityError as exc:
-                raise _PositionTaken from exc
+                if exc.sqlite_errorcode == _CONSTRAINT_UNIQUE:
+                    raise _PositionTaken from exc
+                raise
             if inserted != len(rows):  # an id was stored before: redo with the lookup
                 raise _PositionTaken
             grown = self._grow_trees(conn, rows)
@@ -325,8 +351,48 @@ class SQLiteBackend:
             self._notary.committed(len(rows), signed=signed)
         return positions
 
+    def _place(
+        self, conn: sqlite3.Connection, records: list[Record], known: dict[str, _Stored]
+    ) -> tuple[list[_Row], list[Position], dict[TopicPartition, int]]:
+        """The rows to insert at the partitions' ends, every record's position, and the new
+        ends; a record whose id is ``known`` (or earlier in the batch) takes that position."""
+        fresh: dict[TopicPartition, int] = {}
+        rows: list[_Row] = []
+        positions: list[Position] = []
+        for r in records:
+            stored = known.get(r.id)
+            if stored is None:
+                tp = (r.topic, r.partition)
+                offset = fresh.get(tp)
+                if offset is None:
+                    offset = self._next.get(tp)
+                    if offset is None:
+                        offset = self._load_end(conn, r.topic, r.partition)
+                fresh[tp] = offset + 1
+                position = Position(r.topic, r.partition, offset)
+                known[r.id] = _Stored(position, r.body)
+                rows.append(
+                    _Row(
+                        r.topic,
+                        r.partition,
+                        offset,
+                        r.key,
+                        r.id,
+                        r.subject,
+                        r.type,
+                        r.recorded_ms,
+                        r.body,
+                    )
+                )
+                positions.append(position)
+            elif same_event(stored.body, r.body):
+                positions.append(AlreadyStored(*stored.position))
+            else:
+                raise IdConflict(r.id, stored.position)
+        return rows, positions, fresh
+
     def _grow_trees(
-        self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]
+        self, conn: sqlite3.Connection, rows: list[_Row]
     ) -> dict[TopicPartition, PartitionTree]:
         """Hash the new rows into leaves and their partitions' frontiers (same transaction).
 
@@ -335,12 +401,12 @@ class SQLiteBackend:
         cache is only updated by the caller after the commit, so a rolled-back transaction
         leaves it untouched.
         """
-        hashes = leaf_hashes(row[-1] for row in rows)
+        hashes = leaf_hashes(row.body for row in rows)
         batches: dict[TopicPartition, list[bytes]] = {}
         firsts: dict[TopicPartition, int] = {}
         for row, hashed in zip(rows, hashes, strict=True):
-            batches.setdefault((row[0], row[1]), []).append(hashed)
-            firsts.setdefault((row[0], row[1]), row[2])
+            batches.setdefault((row.topic, row.partition), []).append(hashed)
+            firsts.setdefault((row.topic, row.partition), row.offset)
         grown: dict[TopicPartition, PartitionTree] = {}
         leaves: list[tuple[str, int, int, bytes]] = []
         for (topic, partition), batch in batches.items():
@@ -358,23 +424,33 @@ class SQLiteBackend:
         trees.insert_leaves(conn, leaves)
         return grown
 
-    def _checkpoint(self) -> None:
+    def sign(self) -> int:
+        """Sign checkpoints of every partition changed since its last one, and a head, now."""
+        if self._notary is None:
+            raise ConfigurationError(
+                f"{self.path} was opened without a signing key: open it with ?key=NAME.key or"
+                " $FLEETLEDGER_KEY (fleetledger keys init writes one) to sign"
+            )
+        return self._writes().call(self._checkpoint)
+
+    def _checkpoint(self) -> int:
         """Sign checkpoints of every partition changed since its last one (writer thread)."""
         assert self._notary is not None
-        with _translated(self.path), self._transaction(self._writer):
-            self._notary.sign(self._writer)
+        with translated(self.path), self._transaction(self._write_conn()):
+            signed = self._notary.sign(self._write_conn())
         self._notary.committed(0, signed=True)
+        return signed
 
     @staticmethod
-    def _existing(conn: sqlite3.Connection, records: list[Record]) -> dict[str, Position]:
+    def _existing(conn: sqlite3.Connection, records: list[Record]) -> dict[str, _Stored]:
         ids = list({r.id for r in records})
-        found: dict[str, Position] = {}
+        found: dict[str, _Stored] = {}
         for i in range(0, len(ids), _ID_CHUNK):
             chunk = ids[i : i + _ID_CHUNK]
             marks = ",".join("?" * len(chunk))
-            query = f"SELECT id, topic, partition, offset FROM events WHERE id IN ({marks})"
-            for event_id, topic, partition, offset in conn.execute(query, chunk):
-                found[event_id] = Position(topic, partition, offset)
+            query = f"SELECT id, topic, partition, offset, body FROM events WHERE id IN ({marks})"
+            for event_id, topic, partition, offset, body in conn.execute(query, chunk):
+                found[event_id] = _Stored(Position(topic, partition, offset), body)
         return found
 
     @staticmethod
@@ -401,7 +477,7 @@ class SQLiteBackend:
 
     def offsets(self, topic: str) -> list[PartitionOffsets]:
         policy = self._policy(topic)
-        with _translated(self.path):
+        with translated(self.path):
             conn = self._reader()
             return [self._partition_offsets(conn, topic, p) for p in range(policy.partitions)]
 
@@ -418,7 +494,7 @@ class SQLiteBackend:
 
     def read(self, topic: str, partition: int, offset: int, limit: int) -> list[StoredRecord]:
         self._check_partition(topic, partition)
-        with _translated(self.path):
+        with translated(self.path):
             rows = self._reader().execute(
                 f"{_SELECT} WHERE topic = ? AND partition = ? AND offset >= ?"
                 " ORDER BY offset LIMIT ?",
@@ -427,18 +503,18 @@ class SQLiteBackend:
             return list(map(StoredRecord._make, rows))
 
     def read_subject(self, subject: str) -> list[StoredRecord]:
-        with _translated(self.path):
+        with translated(self.path):
             rows = self._reader().execute(f"{_SELECT} WHERE subject = ? ORDER BY seq", (subject,))
             return list(map(StoredRecord._make, rows))
 
     def find(self, event_id: str) -> StoredRecord | None:
-        with _translated(self.path):
+        with translated(self.path):
             row = self._reader().execute(f"{_SELECT} WHERE id = ?", (event_id,)).fetchone()
         return None if row is None else StoredRecord._make(row)
 
     def offset_for_time(self, topic: str, partition: int, ms: int) -> int:
         self._check_partition(topic, partition)
-        with _translated(self.path):
+        with translated(self.path):
             return self._offset_for_time(self._reader(), topic, partition, ms)
 
     @classmethod
@@ -463,14 +539,14 @@ class SQLiteBackend:
     # -- proofs ------------------------------------------------------------------------------
 
     def leaves(self, topic: str, partition: int, start: int, limit: int) -> list[Leaf]:
-        with _translated(self.path):
+        with translated(self.path):
             return trees.read_leaves(self._reader(), topic, partition, start, limit)
 
     def bodies(
         self, topic: str, partition: int, offset: int, limit: int
     ) -> list[tuple[int, bytes]]:
         self._check_partition(topic, partition)
-        with _translated(self.path):
+        with translated(self.path):
             rows = self._reader().execute(
                 "SELECT offset, body FROM events WHERE topic = ? AND partition = ? AND offset >= ?"
                 " ORDER BY offset LIMIT ?",
@@ -479,15 +555,15 @@ class SQLiteBackend:
             return rows.fetchall()
 
     def tree(self, topic: str, partition: int) -> PartitionTree | None:
-        with _translated(self.path):
+        with translated(self.path):
             return trees.read_tree(self._reader(), topic, partition)
 
     def leaf_index(self, topic: str, partition: int, offset: int) -> int | None:
-        with _translated(self.path):
+        with translated(self.path):
             return trees.leaf_index(self._reader(), topic, partition, offset)
 
     def checkpoints(self, namespace: str) -> list[StoredCheckpoint]:
-        with _translated(self.path):
+        with translated(self.path):
             return trees.read_checkpoints(self._reader(), namespace)
 
     def store_checkpoints(self, namespace: str, notes: Sequence[NewCheckpoint]) -> None:
@@ -495,11 +571,11 @@ class SQLiteBackend:
         rows = [(n.kind, n.topic, n.partition, n.size, n.root, n.note) for n in notes]
 
         def write() -> None:
-            with _translated(self.path), self._transaction(self._writer):
-                trees.store_notes(self._writer, rows)
+            with translated(self.path), self._transaction(self._write_conn()):
+                trees.store_notes(self._write_conn(), rows)
 
         if rows:
-            self._commit.call(write)
+            self._writes().call(write)
 
     # -- groups ------------------------------------------------------------------------------
 
@@ -508,8 +584,8 @@ class SQLiteBackend:
         rows = [(group, t, p, o, now_ms) for (t, p), o in offsets.items()]
 
         def write() -> None:
-            with _translated(self.path), self._transaction(self._writer):
-                self._writer.executemany(
+            with translated(self.path), self._transaction(self._write_conn()):
+                self._write_conn().executemany(
                     "INSERT INTO group_offsets (grp, topic, partition, next_offset, committed_ms)"
                     " VALUES (?, ?, ?, ?, ?)"
                     " ON CONFLICT (grp, topic, partition) DO UPDATE"
@@ -518,29 +594,39 @@ class SQLiteBackend:
                     rows,
                 )
 
-        self._commit.call(write)
+        self._writes().call(write)
 
     def committed(self, group: str) -> dict[TopicPartition, int]:
-        with _translated(self.path):
+        with translated(self.path):
             rows = self._reader().execute(
                 "SELECT topic, partition, next_offset FROM group_offsets WHERE grp = ?", (group,)
             )
             return {(t, p): o for t, p, o in rows}
 
     def groups(self) -> list[str]:
-        with _translated(self.path):
+        with translated(self.path):
             rows = self._reader().execute("SELECT DISTINCT grp FROM group_offsets ORDER BY grp")
             return [row[0] for row in rows]
+
+    def delete_group(self, group: str) -> bool:
+        def delete() -> bool:
+            with translated(self.path), self._transaction(self._write_conn()):
+                rows = self._write_conn().execute(
+                    "DELETE FROM group_offsets WHERE grp = ?", (group,)
+                )
+                return rows.rowcount > 0
+
+        return self._writes().call(delete)
 
     # -- retention ---------------------------------------------------------------------------
 
     def enforce_retention(self, now_ms: int) -> int:
-        return self._commit.call(lambda: self._enforce_retention(now_ms))
+        return self._writes().call(lambda: self._enforce_retention(now_ms))
 
     def _enforce_retention(self, now_ms: int) -> int:
-        conn = self._writer
+        conn = self._write_conn()
         removed = 0
-        with _translated(self.path), self._transaction(conn):
+        with translated(self.path), self._transaction(conn):
             for topic, policy in self._load_policies(conn).items():
                 if policy.cleanup is Cleanup.COMPACT:
                     removed += conn.execute(

@@ -14,6 +14,7 @@ from fleetledger.backends.kafka.binding import (
 )
 from fleetledger.backends.protocols import Record
 from fleetledger.testing import make_record, memory_ledger
+from fleetledger.testing import prepared as ledger_records
 
 # One event of every catalogue type, with unicode, floats, nested and free-form data.
 EVENTS: list[dict[str, Any]] = [
@@ -65,7 +66,7 @@ def ledger() -> Ledger:
 
 def prepared(ledger: Ledger, event: dict[str, Any], **extra: str) -> Record:
     """The record the ledger would append for ``event`` (subject ``task-1`` by default)."""
-    return ledger.core.prepare_many([{"subject": "task-1", **event, **extra}])[0]
+    return ledger_records([{"subject": "task-1", **event, **extra}], ledger)[0]
 
 
 def back(record: Record, message: Any, offset: int = 7) -> Any:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import base64
 import functools
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from fleetledger.backends.protocols import (
     HEAD,
@@ -41,6 +41,7 @@ from fleetledger.backends.protocols import (
     ReadableLog,
     StoredCheckpoint,
     StoredRecord,
+    supports,
 )
 from fleetledger.errors import IntegrityError, NotFound, ProofError, WrongOrigin
 from fleetledger.integrity import (
@@ -62,7 +63,8 @@ CONSISTENCY_FORMAT = "fleetledger-consistency"
 LATEST = "latest"
 
 HeadRef = int | str | bytes
-"""A ledger head: a stored head's sequence number, ``"latest"``, or a signed head note."""
+"""A ledger head: a stored head's number (from 1, in the order heads were signed),
+``"latest"``, or a signed head note."""
 
 
 @dataclass(frozen=True)
@@ -124,9 +126,19 @@ def prove_event(
 
 def provable(backend: ReadableLog) -> ProvableLog:
     """``backend`` as a log that keeps Merkle trees; :class:`IntegrityError` if it keeps none."""
-    if not isinstance(backend, ProvableLog):
-        raise IntegrityError(f"{type(backend).__name__} keeps no Merkle trees to prove from")
-    return backend
+    if not supports(backend, ProvableLog):
+        raise IntegrityError("this ledger keeps no Merkle trees (memory://): nothing to prove")
+    return cast(ProvableLog, backend)
+
+
+def numbered_heads(notes: list[StoredCheckpoint]) -> list[tuple[int, StoredCheckpoint]]:
+    """The ledger heads among ``notes`` with their numbers: 1 for the first signed, and so on.
+
+    Notes are stored (and mirrored) in the order they were signed, so a head has the same
+    number on every backend and every copy, whatever the storage's own sequence numbers.
+    """
+    heads = [row for row in notes if row.kind == HEAD]
+    return list(enumerate(heads, start=1))
 
 
 def open_head(note: bytes, namespace: str, verifier: NoteVerifier | None) -> LedgerHead:
@@ -205,9 +217,9 @@ def checkpoint_note(
 
 
 class StoredHead(NamedTuple):
-    """A signed ledger head as stored: its sequence number, total leaves and partitions."""
+    """A signed ledger head: its number (from 1, in signing order), total leaves, partitions."""
 
-    seq: int
+    number: int
     size: int
     partitions: int
 
@@ -245,9 +257,9 @@ class ConsistencyProof:
     old_head: str
     new_head: str
     partitions: tuple[PartitionConsistency, ...]
-    old_seq: int | None = None
-    """The old head's sequence number when it is a stored head."""
-    new_seq: int | None = None
+    old_number: int | None = None
+    """The old head's number when it is a stored head."""
+    new_number: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The proof in the documented JSON form (see the module docstring)."""
@@ -265,9 +277,8 @@ def stored_heads(backend: ReadableLog, namespace: str) -> list[StoredHead]:
     """Every stored ledger head of ``namespace``, oldest first (read, not verified)."""
     rows = provable(backend).checkpoints(namespace)
     return [
-        StoredHead(row.seq, row.size, len(LedgerHead.parse(parse_note(row.note)[0]).partitions))
-        for row in rows
-        if row.kind == HEAD
+        StoredHead(number, row.size, len(LedgerHead.parse(parse_note(row.note)[0]).partitions))
+        for number, row in numbered_heads(rows)
     ]
 
 
@@ -281,7 +292,7 @@ def prove_consistency(
     """Prove that head ``new`` extends ``old``; :class:`ProofError` names where it does not."""
     log = provable(backend)
     notes = log.checkpoints(namespace)
-    (old_note, old_seq), (new_note, new_seq) = _find_head(notes, old), _find_head(notes, new)
+    (old_note, old_number), (new_note, new_number) = _find_head(notes, old), _find_head(notes, new)
     old_head = open_head(old_note, namespace, verifier)
     new_head = open_head(new_note, namespace, verifier)
     entries, failures = [], []
@@ -291,16 +302,19 @@ def prove_consistency(
         except IntegrityError as exc:
             failures.append(f"{line.topic}/{line.partition}: {exc}")
     if failures:
-        names = f"{_name(new_seq, 'the new head')} does not extend {_name(old_seq, 'the old head')}"
+        names = (
+            f"{_name(new_number, 'the new head')} does not extend"
+            f" {_name(old_number, 'the old head')}"
+        )
         raise ProofError(f"{names}: {'; '.join(failures)}")
     return ConsistencyProof(
-        namespace, old_note.decode(), new_note.decode(), tuple(entries), old_seq, new_seq
+        namespace, old_note.decode(), new_note.decode(), tuple(entries), old_number, new_number
     )
 
 
 def _find_head(notes: list[StoredCheckpoint], ref: HeadRef) -> tuple[bytes, int | None]:
-    """The signed note ``ref`` names, and its sequence number when it is a stored head."""
-    heads = [row for row in notes if row.kind == HEAD]
+    """The signed note ``ref`` names, and its number when it is a stored head."""
+    heads = numbered_heads(notes)
     if isinstance(ref, bytes):
         return ref, None
     if ref == LATEST:
@@ -308,13 +322,16 @@ def _find_head(notes: list[StoredCheckpoint], ref: HeadRef) -> tuple[bytes, int 
             raise NotFound(
                 "no signed ledger head yet: open the ledger with a key and append or close it"
             )
-        return heads[-1].note, heads[-1].seq
+        number, row = heads[-1]
+        return row.note, number
     if isinstance(ref, str):
         return ref.encode(), None
-    for row in heads:
-        if row.seq == ref:
-            return row.note, row.seq
-    raise NotFound(f"no stored ledger head #{ref}; fleetledger prove --heads lists them")
+    if isinstance(ref, bool) or not isinstance(ref, int) or not 1 <= ref <= len(heads):
+        raise NotFound(
+            f"no stored ledger head #{ref} ({len(heads)} heads, numbered from 1);"
+            " fleetledger prove --heads lists them"
+        )
+    return heads[ref - 1][1].note, ref
 
 
 def _extends(log: ProvableLog, old: PartitionHead, new_head: LedgerHead) -> PartitionConsistency:
@@ -337,8 +354,8 @@ def _extends(log: ProvableLog, old: PartitionHead, new_head: LedgerHead) -> Part
     )
 
 
-def _name(seq: int | None, fallback: str) -> str:
-    return fallback if seq is None else f"ledger head #{seq}"
+def _name(number: int | None, fallback: str) -> str:
+    return fallback if number is None else f"ledger head #{number}"
 
 
 def _b64(value: bytes) -> str:

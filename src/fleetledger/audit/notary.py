@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 from fleetledger.backends.protocols import (
     HEAD,
@@ -32,6 +32,7 @@ from fleetledger.backends.protocols import (
     NotaryMark,
     ReadableLog,
     TopicPartition,
+    supports,
 )
 from fleetledger.errors import ConfigurationError, IntegrityError, NoteError
 from fleetledger.integrity import (
@@ -43,7 +44,8 @@ from fleetledger.integrity import (
     sign_checkpoint,
     sign_ledger_head,
 )
-from fleetledger.topics import Cleanup, FamilyPolicy
+from fleetledger.topics import Cleanup, FamilyPolicy, checkpoint_origin
+from fleetledger.topics.naming import is_family_topic
 
 _PAGE = 5000
 
@@ -90,14 +92,14 @@ class Notary:
         every: int = 1000,
         interval: float = 5.0,
     ) -> None:
-        if not isinstance(backend, NotarizedLog):
+        if not supports(backend, NotarizedLog):
             raise ConfigurationError(
                 f"{type(backend).__name__} needs no notary: a SQLite ledger opened with a key"
                 " signs its checkpoints as it appends"
             )
         if every < 1 or interval <= 0:
             raise ConfigurationError("a notary signs every >= 1 events and interval > 0 seconds")
-        self._log: _Log = backend
+        self._log = cast(_Log, backend)
         self.namespace = namespace
         self._signer = signer
         self._every = every
@@ -151,11 +153,10 @@ class Notary:
 
     def _partitions(self) -> list[TopicPartition]:
         """The partitions of the namespace's families that keep every record."""
-        prefix = self.namespace + "."
         return [
             (topic, p)
             for topic, policy in sorted(self._log.topics().items())
-            if topic.startswith(prefix) and keeps_every_record(policy)
+            if is_family_topic(topic, self.namespace) and keeps_every_record(policy)
             for p in range(policy.partitions)
         ]
 
@@ -218,7 +219,7 @@ class Notary:
         self._unsigned, self._last = 0, time.monotonic()
 
     def _origin(self, tp: TopicPartition) -> str:
-        return f"{self.namespace}/{tp[0]}/{tp[1]}"
+        return checkpoint_origin(self.namespace, *tp)
 
 
 def keeps_every_record(policy: FamilyPolicy) -> bool:

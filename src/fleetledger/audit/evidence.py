@@ -13,13 +13,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from fleetledger.audit.notary import keeps_every_record
+from fleetledger.audit.prove import (
+    checked_path,
+    checkpoint_note,
+    leaf_subtrees,
+    numbered_heads,
+    open_head,
+    provable,
+)
 from fleetledger.backends.protocols import (
-    HEAD,
     NotarizedLog,
     ProvableLog,
     ReadableLog,
     StoredCheckpoint,
     StoredRecord,
+    supports,
 )
 from fleetledger.errors import IntegrityError, NotFound
 from fleetledger.integrity import (
@@ -32,14 +41,7 @@ from fleetledger.integrity import (
     SubtreeHash,
     verify_bundle,
 )
-from fleetledger.ledger.notary import keeps_every_record
-from fleetledger.ledger.prove import (
-    checked_path,
-    checkpoint_note,
-    leaf_subtrees,
-    open_head,
-    provable,
-)
+from fleetledger.topics.naming import is_family_topic
 
 
 def collect_evidence(
@@ -47,15 +49,15 @@ def collect_evidence(
 ) -> EvidenceBundle:
     """The evidence bundle of ``task`` in ``namespace``, proved against the newest signed head."""
     log = provable(backend)
-    prefix = namespace + "."  # other namespaces may share the store
-    records = [r for r in backend.read_subject(task) if r.topic.startswith(prefix)]
+    records = [r for r in backend.read_subject(task) if is_family_topic(r.topic, namespace)]
     if not records:
         raise NotFound(f"no events of task {task!r} in namespace {namespace!r}")
     notes = log.checkpoints(namespace)
-    heads = [row for row in notes if row.kind == HEAD]
+    heads = numbered_heads(notes)
     if not heads:
         raise NotFound(f"no signed ledger head yet: {_SIGN_ONE}")
-    note, seq = heads[-1].note, heads[-1].seq
+    seq, newest = heads[-1]
+    note = newest.note
     head = open_head(note, namespace, verifier)
     trees: dict[tuple[str, int], SubtreeHash] = {}
     events = []
@@ -84,7 +86,7 @@ def _unsignable(
 ) -> tuple[list[StoredRecord], tuple[ExcludedEvent, ...]]:
     """Split off the events no head can cover: on a notarized log (Kafka), those of families
     the notary does not sign because the broker deletes their records."""
-    if not isinstance(backend, NotarizedLog):
+    if not supports(backend, NotarizedLog):
         return records, ()
     policies = backend.topics()
     signed = [r for r in records if keeps_every_record(policies[r.topic])]

@@ -35,8 +35,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 from itertools import pairwise
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, cast
 
+from fleetledger.audit.columns import mismatches
+from fleetledger.audit.prove import numbered_heads, provable
 from fleetledger.backends.protocols import (
     HEAD,
     Leaf,
@@ -46,7 +48,7 @@ from fleetledger.backends.protocols import (
     StoredRecord,
     TopicPartition,
 )
-from fleetledger.errors import IntegrityError, NoteError, ProofError, VerificationFailed
+from fleetledger.errors import NoteError, ProofError, VerificationFailed
 from fleetledger.integrity import (
     Checkpoint,
     Frontier,
@@ -60,8 +62,7 @@ from fleetledger.integrity import (
     subtrees_of,
     verify_consistency,
 )
-from fleetledger.ledger.columns import mismatches
-from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy
+from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy, checkpoint_origin
 
 _PAGE = 5000
 _SIGNATURE_THREADS = 2
@@ -125,9 +126,10 @@ class Verification:
 
 
 class _Claim(NamedTuple):
-    """A signed statement that a partition's tree had ``root`` at ``size``."""
+    """A signed statement that a partition's tree had ``root`` at ``size``; ``order`` is its
+    note's place among the stored notes."""
 
-    seq: int
+    order: int
     size: int
     root: bytes
     source: str
@@ -149,10 +151,9 @@ def verify_ledger(
     deep: bool = False,
 ) -> Verification:
     """Check every partition of ``topics`` (see the module docstring); ``deep`` also checks
-    each event's indexed columns against its bytes (:mod:`fleetledger.ledger.columns`)."""
-    if not isinstance(backend, ProvableLog):
-        raise IntegrityError(f"{type(backend).__name__} keeps no Merkle trees to verify")
-    stored = backend.checkpoints(namespace)
+    each event's indexed columns against its bytes (:mod:`fleetledger.audit.columns`)."""
+    log = cast(_Log, provable(backend))
+    stored = log.checkpoints(namespace)
     said = [_open(row, namespace, None) for row in stored]  # what the notes claim, unverified
     claimed = _claimed_sizes(_read_notes(stored, said))
     with ThreadPoolExecutor(_SIGNATURE_THREADS, thread_name_prefix="verify") as pool:
@@ -160,13 +161,13 @@ def verify_ledger(
         if verifier is not None:  # submitted now, checked while the partitions are
             opened = pool.map(partial(_open, namespace=namespace, verifier=verifier), stored)
         results = [
-            _verify_partition(backend, topic, p, policy, claimed.get((topic, p), set()), deep=deep)
+            _verify_partition(log, topic, p, policy, claimed.get((topic, p), set()), deep=deep)
             for topic, policy in sorted(topics.items())
             for p in range(policy.partitions)
         ]
         notes = _read_notes(stored, list(opened))
     for result in results:
-        _check_claims(backend, result, notes.claims.get((result.topic, result.partition), []))
+        _check_claims(log, result, notes.claims.get((result.topic, result.partition), []))
     findings = [f for r in results for f in r.sorted_findings()[:MAX_FINDINGS_PER_PARTITION]]
     return Verification(
         findings=tuple(notes.findings + findings),
@@ -199,22 +200,28 @@ def _open(row: StoredCheckpoint, namespace: str, verifier: NoteVerifier | None) 
 def _read_notes(stored: list[StoredCheckpoint], opened: list[_Opened]) -> _Notes:
     """The claims of the notes read, and a bad-signature finding for each that could not be."""
     notes = _Notes(count=len(stored))
-    for row, note in zip(stored, opened, strict=True):
+    numbers = {row.seq: number for number, row in numbered_heads(stored)}
+    for order, (row, note) in enumerate(zip(stored, opened, strict=True)):
+        name = _note_name(row, order + 1, numbers)
         if isinstance(note, LedgerHead):
-            _add_head(notes, row, note)
+            _add_head(notes, order, name, note)
         elif isinstance(note, Checkpoint):
-            _add_checkpoint(notes, row, note)
+            _add_checkpoint(notes, order, name, row, note)
         else:
             notes.findings.append(
                 Finding(
-                    row.topic,
-                    row.partition,
-                    None,
-                    FindingKind.BAD_SIGNATURE,
-                    f"{row.kind} #{row.seq}: {note}",
+                    row.topic, row.partition, None, FindingKind.BAD_SIGNATURE, f"{name}: {note}"
                 )
             )
     return notes
+
+
+def _note_name(row: StoredCheckpoint, number: int, heads: dict[int, int]) -> str:
+    """How findings name a note: what it is, and its number among the namespace's notes (the
+    same on every copy: notes are stored and mirrored in signing order)."""
+    if row.kind == HEAD:
+        return f"ledger head #{heads[row.seq]} (note #{number})"
+    return f"the checkpoint of {row.topic}/{row.partition} at {row.size} leaves (note #{number})"
 
 
 def _claimed_sizes(notes: _Notes) -> dict[TopicPartition, set[int]]:
@@ -229,7 +236,8 @@ def _claimed_sizes(notes: _Notes) -> dict[TopicPartition, set[int]]:
 def _open_checkpoint(
     row: StoredCheckpoint, namespace: str, verifier: NoteVerifier | None
 ) -> Checkpoint:
-    origin = f"{namespace}/{row.topic}/{row.partition}"
+    assert row.partition is not None  # a partition checkpoint names its partition
+    origin = checkpoint_origin(namespace, row.topic, row.partition)
     if verifier is None:
         checkpoint = Checkpoint.parse(parse_note(row.note)[0])
         if checkpoint.origin != origin:
@@ -244,15 +252,17 @@ def _open_head(row: StoredCheckpoint, namespace: str, verifier: NoteVerifier | N
     return open_ledger_head(row.note, verifier, namespace=namespace)
 
 
-def _add_checkpoint(notes: _Notes, row: StoredCheckpoint, checkpoint: Checkpoint) -> None:
+def _add_checkpoint(
+    notes: _Notes, order: int, name: str, row: StoredCheckpoint, checkpoint: Checkpoint
+) -> None:
     assert row.partition is not None
-    claim = _Claim(row.seq, checkpoint.size, checkpoint.root, f"checkpoint #{row.seq}")
+    claim = _Claim(order, checkpoint.size, checkpoint.root, name)
     notes.claims.setdefault((row.topic, row.partition), []).append(claim)
 
 
-def _add_head(notes: _Notes, row: StoredCheckpoint, head: LedgerHead) -> None:
+def _add_head(notes: _Notes, order: int, name: str, head: LedgerHead) -> None:
     for line in head.partitions:
-        claim = _Claim(row.seq, line.size, line.root, f"ledger head #{row.seq}")
+        claim = _Claim(order, line.size, line.root, name)
         notes.claims.setdefault(line.key, []).append(claim)
 
 
@@ -540,7 +550,7 @@ def _check_claims(backend: _Log, result: _Partition, claims: list[_Claim]) -> No
                 f"{claim.source} signed another root at size {claim.size}",
             )
     hashes: list[bytes] | None = None
-    for old, new in pairwise(sorted(claims, key=lambda c: c.seq)):
+    for old, new in pairwise(sorted(claims, key=lambda c: c.order)):
         if _needs_proof(old, new, result):
             hashes = hashes if hashes is not None else _leaf_hashes_again(backend, result)
             _check_extends(old, new, hashes, result)

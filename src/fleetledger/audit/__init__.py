@@ -1,0 +1,41 @@
+"""Proof services over any provable log: verify, prove, collect evidence, notarize.
+
+They sit below the facade (:class:`fleetledger.Ledger`) and above storage: each takes a log
+that implements the read and proof tiers of :mod:`fleetledger.backends.protocols` (the facade
+hands them its access-checked view, never the raw backend) and does the I/O that
+:mod:`fleetledger.integrity`'s pure functions leave out.
+"""
+
+from fleetledger.audit.evidence import collect_evidence
+from fleetledger.audit.notary import Notary, NotaryRound
+from fleetledger.audit.prove import (
+    LATEST,
+    ConsistencyProof,
+    HeadRef,
+    InclusionProof,
+    PartitionConsistency,
+    StoredHead,
+    prove_consistency,
+    prove_event,
+    stored_heads,
+)
+from fleetledger.audit.verify import Finding, FindingKind, Verification, verify_ledger
+
+__all__ = [
+    "LATEST",
+    "ConsistencyProof",
+    "Finding",
+    "FindingKind",
+    "HeadRef",
+    "InclusionProof",
+    "Notary",
+    "NotaryRound",
+    "PartitionConsistency",
+    "StoredHead",
+    "Verification",
+    "collect_evidence",
+    "prove_consistency",
+    "prove_event",
+    "stored_heads",
+    "verify_ledger",
+]
