@@ -26,7 +26,7 @@ from fleetledger.cli.common import (
     write_json,
 )
 from fleetledger.ledger import parse_url
-from fleetledger.mirror import MirrorReport, PartitionCheck, compare
+from fleetledger.mirror import MirrorReport, PartitionCheck, check_both
 from fleetledger.mirror import mirror as copy_ledger
 from fleetledger.mirror.check import Progress as ProgressCallback
 
@@ -82,7 +82,8 @@ def mirror(
     with open_pair(source, destination) as (src, dst), progress() as bar:
         callback, copied = tracker(bar)
         if check_only:
-            report = MirrorReport(checks=compare(src, dst, progress=callback))
+            checks, order = check_both(src, dst, progress=callback)
+            report = MirrorReport(checks=checks, order=order)
         else:
             try:
                 report = copy_ledger(
@@ -103,9 +104,12 @@ def mirror(
         write_json(report_json(report))
     else:
         show(report, check_only=check_only)
-    if not report.ok:
+    if report.differences:
         names = ", ".join(check.name for check in report.differences)
         raise CheckFailed(f"{len(report.differences)} partition(s) differ: {names}")
+    if report.reordered:
+        names = ", ".join(check.task for check in report.reordered)
+        raise CheckFailed(f"{len(report.reordered)} task(s) replay in another order: {names}")
 
 
 @contextmanager
@@ -159,6 +163,7 @@ def report_json(report: MirrorReport) -> dict[str, Any]:
         "policy_differences": report.policy_differences,
         "groups": [row._asdict() for row in report.groups],
         "partitions": [check_json(check) for check in report.checks],
+        "order": [{**check._asdict(), "ok": check.ok} for check in report.order],
     }
 
 
@@ -195,11 +200,17 @@ def show(report: MirrorReport, *, check_only: bool) -> None:
             f"moved {moved} of {len(report.groups)} group position(s) ({', '.join(names)})"
         )
     checked = len(report.checks)
-    if report.ok:
+    if report.differences:
+        console.print(differences_table(report.differences))
+    else:
         events = sum(check.source.events for check in report.checks)
         console.print(f"checked {checked} partitions: both sides hold the same {events:,} events")
-    else:
-        console.print(differences_table(report.differences))
+    for check in report.reordered:
+        console.print(f"[red]task {escape(check.task)} replays differently[/]: {escape(check.detail)}")
+    if report.order and not report.reordered:
+        console.print(
+            f"replayed {len(report.order)} sampled tasks on both sides: the same order"
+        )
 
 
 def differences_table(checks: list[PartitionCheck]) -> Table:

@@ -18,17 +18,30 @@ are kept (offsets may differ), consumer groups are translated through event ids,
 was interrupted resumes without duplicates. :func:`compare` checks two ledgers on its own.
 """
 
-from fleetledger.mirror.check import Match, PartitionCheck, Progress, Side, compare
+from fleetledger.mirror.check import (
+    Match,
+    OrderCheck,
+    PartitionCheck,
+    Progress,
+    Side,
+    TaskSample,
+    check_order,
+    compare,
+)
 from fleetledger.mirror.groups import GroupOffset
-from fleetledger.mirror.run import MirrorReport, mirror
+from fleetledger.mirror.run import MirrorReport, check_both, mirror
 
 __all__ = [
     "GroupOffset",
     "Match",
     "MirrorReport",
+    "OrderCheck",
     "PartitionCheck",
     "Progress",
     "Side",
+    "TaskSample",
+    "check_both",
+    "check_order",
     "compare",
     "mirror",
 ]

@@ -1,9 +1,15 @@
-"""Checking that two ledgers hold the same events, partition by partition.
+"""Checking that two ledgers hold the same events, partition by partition, in the same order.
 
 Each side of a partition is summed up as its event count and a SHA-256 digest over its
 ``(id, body)`` pairs in offset order (each length-prefixed), so the digests match exactly when
 both sides hold the same events, with the same bytes, in the same order, whatever the offsets.
 The two sides are read in step, so a difference is also located: the first event that differs.
+
+A task's history spans partitions, and its order comes from the order key its events carry
+(:mod:`fleetledger.events.order`), not from where either side stored them. So a sample of
+tasks, chosen while the partitions are read (the tasks whose ids hash lowest: the same sample
+from the same events, in bounded memory), is also replayed on both sides, and each must come
+back as the same sequence of events.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from fleetledger.backends.protocols import (
     TopicPartition,
 )
 from fleetledger.ledger import Ledger
+from fleetledger.types import Position
 from fleetledger.mirror.copy import BATCH_SIZE, records
 
 Progress = Callable[[str, int, int], None]
@@ -87,6 +94,85 @@ class _Digest:
         return Side(self.events, self._hash.hexdigest())
 
 
+ORDER_SAMPLE = 32
+"""Tasks whose replay is compared on both sides."""
+
+
+class TaskSample:
+    """The ``size`` task ids with the lowest SHA-256, among those offered: a deterministic,
+    bounded sample of the tasks a ledger holds."""
+
+    def __init__(self, size: int = ORDER_SAMPLE) -> None:
+        self.size = size
+        self._kept: dict[bytes, str] = {}
+        self._highest: bytes | None = None
+
+    def add(self, task: str) -> None:
+        """Offer one task id (repeats are harmless)."""
+        hashed = hashlib.sha256(task.encode("utf-8", "surrogatepass")).digest()
+        if hashed in self._kept:
+            return
+        if len(self._kept) < self.size:
+            self._kept[hashed] = task
+            self._highest = max(self._kept)
+        elif self._highest is not None and hashed < self._highest:
+            del self._kept[self._highest]
+            self._kept[hashed] = task
+            self._highest = max(self._kept)
+
+    def tasks(self) -> list[str]:
+        """The sampled task ids, in hash order."""
+        return [self._kept[h] for h in sorted(self._kept)]
+
+
+class OrderCheck(NamedTuple):
+    """One sampled task replayed on both sides."""
+
+    task: str
+    source: int
+    """Events the source's replay gave."""
+    destination: int
+    detail: str
+    """Where the two sequences first differ ("" when they are the same)."""
+
+    @property
+    def ok(self) -> bool:
+        """Both sides replay the task as the same sequence of events."""
+        return not self.detail
+
+
+def check_order(
+    src: Ledger,
+    dst: Ledger,
+    tasks: list[str],
+    until: Mapping[TopicPartition, int] | None = None,
+) -> list[OrderCheck]:
+    """Replay each of ``tasks`` on both ledgers and compare the sequences of event ids
+    (``until`` bounds the source per partition, as in :func:`check_partition`)."""
+    checks = []
+    for task in tasks:
+        left = [event.id for event in src.replay(task) if _copied(event.position, until)]
+        right = [event.id for event in dst.replay(task)]
+        detail = ""
+        if left != right:
+            at = next(
+                (i for i, (a, b) in enumerate(zip(left, right, strict=False)) if a != b),
+                min(len(left), len(right)),
+            )
+            a = left[at] if at < len(left) else "nothing"
+            b = right[at] if at < len(right) else "nothing"
+            detail = f"event #{at + 1} of the replay is {a} on the source, {b} on the destination"
+        checks.append(OrderCheck(task, len(left), len(right), detail))
+    return checks
+
+
+def _copied(position: Position | None, until: Mapping[TopicPartition, int] | None) -> bool:
+    if until is None or position is None:
+        return True
+    bound = until.get((position.topic, position.partition))
+    return bound is None or position.offset < bound
+
+
 def digest(log: ReadableLog, topic: str, partition: int, until: int | None = None) -> Side:
     """The count and digest of one partition's events (those below offset ``until``)."""
     total = _Digest()
@@ -102,11 +188,12 @@ def check_partition(
     partition: int,
     *,
     until: int | None = None,
+    sample: TaskSample | None = None,
 ) -> PartitionCheck:
     """Compare one partition; ``None`` stands for a side that lacks the partition (empty).
 
     ``until`` bounds the source: only its events below that offset count (what was copied
-    while writers kept appending).
+    while writers kept appending). ``sample`` is offered the task of every source event.
     """
     left, right = _Digest(), _Digest()
     first: tuple[int, StoredRecord | None, StoredRecord | None] | None = None
@@ -115,6 +202,8 @@ def check_partition(
     for index, (a, b) in enumerate(zip_longest(src_records, dst_records)):
         if a is not None:
             left.add(a)
+            if sample is not None and a.subject:
+                sample.add(a.subject)
         if b is not None:
             right.add(b)
         if first is None and (a is None or b is None or (a.id, a.body) != (b.id, b.body)):
@@ -172,12 +261,14 @@ def compare(
     *,
     until: Mapping[TopicPartition, int] | None = None,
     progress: Progress | None = None,
+    sample: TaskSample | None = None,
 ) -> list[PartitionCheck]:
     """Compare every partition of every topic of the two ledgers' namespace, in order.
 
     A topic or partition one side lacks counts as empty there. ``until`` bounds the source per
     partition (see :func:`check_partition`); without it each side is read up to its end offset
-    at the time it is read.
+    at the time it is read. ``sample`` collects tasks to compare the order of (see
+    :func:`check_order`).
     """
     src_ranges = {info.topic: info.partitions for info in src.topics()}
     dst_ranges = {info.topic: info.partitions for info in dst.topics()}
@@ -198,6 +289,7 @@ def compare(
             topic,
             partition,
             until=None if until is None else until.get((topic, partition)),
+            sample=sample,
         )
         done += check.source.events + check.destination.events
         checks.append(check)

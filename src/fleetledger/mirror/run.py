@@ -7,7 +7,14 @@ import time
 from dataclasses import dataclass, field
 
 from fleetledger.ledger import Ledger
-from fleetledger.mirror.check import PartitionCheck, Progress, compare
+from fleetledger.mirror.check import (
+    OrderCheck,
+    PartitionCheck,
+    Progress,
+    TaskSample,
+    check_order,
+    compare,
+)
 from fleetledger.mirror.copy import BATCH_SIZE, Copier
 from fleetledger.mirror.groups import GroupOffset, translate_groups
 from fleetledger.mirror.notes import pending_notes, store_notes
@@ -30,6 +37,8 @@ class MirrorReport:
     """Topics the destination already had with another retention, cleanup or classification."""
     groups: list[GroupOffset] = field(default_factory=list)
     checks: list[PartitionCheck] = field(default_factory=list)
+    order: list[OrderCheck] = field(default_factory=list)
+    """Sampled tasks replayed on both sides (see ``check``)."""
     notes: int = 0
     """Signed checkpoints and ledger heads copied (see ``notes``)."""
     interrupted: bool = False
@@ -41,9 +50,15 @@ class MirrorReport:
         return [check for check in self.checks if not check.ok]
 
     @property
+    def reordered(self) -> list[OrderCheck]:
+        """The sampled tasks whose replay differs between the two sides."""
+        return [check for check in self.order if not check.ok]
+
+    @property
     def ok(self) -> bool:
-        """Every checked partition holds the same events on both sides."""
-        return not self.differences
+        """Every checked partition holds the same events, and every sampled task replays the
+        same, on both sides."""
+        return not self.differences and not self.reordered
 
 
 def mirror(
@@ -102,9 +117,22 @@ def mirror(
     if groups:
         report.groups = translate_groups(src.log, dst.log, topics)
     if check:
-        report.checks = compare(src, dst, until=copier.positions, progress=progress)
+        report.checks, report.order = check_both(src, dst, until=copier.positions, progress=progress)
     report.elapsed = time.monotonic() - started
     return report
+
+
+def check_both(
+    src: Ledger,
+    dst: Ledger,
+    *,
+    until: dict[tuple[str, int], int] | None = None,
+    progress: Progress | None = None,
+) -> tuple[list[PartitionCheck], list[OrderCheck]]:
+    """Compare every partition, then replay a sample of tasks on both sides."""
+    sample = TaskSample()
+    checks = compare(src, dst, until=until, progress=progress, sample=sample)
+    return checks, check_order(src, dst, sample.tasks(), until)
 
 
 def _copy_pass(copier: Copier, report: MirrorReport, progress: Progress | None) -> int:

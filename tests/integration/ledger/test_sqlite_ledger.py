@@ -139,3 +139,21 @@ def test_replay_reads_only_its_own_namespace(tmp_path: Path) -> None:
         a.append("task.started", subject="t-1", source="tests")
         b.append("task.started", subject="t-1", source="tests")
         assert [e.position.topic for e in a.replay("t-1")] == ["a.task"]  # type: ignore[union-attr]
+
+
+def test_a_writer_that_read_an_event_stamps_after_it_whatever_its_clock(
+    tmp_path: Path, principal: Principal
+) -> None:
+    """Writers on different clocks share a file: an effect appended after reading its cause is
+    recorded after it, so replay never shows the effect first."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ahead = FakeClock(datetime(2030, 1, 1, tzinfo=UTC))
+    behind = FakeClock(datetime(2025, 1, 1, tzinfo=UTC))
+    with fleetledger.open(url, clock=ahead, default_source="a", principal=principal) as one:
+        cause = one.append("task.requested", subject="t-1", data={"goal": "g"})
+    with fleetledger.open(url, clock=behind, default_source="b", principal=principal) as two:
+        (read,) = two.replay("t-1")
+        two.append("task.started", subject="t-1", causationid=read.id)
+        history = [e.type for e in two.replay("t-1")]
+    assert cause.offset == 0
+    assert history == ["task.requested", "task.started"]

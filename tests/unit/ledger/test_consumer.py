@@ -247,3 +247,13 @@ def test_a_commit_older_than_retention_resumes_at_the_first_retained_event(
     ledger.append("context.retrieved", subject="t-1", id="new", data={"query": "q"})
     ledger.maintain()
     assert [e.id for e in ledger.consumer("diag", ["context"]).poll()] == ["new"]
+
+
+def test_poll_returns_max_events_whenever_that_many_are_there(ledger: Ledger) -> None:
+    """Events spread unevenly over partitions: poll(max=N) still returns N of them."""
+    for n in range(30):  # every event on one task: one partition of the four
+        ledger.append("task.started", subject="t-1", id=f"e-{n}")
+    ledger.append("task.started", subject="t-2", id="other")
+    with ledger.consumer("g", ["task"]) as consumer:
+        assert len(consumer.poll(max=20)) == 20
+        assert len(consumer.poll(max=20)) == 11

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from fleetledger import (
+    AccessDenied,
     AlreadyStored,
     ContractError,
     FamilyPolicy,
@@ -14,6 +15,7 @@ from fleetledger import (
     NotFound,
     PartitionKey,
     Position,
+    Principal,
 )
 from fleetledger.testing import FakeClock, memory_ledger
 from fleetledger.topics import partition_for
@@ -401,3 +403,29 @@ def test_replay_as_corrected_leaves_superseded_events_out(ledger: Ledger) -> Non
         supersedes="e1",
     )
     assert [e.id for e in ledger.replay("t-1", corrected=True)] == ["e2", "e3"]
+
+
+def test_the_opener_is_stamped_and_acting_for_another_needs_the_right(
+    clock: FakeClock, principal: Principal
+) -> None:
+    """In-process code stamps the principal it opened with; acting for someone else is refused
+    unless the ledger was opened with the delegation right."""
+    other = Principal("alice@example.com", "user")
+    with memory_ledger(clock=clock, principal=principal, default_source="tests") as ledger:
+        with pytest.raises(AccessDenied, match="delegate=True"):
+            ledger.acting_for(other)
+        ledger.append("task.started", subject="t-1", id="own")
+        assert ledger.get("own").authid == principal.id
+
+
+def test_a_delegating_ledger_stamps_the_principal_it_acts_for(
+    clock: FakeClock, principal: Principal
+) -> None:
+    """The server's ledger (delegate=True) stamps the principal a token authenticated."""
+    other = Principal("alice@example.com", "user")
+    opened = memory_ledger(clock=clock, principal=principal, default_source="t", delegate=True)
+    with opened as ledger:
+        ledger.acting_for(other).append("task.started", subject="t-1", id="theirs")
+        ledger.append("task.started", subject="t-1", id="own")
+        assert (ledger.get("theirs").authid, ledger.get("theirs").authtype) == (other.id, "user")
+        assert ledger.get("own").authid == principal.id
