@@ -206,11 +206,10 @@ def show(report: MirrorReport, *, check_only: bool) -> None:
         events = sum(check.source.events for check in report.checks)
         console.print(f"checked {checked} partitions: both sides hold the same {events:,} events")
     for check in report.reordered:
-        console.print(f"[red]task {escape(check.task)} replays differently[/]: {escape(check.detail)}")
+        task, detail = escape(check.task), escape(check.detail)
+        console.print(f"[red]task {task} replays differently[/]: {detail}")
     if report.order and not report.reordered:
-        console.print(
-            f"replayed {len(report.order)} sampled tasks on both sides: the same order"
-        )
+        console.print(f"replayed {len(report.order)} sampled tasks on both sides: the same order")
 
 
 def differences_table(checks: list[PartitionCheck]) -> Table:

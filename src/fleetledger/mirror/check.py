@@ -27,8 +27,8 @@ from fleetledger.backends.protocols import (
     TopicPartition,
 )
 from fleetledger.ledger import Ledger
-from fleetledger.types import Position
 from fleetledger.mirror.copy import BATCH_SIZE, records
+from fleetledger.types import Position
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as a mirror advances; raising from it stops the run."""

@@ -117,7 +117,9 @@ def mirror(
     if groups:
         report.groups = translate_groups(src.log, dst.log, topics)
     if check:
-        report.checks, report.order = check_both(src, dst, until=copier.positions, progress=progress)
+        report.checks, report.order = check_both(
+            src, dst, until=copier.positions, progress=progress
+        )
     report.elapsed = time.monotonic() - started
     return report
 
