@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from fleetledger.audit.notary import keeps_every_record
 from fleetledger.audit.prove import (
     checked_path,
     checkpoint_note,
@@ -23,18 +22,15 @@ from fleetledger.audit.prove import (
     provable,
 )
 from fleetledger.backends.protocols import (
-    NotarizedLog,
     ProvableLog,
     ReadableLog,
     StoredCheckpoint,
     StoredRecord,
-    supports,
 )
 from fleetledger.errors import IntegrityError, NotFound
 from fleetledger.integrity import (
     BundleEvent,
     EvidenceBundle,
-    ExcludedEvent,
     LedgerHead,
     ManifestEntry,
     NoteVerifier,
@@ -61,9 +57,6 @@ def collect_evidence(
     head = open_head(note, namespace, verifier)
     trees: dict[tuple[str, int], SubtreeHash] = {}
     events = []
-    records, excluded = _unsignable(backend, records)
-    if not records:
-        raise NotFound(f"no event of task {task!r} is in a family whose checkpoints are signed")
     for record in records:
         subtree = trees.setdefault((record.topic, record.partition), leaf_subtrees(log, record))
         events.append(_prove(log, head, seq, record, subtree))
@@ -75,34 +68,9 @@ def collect_evidence(
         checkpoints=_checkpoints(notes, head, trees),
         manifest=_manifest(events),
         events=tuple(events),
-        excluded=excluded,
     )
     _check(bundle, verifier)
     return bundle
-
-
-def _unsignable(
-    backend: ReadableLog, records: list[StoredRecord]
-) -> tuple[list[StoredRecord], tuple[ExcludedEvent, ...]]:
-    """Split off the events no head can cover: on a notarized log (Kafka), those of families
-    the notary does not sign because the broker deletes their records."""
-    if not supports(backend, NotarizedLog):
-        return records, ()
-    policies = backend.topics()
-    signed = [r for r in records if keeps_every_record(policies[r.topic])]
-    excluded = tuple(
-        ExcludedEvent(
-            id=r.id,
-            topic=r.topic,
-            partition=r.partition,
-            offset=r.offset,
-            reason=f"the {policies[r.topic].family} family expires or compacts its records,"
-            " so the notary does not sign it",
-        )
-        for r in records
-        if not keeps_every_record(policies[r.topic])
-    )
-    return signed, excluded
 
 
 _SIGN_ONE = (

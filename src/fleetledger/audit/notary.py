@@ -1,19 +1,21 @@
 """The notary: signs checkpoints for a log whose writers do not (Kafka).
 
 A Kafka ledger's writers are many processes with no shared tree, so its trees are kept by one
-notary per namespace (``fleetledger notary``): it reads every partition of the families that
-keep their events in offset order, hashes each record as a leaf, and appends to the
-``_checkpoints`` topic a signed checkpoint per partition that grew plus one ledger head over
-all partitions, every ``every`` events and, once it has caught up, at most every ``interval``
-seconds. Each checkpoint carries the notary's mark (first offset, next offset, frontier), so a
-restarted notary resumes where its last checkpoint ended, after checking that checkpoint's
-signature with its own key and that the frontier is the root it signed.
+notary per namespace (``fleetledger notary``): it reads every partition of every family in
+offset order, hashes each record as a leaf (a foreign record too, as the canonical encoding
+of what it holds), and stores, in one transaction, the new leaves (kept apart from the
+records, where retention and compaction do not reach them), a signed checkpoint per partition
+that grew and one ledger head over all partitions, every ``every`` events and, once it has
+caught up, at most every ``interval`` seconds. Every family is notarized, so a ledger head on
+Kafka covers what a head on SQLite covers, and heads signed before a cutover from SQLite stay
+provably consistent with heads signed after it.
 
-Families whose records the broker removes (retention, compaction) are not notarized: their
-trees could not be recomputed once the broker deleted a record, so a checkpoint of them would
-turn ordinary retention into verification failures. Run one notary per namespace; a second
-one signs the same checkpoints again (the trees are the same), which wastes space but breaks
-no proof.
+Each checkpoint carries the notary's mark (first offset, next offset, frontier), so a
+restarted notary resumes where its last checkpoint ended, after checking that checkpoint's
+signature with its own key and that the frontier is the root it signed. A partition's tree
+starts at its first record the notary saw: records the broker deleted before the notary ever
+read them have no leaves. Run one notary per namespace; a second one signs the same
+checkpoints again (the trees are the same), which wastes space but breaks no proof.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Protocol, cast
 from fleetledger.backends.protocols import (
     HEAD,
     PARTITION,
+    LeafRun,
     NewCheckpoint,
     NotarizedLog,
     NotaryMark,
@@ -44,7 +47,7 @@ from fleetledger.integrity import (
     sign_checkpoint,
     sign_ledger_head,
 )
-from fleetledger.topics import Cleanup, FamilyPolicy, checkpoint_origin
+from fleetledger.topics import checkpoint_origin
 from fleetledger.topics.naming import is_family_topic
 
 _PAGE = 5000
@@ -78,6 +81,9 @@ class _Tree:
     frontier: Frontier = field(default_factory=Frontier)
     signed: int = 0
     """The tree size of the partition's newest checkpoint."""
+    pending: list[tuple[int, bytes]] = field(default_factory=list)
+    """``(offset, leaf hash)`` of the leaves hashed since that checkpoint, to store with the
+    next one."""
 
 
 class Notary:
@@ -118,7 +124,9 @@ class Notary:
             tree = self._trees.get(tp) or self._start(tp)
             while records := self._log.bodies(*tp, tree.next, _PAGE):
                 take = records[: self._every - self._unsigned]
-                tree.frontier.extend_hashes(leaf_hashes(body for _, body in take))
+                hashes = leaf_hashes(body for _, body in take)
+                tree.frontier.extend_hashes(hashes)
+                tree.pending += zip((offset for offset, _ in take), hashes, strict=True)
                 tree.next = take[-1][0] + 1
                 self._unsigned += len(take)
                 result.events += len(take)
@@ -152,11 +160,11 @@ class Notary:
             stop.wait(poll)
 
     def _partitions(self) -> list[TopicPartition]:
-        """The partitions of the namespace's families that keep every record."""
+        """Every partition of the namespace's families."""
         return [
             (topic, p)
             for topic, policy in sorted(self._log.topics().items())
-            if is_family_topic(topic, self.namespace) and keeps_every_record(policy)
+            if is_family_topic(topic, self.namespace)
             for p in range(policy.partitions)
         ]
 
@@ -211,17 +219,13 @@ class Notary:
         note = sign_ledger_head(self.namespace, heads, self._signer)
         total = sum(head.size for head in heads)
         signed.append(NewCheckpoint(HEAD, self.namespace, None, total, None, note))
-        self._log.store_checkpoints(self.namespace, signed)
+        runs = [LeafRun(*tp, tree.signed, tree.pending) for tp, tree in grown]
+        self._log.store_notarized(self.namespace, runs, signed)
         for _, tree in grown:
-            tree.signed = tree.frontier.size
+            tree.signed, tree.pending = tree.frontier.size, []
         result.checkpoints += len(grown)
         result.heads += 1
         self._unsigned, self._last = 0, time.monotonic()
 
     def _origin(self, tp: TopicPartition) -> str:
         return checkpoint_origin(self.namespace, *tp)
-
-
-def keeps_every_record(policy: FamilyPolicy) -> bool:
-    """Whether the broker never removes a record of this family (so its tree can be rebuilt)."""
-    return not policy.expires and policy.cleanup is Cleanup.DELETE

@@ -49,6 +49,7 @@ from fleetledger.backends.protocols import (
     TopicPartition,
 )
 from fleetledger.errors import NoteError, ProofError, VerificationFailed
+from fleetledger.events.foreign import is_foreign
 from fleetledger.integrity import (
     Checkpoint,
     Frontier,
@@ -85,6 +86,9 @@ class FindingKind(StrEnum):
     BAD_SIGNATURE = "bad-signature"
     MISINDEXED = "misindexed"
     DOES_NOT_EXTEND = "does-not-extend"
+    FOREIGN = "foreign"
+    """A record no ledger writer produced (its leaf holds: it is reported, not an error of
+    the trees)."""
 
 
 class Finding(NamedTuple):
@@ -113,6 +117,11 @@ class Verification:
     """Leaves after the newest signed claim about their partition: appended since its last
     checkpoint, which nothing signed vouches for yet (a forger who rewrote the maintained tree
     too would hide here, so a large count on a ledger that should be signed is worth a look)."""
+    expired: int = 0
+    """Leaves whose events the family's retention or compaction removed, as its policy says
+    it may: their leaves stay, so the trees still verify."""
+    foreign: int = 0
+    """Records no ledger writer produced, found in the ledger's topics (each is a finding)."""
 
     @property
     def ok(self) -> bool:
@@ -178,6 +187,8 @@ def verify_ledger(
         signatures_checked=verifier is not None,
         uncovered=sum(r.uncovered for r in results),
         unsigned=sum(r.unsigned for r in results),
+        expired=sum(r.expired for r in results),
+        foreign=sum(r.foreign for r in results),
     )
 
 
@@ -289,6 +300,8 @@ class _Partition:
     leaves: int = 0
     uncovered: int = 0
     unsigned: int = 0
+    expired: int = 0
+    foreign: int = 0
 
     def found(self, leaf: int | None, kind: FindingKind, detail: str) -> None:
         """Record a finding at leaf index ``leaf`` (reported as the offset of that leaf)."""
@@ -417,9 +430,26 @@ def _check_events(
         offsets, bodies = zip(*page, strict=True)
         if not events.take_page(offsets, leaf_hashes(bodies)):
             events.check(backend.read(topic, partition, offset, len(page)))
+        _check_foreign(offsets, bodies, result)
         offset = offsets[-1] + 1
-    result.events = len(events.stored) + result.uncovered
+    result.events = len(events.stored) + result.uncovered - result.foreign
     return events.stored
+
+
+def _check_foreign(offsets: tuple[int, ...], bodies: tuple[bytes, ...], result: _Partition) -> None:
+    """Report the records of a page that no ledger writer produced (see ``events.foreign``)."""
+    for offset, body in zip(offsets, bodies, strict=True):
+        if is_foreign(body):
+            result.foreign += 1
+            result.findings.append(
+                Finding(
+                    result.topic,
+                    result.partition,
+                    offset,
+                    FindingKind.FOREIGN,
+                    "a record no ledger writer produced (hashed as a leaf; never an event)",
+                )
+            )
 
 
 class _Events:
@@ -496,11 +526,14 @@ class _Events:
 def _check_missing(
     hashes: list[bytes], stored: set[int], policy: FamilyPolicy, result: _Partition
 ) -> None:
-    """Leaves without events, where the family's policy cannot have removed them."""
+    """Leaves without events: *expired* where the family's policy removes events (compaction
+    anywhere, retention from the oldest on), *missing* everywhere else."""
     if policy.cleanup is Cleanup.COMPACT:
+        result.expired = len(hashes) - len(stored & set(range(len(hashes))))
         return
     keeps_all = policy.retention_ms == FOREVER and policy.retention_bytes == FOREVER
     first = 0 if keeps_all else min(stored, default=len(hashes))
+    result.expired = first
     for idx in range(first, len(hashes)):
         if idx not in stored:
             result.found(idx, FindingKind.MISSING, f"leaf {idx} has no stored event")

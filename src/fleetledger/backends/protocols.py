@@ -29,6 +29,7 @@ __all__ = [
     "CheckpointStore",
     "GroupAdmin",
     "Leaf",
+    "LeafRun",
     "MaintainableLog",
     "NewCheckpoint",
     "NotarizedLog",
@@ -309,12 +310,33 @@ class CheckpointStore(Protocol):
         ...
 
 
+class LeafRun(NamedTuple):
+    """Consecutive leaves of one partition a notary hashed: leaf ``first`` is the first of
+    ``leaves``, each ``(offset of its record, leaf hash)``."""
+
+    topic: str
+    partition: int
+    first: int
+    leaves: list[tuple[int, bytes]]
+
+
 @runtime_checkable
 class NotarizedLog(ProvableLog, CheckpointStore, Protocol):
     """A log whose trees a notary outside it keeps and signs (Kafka)."""
 
     def notary_marks(self, namespace: str) -> dict[TopicPartition, NotaryMark]:
         """The mark of the newest notary checkpoint of each partition of ``namespace``."""
+        ...
+
+    def store_notarized(
+        self, namespace: str, runs: Sequence[LeafRun], notes: Sequence[NewCheckpoint]
+    ) -> None:
+        """Store the leaves a notary hashed and the notes it signed over them, all or none.
+
+        The leaves are kept where retention and compaction of the records do not reach, so a
+        partition's tree can still be rebuilt, and an event removed by the broker be told
+        from one that is missing, after its record is gone.
+        """
         ...
 
 

@@ -50,6 +50,28 @@ class ForeignRecord(msgspec.Struct, frozen=True, kw_only=True):
         """``(key, headers, value)`` of an encoded Kafka record; ``None`` for other bytes."""
         return decode(self.body)
 
+    def cloudevent(self) -> dict[str, Any] | None:
+        """The CloudEvent another producer wrote, for display: structured mode (a JSON object
+        as the value, ``content-type: application/cloudevents+json``), which the Kafka binding
+        says a consumer SHOULD accept, or binary mode (``ce_`` headers, data as the value).
+        ``None`` when the record is neither. Shown, never counted as a ledger event."""
+        fields = self.fields
+        if fields is None:
+            return None
+        _, headers, value = fields
+        named = {name: item for name, item in headers if item is not None}
+        kind = named.get("content-type", b"").split(b";")[0].strip()
+        if kind == b"application/cloudevents+json":
+            parsed = _json(value)
+            return parsed if isinstance(parsed, dict) else None
+        attributes = {
+            name[3:]: _text(item) for name, item in named.items() if name.startswith("ce_")
+        }
+        if not attributes:
+            return None
+        data = _json(value) if kind in (b"", b"application/json") else None
+        return {**attributes, "data": data if data is not None else _text(value or b"")}
+
 
 def encode(key: bytes | None, headers: Sequence[Header], value: bytes | None) -> bytes:
     """The canonical bytes of a foreign Kafka record (see the module docstring)."""
@@ -95,6 +117,20 @@ class _Encoded(msgspec.Struct, forbid_unknown_fields=True):
     headers: list[tuple[str, str | None]]
     key: str | None
     value: str | None
+
+
+def _json(value: bytes | None) -> Any:
+    """``value`` parsed as JSON, or ``None`` when it is not (bounded: never raises)."""
+    if value is None:
+        return None
+    try:
+        return msgspec.json.decode(value)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", "replace")
 
 
 def _b64(value: bytes | None) -> str | None:

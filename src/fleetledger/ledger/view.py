@@ -18,6 +18,7 @@ from fleetledger.backends.protocols import (
     CheckpointStore,
     GroupAdmin,
     Leaf,
+    LeafRun,
     NewCheckpoint,
     NotarizedLog,
     NotaryMark,
@@ -197,6 +198,15 @@ class LedgerLog:
         """See :meth:`CheckpointStore.store_checkpoints`."""
         store = cast(CheckpointStore, self._tier(CheckpointStore, write=True))
         store.store_checkpoints(self._same(namespace), notes)
+
+    def store_notarized(
+        self, namespace: str, runs: Sequence[LeafRun], notes: Sequence[NewCheckpoint]
+    ) -> None:
+        """See :meth:`NotarizedLog.store_notarized`."""
+        for run in runs:
+            self._own(run.topic)
+        notarized = cast(NotarizedLog, self._tier(NotarizedLog, write=True))
+        notarized.store_notarized(self._same(namespace), runs, notes)
 
     def notary_marks(self, namespace: str) -> dict[TopicPartition, NotaryMark]:
         """See :meth:`NotarizedLog.notary_marks`."""

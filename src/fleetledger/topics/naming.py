@@ -4,7 +4,8 @@ A ledger's topics are ``{namespace}.{family}``; its internal topics start with a
 after the dot (``{namespace}._checkpoints``, ``{namespace}._deadletter``), which no family
 name can, so they never collide. Several ledgers may share one store or cluster, told apart by
 namespace. A partition's signed checkpoint names it by its origin
-``{namespace}/{topic}/{partition}``. Namespaces hold no dot, so the namespace of any ledger
+``{namespace}/{topic}/{partition}``; on Kafka its leaf hashes live in
+``{namespace}._leaves.{family}``. Namespaces hold no dot, so the namespace of any ledger
 topic is everything before its first dot.
 """
 
@@ -81,6 +82,13 @@ def internal_topic(namespace: str, suffix: str) -> str:
     if suffix not in INTERNAL:
         raise ValueError(f"no internal topic {suffix!r}; one of {', '.join(INTERNAL)}")
     return f"{namespace}.{suffix}"
+
+
+def leaves_topic(topic: str) -> str:
+    """Where a notary keeps the leaf hashes of a family topic's partitions, apart from its
+    records (so retention and compaction never reach them): ``{namespace}._leaves.{family}``,
+    with the same partitions."""
+    return f"{namespace_of(topic)}.{LEAVES}.{family_of(topic)}"
 
 
 def checkpoint_origin(namespace: str, topic: str, partition: int) -> str:

@@ -52,18 +52,19 @@ from confluent_kafka import Message
 
 from fleetledger.backends.kafka import binding
 from fleetledger.backends.kafka.admin import REGISTRY_POLICY, REGISTRY_TOPIC, Admin
+from fleetledger.backends.kafka.attest import Attestor, Covered
 from fleetledger.backends.kafka.dedup import IdBarrier
 from fleetledger.backends.kafka.ends import InFlight
 from fleetledger.backends.kafka.groups import GroupOffsets
-from fleetledger.backends.kafka.leaves import DerivedLeaves, anchors
-from fleetledger.backends.kafka.notes import NOTES_POLICY, NoteLog, notes_topic
 from fleetledger.backends.kafka.policies import PolicyRegistry
 from fleetledger.backends.kafka.reader import Fetcher
 from fleetledger.backends.kafka.settings import LOG, KafkaSettings
+from fleetledger.backends.kafka.trees import Trees
 from fleetledger.backends.kafka.writer import Send, Writer
 from fleetledger.backends.protocols import (
     AlreadyStored,
     Leaf,
+    LeafRun,
     NewCheckpoint,
     NotaryMark,
     PartitionOffsets,
@@ -116,13 +117,21 @@ class KafkaBackend:
         self._fetcher = Fetcher(settings, self._admin.latest, self._in_flight)
         self._writer: Writer | None = None
         self._policies = PolicyRegistry(self._fetcher, settings.bootstrap)
-        self._ids = IdBarrier(settings, self._fetcher, self._admin.watermarks, self._at, _id_of)
+        self._attest = Attestor(settings.writer_key)
+        self._ids = IdBarrier(
+            settings, self._fetcher, self._admin.watermarks, self._at, self._id_of
+        )
         self._clock_lock = threading.Lock()
         self._last_ns = 0
         self._groups = GroupOffsets(settings, self._admin)
-        self._notes: dict[str, NoteLog] = {}
-        self._notes_lock = threading.Lock()
-        self._derived = DerivedLeaves(self.read)
+        self._trees = Trees(
+            self._admin,
+            self._fetcher,
+            self._attest,
+            self.read,
+            self.offsets,
+            readonly=settings.readonly,
+        )
         _OPEN.add(self)
         if settings.readonly:
             return
@@ -189,7 +198,13 @@ class KafkaBackend:
             return []
         first = self._ticks(len(records))
         sends = (  # encoded one by one as the writer produces them
-            Send(r.topic, r.partition, binding.to_message(r, first + n), r.recorded_ms, r.id)
+            Send(
+                r.topic,
+                r.partition,
+                binding.to_message(r, first + n, self._attest),
+                r.recorded_ms,
+                r.id,
+            )
             for n, r in enumerate(records)
         )
         offsets = writer.send(sends, len(records))
@@ -304,8 +319,7 @@ class KafkaBackend:
             return self.offsets(topic)[partition].end
         return offset
 
-    @staticmethod
-    def _record(message: Message) -> StoredRecord:
+    def _record(self, message: Message) -> StoredRecord:
         return binding.from_message(
             message.topic() or "",
             message.partition() or 0,
@@ -314,16 +328,28 @@ class KafkaBackend:
             value=message.value(),
             headers=_headers(message),
             timestamp_ms=message.timestamp()[1],
+            attestor=self._attest,
         )
+
+    def _id_of(self, message: object) -> tuple[int, str]:
+        """``(offset, event id)`` of a fetched message, for the id index: a foreign record's
+        id headers are anyone's, so it gets none (it can never stand for an event's id)."""
+        fetched = cast(Message, message)
+        headers = _headers(fetched)
+        topic, partition = fetched.topic() or "", fetched.partition() or 0
+        found = binding.header(headers, *binding.ID_HEADERS)
+        covered = Covered(topic, partition, fetched.key(), fetched.value(), headers)
+        if found is None or not self._attest.genuine(covered):
+            return _offset(fetched), ""
+        return _offset(fetched), found.decode("utf-8", "replace")
 
     # -- proofs ------------------------------------------------------------------------------
 
     def leaves(self, topic: str, partition: int, start: int, limit: int) -> list[Leaf]:
-        """Leaves derived from the records (see ``leaves``): Kafka stores none."""
+        """The notary's stored leaves, then leaves derived from the records (see ``trees``)."""
         self._check_open()
         self._check_partition(topic, partition)
-        tp = (topic, partition)
-        return self._derived.leaves(tp, self._anchors(tp), start, limit)
+        return self._trees.leaves((topic, partition), start, limit)
 
     def bodies(
         self, topic: str, partition: int, offset: int, limit: int
@@ -339,39 +365,27 @@ class KafkaBackend:
     def leaf_index(self, topic: str, partition: int, offset: int) -> int | None:
         self._check_open()
         self._check_partition(topic, partition)
-        tp = (topic, partition)
-        return self._derived.index(tp, self._anchors(tp), offset)
-
-    def _anchors(self, tp: Partition) -> list[tuple[int, int]]:
-        marks = self._note_log(_namespace_of(tp[0])).marks(tp)
-        first = marks[0][1].first if marks else self.offsets(tp[0])[tp[1]].start
-        return anchors(first, marks)
+        return self._trees.leaf_index((topic, partition), offset)
 
     def checkpoints(self, namespace: str) -> list[StoredCheckpoint]:
         self._check_open()
-        return self._note_log(namespace).rows()
+        return self._trees.checkpoints(namespace)
 
     def store_checkpoints(self, namespace: str, notes: Sequence[NewCheckpoint]) -> None:
         """Append ``notes`` to ``{namespace}._checkpoints``: one record, or one transaction."""
+        self._trees.store_checkpoints(self._write(), namespace, notes)
+
+    def store_notarized(
+        self, namespace: str, runs: Sequence[LeafRun], notes: Sequence[NewCheckpoint]
+    ) -> None:
+        """Store a notary's leaves (``{namespace}._leaves.{family}``) and notes, all or none."""
         writer = self._write()
-        if notes:
-            log = self._note_log(namespace)
-            writer.send(log.sends(notes), len(notes))
+        policies = {run.topic: self._policies.policy(run.topic) for run in runs}
+        self._trees.store_notarized(writer, namespace, runs, notes, policies)
 
     def notary_marks(self, namespace: str) -> dict[Partition, NotaryMark]:
         self._check_open()
-        return self._note_log(namespace).latest()
-
-    def _note_log(self, namespace: str) -> NoteLog:
-        with self._notes_lock:
-            log = self._notes.get(namespace)
-            if log is None:
-                topic = notes_topic(namespace)
-                if not self.settings.readonly:
-                    self._admin.ensure({topic: NOTES_POLICY})
-                exists = topic in self._admin.partitions()
-                log = self._notes[namespace] = NoteLog(namespace, self._fetcher.fetch, exists)
-            return log
+        return self._trees.notary_marks(namespace)
 
     # -- consumer groups ---------------------------------------------------------------------
 
@@ -425,18 +439,6 @@ def _offset(message: Message) -> int:
 def _headers(message: Message) -> list[tuple[str, bytes]]:
     """A consumed message's headers, as librdkafka returns them: a list of (name, bytes)."""
     return cast(list[tuple[str, bytes]], message.headers() or [])
-
-
-def _namespace_of(topic: str) -> str:
-    """``prod`` of ``prod.task``: family names hold no dot, namespaces may."""
-    return topic.rpartition(".")[0]
-
-
-def _id_of(message: object) -> tuple[int, str]:
-    """``(offset, event id)`` of a fetched message, for the id index."""
-    fetched = cast(Message, message)
-    found = binding.header(_headers(fetched), *binding.ID_HEADERS)
-    return _offset(fetched), "" if found is None else found.decode("utf-8", "replace")
 
 
 def _positions(

@@ -13,13 +13,19 @@ Anything else (a body that is not a canonical CloudEvent, as the backend conform
 appends) is stored *raw*: the body is the value untouched and the columns travel in ``fl_``
 headers, so every record round-trips, whatever its bytes.
 
-Every message also carries ``fl_appended``: the appending process's clock in nanoseconds,
-strictly increasing within that process. Kafka has no order across partitions; this header is
-what lets a task's timeline be read back in append order across topics.
+Every message also carries ``fl_appended`` (the appending process's clock in nanoseconds,
+strictly increasing within that process) and, last, ``fl_mac``: the writer's attestation (see
+``attest``). A message read back without a valid attestation, or that cannot be read as what
+a ledger writer produces, is *foreign*: :func:`from_message` returns it as a record whose
+bytes are the canonical encoding of its key, headers and value
+(:mod:`fleetledger.events.foreign`), and :func:`to_message` gives such a record back verbatim,
+unattested, so a mirror copies it as the foreign record it is. Reading never raises on what is
+in a message: anyone can produce to a topic.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -27,7 +33,11 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from fleetledger.backends.kafka.attest import HEADER as MAC_HEADER
+from fleetledger.backends.kafka.attest import Attestor, Covered
 from fleetledger.backends.protocols import Record, StoredRecord
+from fleetledger.errors import LedgerError
+from fleetledger.events import foreign
 from fleetledger.events.codec import canonical_json
 
 Headers = list[tuple[str, bytes]]
@@ -55,6 +65,12 @@ _ATTRIBUTE_NAMES: dict[str, str] = {CONTENT_TYPE: "datacontenttype"}
 _decode_any = msgspec.json.decode
 _encode_sorted = msgspec.json.Encoder(order="sorted").encode
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DIGITS = re.compile(r"[0-9]{1,19}\Z")
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
+)
+UNATTESTED = Attestor(None)
+"""The attestor of a ledger with no writer key configured (unkeyed seals)."""
 
 
 class Message(NamedTuple):
@@ -74,15 +90,23 @@ class _Data(msgspec.Struct):
 _decode_data = msgspec.json.Decoder(_Data).decode
 
 
-def to_message(record: Record, appended_ns: int) -> Message:
-    """Binary mode when it round-trips exactly, raw mode otherwise."""
+def to_message(record: Record, appended_ns: int, attestor: Attestor = UNATTESTED) -> Message:
+    """Binary mode when it round-trips exactly, raw mode otherwise, attested; a foreign record
+    (a mirror's copy of one) verbatim."""
+    verbatim = foreign.decode(record.body) if foreign.is_foreign(record.body) else None
+    if verbatim is not None:
+        key, fields, data = verbatim
+        return Message(key, data, fields)  # type: ignore[arg-type]  # Kafka takes nulls
     binary = _ledger_binary(record) or _binary(record)
     if binary is not None:
         value, headers = binary
     else:
         value, headers = record.body, _raw_headers(record)
     headers.append((APPENDED, str(appended_ns).encode()))
-    return Message(record.key.encode(), value, headers)
+    key = record.key.encode("utf-8", "surrogateescape")
+    seal = attestor.seal(Covered(record.topic, record.partition, key, value, headers))
+    headers.append((MAC_HEADER, seal))
+    return Message(key, value, headers)
 
 
 def from_message(
@@ -92,12 +116,29 @@ def from_message(
     *,
     key: bytes | None,
     value: bytes | None,
-    headers: Sequence[tuple[str, bytes]] | None,
+    headers: Sequence[tuple[str, bytes | None]] | None,
     timestamp_ms: int,
+    attestor: Attestor = UNATTESTED,
 ) -> StoredRecord:
-    """The stored record a Kafka message holds: the inverse of :func:`to_message`."""
-    attributes, fields = _split(headers or ())
-    text_key = (key or b"").decode("utf-8", "replace")
+    """The stored record a Kafka message holds: the inverse of :func:`to_message`. Never
+    raises on the message's content: what a ledger writer did not produce is foreign."""
+    read = Covered(topic, partition, key, value, list(headers or ()))
+    if attestor.genuine(read):
+        try:
+            return _stored(read, offset, timestamp_ms)
+        except (ValueError, RecursionError, LedgerError):
+            pass  # sealed, but not what a ledger writer produces: foreign all the same
+    body = foreign.encode(key, read.headers, value)
+    return StoredRecord(
+        topic, partition, offset, "", foreign.foreign_id(body, offset), "", "", timestamp_ms, body
+    )
+
+
+def _stored(read: Covered, offset: int, timestamp_ms: int) -> StoredRecord:
+    """The record a genuine message holds (raises ValueError if it cannot be read so)."""
+    topic, partition, key, value, headers = read
+    attributes, fields = _split(headers)
+    text_key = (key or b"").decode()
     if RAW_ID in fields:
         return StoredRecord(
             topic,
@@ -107,10 +148,13 @@ def from_message(
             fields[RAW_ID].decode(),
             (fields.get(RAW_SUBJECT) or b"").decode(),
             (fields.get(RAW_TYPE) or b"").decode(),
-            int(fields.get(RAW_RECORDED_MS) or 0),
+            _count(fields.get(RAW_RECORDED_MS) or b"0"),
             value or b"",
         )
     recorded = attributes.get("recordedtime")
+    recorded_ms = timestamp_ms if recorded is None else millis(str(recorded))
+    if recorded_ms < 0:
+        raise ValueError(f"recordedtime {recorded!r} is not an RFC 3339 time")
     return StoredRecord(
         topic,
         partition,
@@ -119,17 +163,28 @@ def from_message(
         str(attributes.get("id", "")),
         str(attributes.get("subject", "")),
         str(attributes.get("type", "")),
-        timestamp_ms if recorded is None else millis(str(recorded)),
+        recorded_ms,
         # fleetledger checked its own values are the body's data bytes: splice them back.
         body_from_binary(attributes, value, spliced=APPENDED in fields),
     )
+
+
+def _count(text: bytes) -> int:
+    """A non-negative decimal header value, ASCII digits only."""
+    decoded = text.decode("ascii")
+    if not _DIGITS.match(decoded):
+        raise ValueError(f"not a decimal count: {decoded!r}")
+    return int(decoded)
 
 
 def appended_ns(headers: Sequence[tuple[str, bytes]] | None, timestamp_ms: int) -> int:
     """When the record was appended, for ordering across partitions (Kafka time as fallback)."""
     for name, item in headers or ():
         if name == APPENDED and item:
-            return int(item)
+            try:
+                return _count(item)
+            except ValueError:
+                break
     return timestamp_ms * 1_000_000
 
 
@@ -169,7 +224,7 @@ def _split(
         attributes[attribute] = item.decode() if item else ""
     for name in INTEGER_ATTRIBUTES & attributes.keys():
         text = attributes[name]
-        if text.isdigit():
+        if _DIGITS.match(text):
             attributes[name] = int(text)
     return attributes, others
 
@@ -196,12 +251,17 @@ def millis(text: str) -> int:
     The ledger's own format (``2025-01-01T00:00:00.123456Z``) takes a cached fast path: a read
     computes this for every record.
     """
-    if len(text) == 27 and text[19] == "." and text[26] == "Z" and text[20:26].isdigit():
+    if not _RFC3339.match(text):
+        return -1
+    if len(text) == 27 and text[19] == "." and text[26] == "Z":
         second = _second(text[:19])
         if second is not None:
             return second * 1000 + int(text[20:23])
+    fraction = re.search(r"\.([0-9]+)", text)
+    if fraction is not None and len(fraction[1]) > 6:  # Python keeps microseconds
+        text = text.replace(fraction[0], "." + fraction[1][:6])
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
         return -1
     if moment.tzinfo is None:
@@ -268,7 +328,7 @@ def _ledger_binary(record: Record) -> tuple[bytes, Headers] | None:
     """
     try:
         event = _decode_ledger_event(record.body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (ValueError, RecursionError):  # msgspec's errors are ValueErrors, as is bad UTF-8
         return None
     data = event.data
     if (
@@ -303,7 +363,7 @@ def _binary(record: Record) -> tuple[bytes, Headers] | None:
     try:
         event = _decode_any(record.body)
         data = _decode_data(record.body).data
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         return None
     if type(event) is not dict or not data:
         return None
@@ -373,8 +433,8 @@ def _columns_match(record: Record, attributes: dict[str, Any]) -> bool:
 def _raw_headers(record: Record) -> Headers:
     return [
         (CONTENT_TYPE, RAW_CONTENT_TYPE),
-        (RAW_ID, record.id.encode()),
-        (RAW_SUBJECT, record.subject.encode()),
-        (RAW_TYPE, record.type.encode()),
+        (RAW_ID, record.id.encode("utf-8", "surrogateescape")),
+        (RAW_SUBJECT, record.subject.encode("utf-8", "surrogateescape")),
+        (RAW_TYPE, record.type.encode("utf-8", "surrogateescape")),
         (RAW_RECORDED_MS, str(record.recorded_ms).encode()),
     ]

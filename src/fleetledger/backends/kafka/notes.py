@@ -76,11 +76,13 @@ def to_message(note: NewCheckpoint) -> binding.Message:
 class NoteLog:
     """The notes of one namespace, read once and then only what was appended since."""
 
-    def __init__(self, namespace: str, fetch: Fetch, exists: bool = True) -> None:
+    def __init__(
+        self, namespace: str, fetch: Fetch, exists: Callable[[], bool] = lambda: True
+    ) -> None:
         self.topic = notes_topic(namespace)
         self._fetch = fetch
         self._exists = exists
-        """False when a reader found no notes topic (and may not create one): no notes."""
+        """Whether the notes topic exists: a reader may not create it, and then reads none."""
         self._lock = threading.Lock()
         self._next = 0
         self._rows: list[StoredCheckpoint] = []
@@ -109,7 +111,7 @@ class NoteLog:
             return {tp: marks[-1][1] for tp, marks in self._marks.items()}
 
     def _refresh(self) -> None:
-        if not self._exists:
+        if not self._exists():
             return
         batch = self._fetch({(self.topic, 0): self._next})[(self.topic, 0)]
         for message in batch.messages:

@@ -5,14 +5,18 @@ from typing import Any
 import pytest
 
 from fleetledger import Ledger
+from fleetledger.backends.kafka.attest import HEADER as MAC
+from fleetledger.backends.kafka.attest import Attestor, Covered
 from fleetledger.backends.kafka.binding import (
     APPENDED,
     CONTENT_TYPE,
+    UNATTESTED,
     from_message,
     millis,
     to_message,
 )
 from fleetledger.backends.protocols import Record
+from fleetledger.events import foreign
 from fleetledger.testing import make_record, memory_ledger
 from fleetledger.testing import prepared as ledger_records
 
@@ -69,7 +73,7 @@ def prepared(ledger: Ledger, event: dict[str, Any], **extra: str) -> Record:
     return ledger_records([{"subject": "task-1", **event, **extra}], ledger)[0]
 
 
-def back(record: Record, message: Any, offset: int = 7) -> Any:
+def back(record: Record, message: Any, offset: int = 7, attestor: Attestor = UNATTESTED) -> Any:
     """The stored record a consumer gets from ``message``."""
     return from_message(
         record.topic,
@@ -79,6 +83,7 @@ def back(record: Record, message: Any, offset: int = 7) -> Any:
         value=message.value,
         headers=message.headers,
         timestamp_ms=0,
+        attestor=attestor,
     )
 
 
@@ -123,17 +128,110 @@ def test_dataversion_comes_back_as_a_json_integer(ledger: Ledger) -> None:
     assert b'"dataversion":1,' in stored.body
 
 
-def test_a_value_from_another_producer_is_canonicalized(ledger: Ledger) -> None:
-    """Data JSON written with spaces and unsorted keys still yields the canonical body."""
+def test_a_value_another_producer_rewrote_is_foreign(ledger: Ledger) -> None:
+    """The same headers with a value written by someone else fail the writer's seal: the
+    record is foreign, its bytes the canonical encoding of what the message holds."""
     record = prepared(ledger, EVENTS[5])
     message = to_message(record, 1)
-    loose = b'{ "state": {"\xc3\xa9": "x", "z": [1, 2.50, {"deep": null}]}, "progress": 0.333,'
-    loose += b' "step": null }'
-    foreign = [(name, item) for name, item in message.headers if name != APPENDED]
+    loose = b'{ "state": {"x": 1}, "progress": 0.333, "step": null }'
     stored = from_message(
-        record.topic, 0, 0, key=message.key, value=loose, headers=foreign, timestamp_ms=0
+        record.topic, 0, 0, key=message.key, value=loose, headers=message.headers, timestamp_ms=0
     )
-    assert stored.body == record.body
+    assert foreign.decode(stored.body) == (message.key, message.headers, loose)
+    assert (stored.subject, stored.type) == ("", "")
+
+
+def test_a_genuine_record_copied_to_another_partition_is_foreign(ledger: Ledger) -> None:
+    """The seal covers topic and partition: a copy of a genuine message elsewhere is foreign."""
+    record = prepared(ledger, EVENTS[0])
+    message = to_message(record, 1)
+    moved = from_message(
+        record.topic,
+        record.partition + 1,
+        0,
+        key=message.key,
+        value=message.value,
+        headers=message.headers,
+        timestamp_ms=0,
+    )
+    assert foreign.is_foreign(moved.body)
+
+
+def test_a_foreign_record_goes_back_to_kafka_verbatim(ledger: Ledger) -> None:
+    """A mirror's copy of a foreign record is produced as it was: same key, headers, value."""
+    headers = [("h", b"\xff"), ("n", None)]
+    body = foreign.encode(b"k", headers, b"not json")
+    record = make_record(body=body)
+    message = to_message(record, 1)
+    assert (message.key, message.headers, message.value) == (b"k", headers, b"not json")
+
+
+def test_a_writer_key_tells_forged_seals_apart() -> None:
+    """A reader holding the writers' key refuses an unkeyed seal and another key's seal."""
+    record = make_record(body=b'{"id":"x"}')
+    keyed, other = Attestor(b"k" * 32), Attestor(b"o" * 32)
+    message = to_message(record, 1, keyed)
+    assert back(record, message, attestor=keyed).body == record.body
+    for forged in (to_message(record, 1), to_message(record, 1, other)):
+        assert foreign.is_foreign(back(record, forged, attestor=keyed).body)
+
+
+def test_a_reader_without_the_key_accepts_keyed_seals_it_cannot_check() -> None:
+    """Without the writers' key a reader trusts keyed seals (broker ACLs guard the topic)."""
+    record = make_record(body=b'{"id":"x"}')
+    message = to_message(record, 1, Attestor(b"k" * 32))
+    assert back(record, message).body == record.body
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ce_id", b"\xff"),
+        ("fl_id", b"\xff"),
+        ("fl_subject", b"\xff"),
+        ("fl_type", b"\xff"),
+        ("fl_recorded_ms", b"x"),
+        ("fl_appended", b"x"),
+        ("ce_dataversion", "²".encode()),
+        ("ce_recordedtime", "2025-01-01T00:00:00.²²²²²²Z".encode()),
+        ("ce_recordedtime", "٢٠٢٥-01-01T00:00:00.000000Z".encode()),
+    ],
+)
+def test_an_odd_header_never_raises_sealed_or_not(name: str, value: bytes) -> None:
+    """Unreadable headers: unsealed, the record is foreign; sealed (by a writer, or by anyone
+    using the public unkeyed seal) it is read without an exception either way."""
+    headers: list[tuple[str, bytes | None]] = [("ce_id", b"i"), ("ce_subject", b"s")]
+    headers += [("ce_recordedtime", b"2025-01-01T00:00:00.000000Z"), (name, value)]
+    seal = UNATTESTED.seal(Covered("t", 0, b"k", b"{}", headers))
+    unsealed = from_message("t", 0, 3, key=b"k", value=b"{}", headers=headers, timestamp_ms=0)
+    sealed = from_message(
+        "t", 0, 3, key=b"k", value=b"{}", headers=[*headers, (MAC, seal)], timestamp_ms=0
+    )
+    assert foreign.is_foreign(unsealed.body)
+    assert sealed.offset == 3
+
+
+@pytest.mark.parametrize("value", [b"not json", b"1e400", b"\xff\xfe", b"[" * 2000, None])
+def test_a_value_no_ledger_writer_wrote_is_foreign(value: bytes | None) -> None:
+    """Any value, however malformed, reads as a foreign record, never an exception."""
+    read = from_message("t", 0, 0, key=None, value=value, headers=[("ce_id", b"i")], timestamp_ms=5)
+    assert foreign.decode(read.body) == (None, [("ce_id", b"i")], value)
+    assert read.recorded_ms == 5
+
+
+def test_an_unsealed_body_is_never_spliced_into_an_event() -> None:
+    """A forged fl_appended header does not make a non-JSON value part of an event's bytes."""
+    read = from_message(
+        "t",
+        0,
+        0,
+        key=b"k",
+        value=b"not json",
+        headers=[("ce_id", b"i"), ("fl_appended", b"1")],
+        timestamp_ms=0,
+    )
+    assert foreign.is_foreign(read.body)
+    assert b"not json" not in read.body
 
 
 def test_bodies_that_are_not_canonical_cloudevents_are_stored_raw() -> None:
@@ -162,3 +260,5 @@ def test_record_times_are_read_from_the_ledger_format_and_others() -> None:
     assert millis("2025-01-01T00:00:00.000999Z") == 1735689600000
     assert millis("2025-01-01T01:00:00+01:00") == 1735689600000
     assert millis("not a time") == -1
+    assert millis("2025-01-01T00:00:00.²²²²²²Z") == -1
+    assert millis("٢٠٢٥-01-01T00:00:00Z") == -1
