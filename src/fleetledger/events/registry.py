@@ -22,7 +22,7 @@ from msgspec import inspect as mi
 from fleetledger.errors import ContractError, IncompatibleSchema, UnknownEventType
 from fleetledger.types import Classification
 
-_TYPE_NAME = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+$")
+_TYPE_NAME = re.compile(r"[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+\Z")
 
 
 class EventData(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -124,6 +124,11 @@ class Ledger:
         families stored by an earlier session are readable; only the rest is created (not
         by a ledger opened read-only, which shows what is stored as it is)."""
         stored = self._stored()
+        if self._readonly and not stored:
+            where = redact(self.url) or type(self._backend).__name__
+            raise NotFound(
+                f"no ledger at {where}: nothing is stored in namespace {self.namespace!r}"
+            )
         for policy in stored.values():
             if policy.family not in explicit or self._readonly:
                 self._core.policies[policy.family] = policy

@@ -232,3 +232,48 @@ def test_leaves_after_the_newest_checkpoint_are_counted_as_unsigned(tmp_path: Pa
         result = ledger.verify(signer.verifier)
     assert result.ok
     assert result.unsigned == 3
+
+
+def test_events_removed_by_retention_are_expired_not_missing(
+    open_ledger: Open, verifier: NoteVerifier
+) -> None:
+    """A context event past its 7 days: its leaf stays, verify counts it expired and passes."""
+    with open_ledger(every=1) as ledger:
+        ledger.append("context.retrieved", subject="t-1", data={"query": "q"})
+        removed = ledger.maintain(datetime.now(UTC) + timedelta(days=8))
+    result = open_ledger(sign=False).verify(verifier)
+    assert removed == 1
+    assert result.ok, result.findings
+    assert result.expired == 1
+
+
+def test_a_removed_event_of_a_family_kept_forever_is_missing(
+    open_ledger: Open, verifier: NoteVerifier, sql: SQL
+) -> None:
+    """The same removal in the task family (kept forever) is a finding, never 'expired'."""
+    with open_ledger(every=1) as ledger:
+        ledger.append("task.started", subject="t-1")
+    sql("DELETE FROM events")
+    result = open_ledger(sign=False).verify(verifier)
+    assert [f.kind for f in result.findings] == [FindingKind.MISSING]
+    assert result.expired == 0
+
+
+def test_a_row_that_is_no_event_is_passed_over_by_readers(open_ledger: Open, sql: SQL) -> None:
+    """A row another program inserted with bytes that are no event: replay and consumers skip
+    it, tail shows it as foreign, and nothing raises."""
+    with open_ledger(sign=False) as ledger:
+        position = ledger.append("task.started", subject="t-1")
+    sql(
+        "INSERT INTO events (topic, partition, offset, key, id, subject, type, recorded_ms, body)"
+        " VALUES (?, ?, ?, 't-1', 'junk', 't-1', 'task.started', 0, x'78')",
+        position.topic,
+        position.partition,
+        position.offset + 1,
+    )
+    ledger = open_ledger(sign=False)
+    assert [e.type for e in ledger.replay("t-1")] == ["task.started"]
+    shown = list(ledger.tail(["task"], foreign=True))
+    assert [type(item).__name__ for item in shown] == ["ForeignRecord", "Event"]
+    with ledger.consumer("g", ["task"]) as consumer:
+        assert len(consumer.poll(max=10)) == 1

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
 from typer.testing import CliRunner
 
 import fleetledger
-from fleetledger import Ledger
+from fleetledger import Ledger, NotFound, ReadOnlyLedger
 from fleetledger.cli.app import app
 
 
@@ -147,3 +148,23 @@ def test_client_settings_pass_through_the_url_and_kafka_config(bootstrap: str) -
         assert ledger.append("task.started", subject="t", source="s").offset == 0
     with pytest.raises(fleetledger.ConfigurationError, match=r"no\.such\.setting"):
         fleetledger.open(f"kafka://{bootstrap}?no.such.setting=1")
+
+
+def test_a_read_only_open_creates_no_topic(url: str, bootstrap: str) -> None:
+    """Opening a namespace that holds nothing, to read: NotFound, and the cluster unchanged."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    before = set(admin.list_topics(timeout=10).topics)
+    with pytest.raises(NotFound, match="nothing is stored"):
+        fleetledger.open(url, readonly=True)
+    assert set(admin.list_topics(timeout=10).topics) == before
+
+
+def test_a_read_only_ledger_reads_and_refuses_writes(ledger: Ledger, url: str) -> None:
+    """What is stored reads as usual; any write raises ReadOnlyLedger."""
+    ledger.append("task.started", subject="task-1", id="evt-ro")
+    with fleetledger.open(url, readonly=True) as reader:
+        assert reader.get("evt-ro").subject == "task-1"
+        with pytest.raises(ReadOnlyLedger):
+            reader.append("task.started", subject="task-2")
+        with pytest.raises(ReadOnlyLedger):
+            reader.log.commit("g", {(reader.topic("task"), 0): 1})

@@ -340,3 +340,9 @@ def test_a_model_instance_as_data_is_checked_against_its_constraints() -> None:
     with pytest.raises(ContractError) as info:
         retried.validate(retried.model(attempt=0, reason="flaky"))  # type: ignore[call-arg]
     assert info.value.field == "data.attempt"
+
+
+def test_a_type_name_with_a_trailing_newline_is_refused() -> None:
+    """The name pattern is anchored at the very end: 'a.b\\n' is not a type name."""
+    with pytest.raises(ContractError, match="family.name"):
+        EventType("billing.invoice.issued\n", OrderV1)

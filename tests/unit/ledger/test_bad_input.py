@@ -1,6 +1,7 @@
 """Bad input through the API: a typed error naming the field, and nothing stored."""
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -35,6 +36,14 @@ def append_many(*events: Any) -> Append:
 def score(value: Any) -> Append:
     """An evaluation.scored event with ``value`` as its score."""
     return append("evaluation.scored", data={"metric": "m", "score": value, "evaluator": "e"})
+
+
+def _deep(levels: int) -> dict[str, object]:
+    """A dict nested ``levels`` deep."""
+    value: dict[str, object] = {}
+    for _ in range(levels):
+        value = {"x": value}
+    return value
 
 
 CASES = [
@@ -116,6 +125,34 @@ CASES = [
     ),
     pytest.param(
         append(supersedes="evt-404"), ContractError, "supersedes", id="correction-of-nothing"
+    ),
+    pytest.param(append(subject="t-1\n"), ContractError, "subject", id="newline-in-subject"),
+    pytest.param(append(subject="t\x1b[31m"), ContractError, "subject", id="escape-in-subject"),
+    pytest.param(append(tenant="acme\x00"), ContractError, "tenant", id="nul-in-tenant"),
+    pytest.param(append(id="evt\r1"), ContractError, "id", id="carriage-return-in-id"),
+    pytest.param(append(agentid="a\x85"), ContractError, "agentid", id="c1-control-in-key"),
+    pytest.param(append(subject="t\u2028"), ContractError, "subject", id="line-separator"),
+    pytest.param(append(source="agents/my planner"), ContractError, "source", id="space-in-source"),
+    pytest.param(append(source="agents/ü"), ContractError, "source", id="non-ascii-in-source"),
+    pytest.param(append(source="1:x"), ContractError, "source", id="scheme-not-a-letter"),
+    pytest.param(append(source="%zz"), ContractError, "source", id="bad-percent-escape"),
+    pytest.param(
+        append(traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01\n"),
+        ContractError,
+        "traceparent",
+        id="traceparent-with-a-trailing-newline",
+    ),
+    pytest.param(append("task.started\n"), ContractError, "type", id="type-with-a-newline"),
+    pytest.param(
+        append(time="0001-01-01T00:00:00+01:00"), ContractError, "time", id="time-before-year-1"
+    ),
+    pytest.param(append(time="999-01-01T00:00:00Z"), ContractError, "time", id="3-digit-year"),
+    pytest.param(append(time="20250101T000000Z"), ContractError, "time", id="basic-iso-format"),
+    pytest.param(append(time="2025-01-01"), ContractError, "time", id="date-without-time"),
+    pytest.param(append(dataclassification=[]), ContractError, "dataclassification", id="list"),
+    pytest.param(append_many({**GOOD, 1: "x"}), ContractError, "1", id="non-text-attribute"),
+    pytest.param(
+        append(data={"goal": "g", "inputs": _deep(1000)}), ContractError, "data", id="deep"
     ),
 ]
 
@@ -204,3 +241,52 @@ def test_data_that_is_not_an_object_is_refused_naming_data(ledger: Ledger) -> No
     with pytest.raises(ContractError) as caught:
         ledger.append("task.requested", subject="t-1", data=["ship it"])
     assert caught.value.field == "data"
+
+
+def test_a_time_is_written_with_four_year_digits(ledger: Ledger) -> None:
+    """Year 1 is 0001, signed and stored that way, and parses back."""
+    ledger.append("task.started", subject="t-1", id="old", time="0001-01-01T00:00:00Z")
+    assert ledger.get("old").time == "0001-01-01T00:00:00.000000Z"
+
+
+def test_a_correction_of_another_task_is_refused(ledger: Ledger) -> None:
+    """supersedes must name an event of the same task, not only of the same family."""
+    ledger.append("task.started", subject="t-1", id="first")
+    with pytest.raises(ContractError, match="same task") as caught:
+        ledger.append("task.started", subject="t-2", supersedes="first")
+    assert caught.value.field == "supersedes"
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda ledger: ledger.read("task", 0, -1),
+        lambda ledger: ledger.read("task", -1),
+        lambda ledger: ledger.read("task", 0, 0, limit=-5),
+        lambda ledger: list(ledger.tail(last=-1)),
+        lambda ledger: ledger.consumer("g").poll(max=-1),
+        lambda ledger: ledger.consumer("g").seek("fleet.task", 0, -3),
+    ],
+    ids=["negative-offset", "negative-partition", "negative-limit", "tail", "poll", "seek"],
+)
+def test_negative_offsets_and_limits_are_refused(ledger: Ledger, read: Append) -> None:
+    """A negative offset, partition, limit or count is a ContractError, not an empty answer."""
+    with pytest.raises(ContractError):
+        read(ledger)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda ledger: ledger.read("task", since=datetime(2025, 1, 1)),
+        lambda ledger: list(ledger.replay("t-1", since=datetime(2025, 1, 1))),
+        lambda ledger: ledger.maintain(now=datetime(2025, 1, 1)),
+        lambda ledger: ledger.consumer("g").seek_to_time(datetime(2025, 1, 1)),
+        lambda ledger: ledger.move_group("g", datetime(2025, 1, 1)),
+    ],
+    ids=["read-since", "replay-since", "maintain", "seek-to-time", "move-group"],
+)
+def test_naive_datetimes_are_refused_everywhere(ledger: Ledger, read: Append) -> None:
+    """A datetime without a zone is refused: the ledger cannot guess which moment it names."""
+    with pytest.raises(ContractError, match="timezone"):
+        read(ledger)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fleetledger.errors import ConfigurationError
+from fleetledger.topics import in_namespace
 
 ClientValue = str | int | float | bool
 """A librdkafka setting's value."""
@@ -48,7 +49,7 @@ class KafkaSettings:
 
     def in_scope(self, topic: str) -> bool:
         """Whether ``topic`` belongs to this backend's namespace."""
-        return self.namespace is None or topic.startswith(self.namespace + ".")
+        return self.namespace is None or in_namespace(topic, self.namespace)
 
     def config(self, overrides: Mapping[str, ClientValue] | None = None) -> dict[str, Any]:
         """A librdkafka configuration: the shared settings plus one client's own.

@@ -30,6 +30,7 @@ from fleetledger.integrity import (
     sign_checkpoint,
     sign_ledger_head,
 )
+from fleetledger.topics import checkpoint_origin, in_namespace
 
 _LEAVES_PER_STATEMENT = 125
 
@@ -211,20 +212,19 @@ class InlineNotary:
 
         Runs in the caller's transaction; returns how many partition checkpoints were stored.
         """
-        prefix = self.namespace + "."
         trees = {
             (topic, partition): Frontier.from_bytes(blob)
             for topic, partition, blob in conn.execute(
                 "SELECT topic, partition, frontier FROM trees"
             )
-            if topic.startswith(prefix)
+            if in_namespace(topic, self.namespace)
         }
         changed = [
             tp for tp, tree in sorted(trees.items()) if self._signed_size(conn, *tp) != tree.size
         ]
         for topic, partition in changed:
             tree = trees[(topic, partition)]
-            origin = f"{self.namespace}/{topic}/{partition}"
+            origin = checkpoint_origin(self.namespace, topic, partition)
             note = sign_checkpoint(origin, tree.size, tree.root(), self.signer)
             self._store(conn, (PARTITION, topic, partition, tree.size, tree.root(), note))
         if changed:
