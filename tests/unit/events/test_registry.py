@@ -344,5 +344,5 @@ def test_a_model_instance_as_data_is_checked_against_its_constraints() -> None:
 
 def test_a_type_name_with_a_trailing_newline_is_refused() -> None:
     """The name pattern is anchored at the very end: 'a.b\\n' is not a type name."""
-    with pytest.raises(ContractError, match="family.name"):
+    with pytest.raises(ContractError, match=r"family\.name"):
         EventType("billing.invoice.issued\n", OrderV1)
