@@ -124,8 +124,10 @@ def test_groups_shows_each_group_with_its_total_lag(run: Run, seeded: str) -> No
     assert "audit" in run("groups").stdout
 
 
-def test_groups_says_so_when_there_are_none(run: Run) -> None:
+def test_groups_says_so_when_there_are_none(run: Run, url: str) -> None:
     """Without any committed group, groups says so and succeeds."""
+    fleetledger.open(url).close()
+
     result = run("groups")
 
     assert result.exit_code == 0

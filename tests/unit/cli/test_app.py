@@ -4,19 +4,10 @@ import sys
 import types
 
 import pytest
-import typer
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from fleetledger import (
-    BackendError,
-    ConfigurationError,
-    ContractError,
-    IntegrityError,
-    NotFound,
-)
 from fleetledger.cli.app import app
-from fleetledger.cli.common import CheckFailed, InputError, exit_code, fail, guarded
 
 COMMANDS = get_command(app).commands  # type: ignore[attr-defined]
 
@@ -26,13 +17,17 @@ def test_the_app_has_every_command_of_this_version() -> None:
     assert set(COMMANDS) == {
         "demo",
         "emit",
+        "get",
         "tail",
         "replay",
         "topics",
+        "types",
         "groups",
         "lag",
+        "maintain",
         "mirror",
         "keys",
+        "sign",
         "verify",
         "prove",
         "evidence",
@@ -82,44 +77,6 @@ def test_mirror_takes_two_ledger_urls_and_json() -> None:
     arguments = [name for name, param in params.items() if not param.opts[0].startswith("-")]
     assert arguments == ["source", "destination"]
     assert "--json" in options
-
-
-@pytest.mark.parametrize(
-    ("error", "code"),
-    [
-        (ContractError("bad"), 2),
-        (ConfigurationError("bad"), 2),
-        (NotFound("none"), 2),
-        (InputError("bad"), 2),
-        (CheckFailed("no"), 1),
-        (IntegrityError("tampered"), 1),
-        (BackendError("disk"), 1),
-    ],
-)
-def test_input_errors_exit_2_and_failures_exit_1(error: Exception, code: int) -> None:
-    """User and input mistakes exit 2; failed checks and failing storage exit 1."""
-    assert exit_code(error) == code
-
-
-def test_fail_prints_one_line_even_for_a_multiline_message(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """A message with newlines and markup-like brackets prints as one literal line."""
-    with pytest.raises(typer.Exit) as exited:
-        fail(ContractError("first\nsecond [bold]x[/bold]"))
-
-    assert exited.value.exit_code == 2
-    assert capsys.readouterr().err == "error: first second [bold]x[/bold]\n"
-
-
-def test_guarded_lets_programming_errors_through() -> None:
-    """Only the errors a user can act on are turned into a message; bugs keep their traceback."""
-
-    def broken() -> None:
-        raise ZeroDivisionError
-
-    with pytest.raises(ZeroDivisionError):
-        guarded(broken)()
 
 
 def test_demo_hands_its_options_and_a_progress_callback_to_simulate(
