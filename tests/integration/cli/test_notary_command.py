@@ -5,7 +5,6 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 import fleetledger
-
 from fleetledger.cli.app import app
 from fleetledger.integrity import NoteSigner
 
