@@ -1,5 +1,6 @@
 """The command-line app: every command documented, one error policy, exit codes."""
 
+import subprocess
 import sys
 import types
 
@@ -7,6 +8,7 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
+import fleetledger
 from fleetledger.cli.app import app
 
 COMMANDS = get_command(app).commands  # type: ignore[attr-defined]
@@ -105,3 +107,34 @@ def test_demo_hands_its_options_and_a_progress_callback_to_simulate(
     assert calls[0]["tasks"] == 2
     assert calls[0]["seed"] == 3
     assert '"sample_task":"t"' in result.stdout
+
+
+def test_version_prints_the_package_version() -> None:
+    """fleetledger --version prints the version and exits 0."""
+    result = CliRunner().invoke(app, ["--version"])
+
+    assert result.exit_code == 0
+    assert result.stdout == f"fleetledger {fleetledger.__version__}\n"
+
+
+def test_bash_completion_is_shown_without_a_terminal() -> None:
+    """--show-completion bash prints the completion script, with stdin and stdout not a TTY."""
+    shown = subprocess.run(
+        [sys.executable, "-m", "fleetledger.cli", "--show-completion", "bash"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    assert "_FLEETLEDGER_COMPLETE=complete_bash" in shown.stdout
+    assert "complete -o default -F _fleetledger_completion fleetledger" in shown.stdout
+
+
+def test_the_app_offers_completion_install() -> None:
+    """--install-completion is an option of the app."""
+    options = {opt for param in get_command(app).params for opt in param.opts}
+
+    assert {"--install-completion", "--show-completion", "--version"} <= options
