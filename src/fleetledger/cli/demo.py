@@ -100,6 +100,10 @@ def demo(
     try:
         with progress(quiet=as_json) as bar:
             report = simulate(opened, tasks=tasks, seed=seed, progress=tracker(bar, tasks))
+        committed(
+            f"all {report.events} events of the fleet were committed; the proofs were not"
+            " finished: fleetledger verify checks the ledger"
+        )
         if key is not None:
             opened = sign_everything(opened, url, key[0])
         proofs = None if key is None else prove_run(opened, report, key, ledger or None)

@@ -202,7 +202,8 @@ def show(report: MirrorReport, *, check_only: bool) -> None:
         moved = sum(row.moved for row in report.groups)
         names = sorted({row.group for row in report.groups})
         console.print(
-            f"moved {moved} of {len(report.groups)} group position(s) ({', '.join(names)})"
+            f"moved {moved} of {len(report.groups)} group position(s)"
+            f" ({escape(printable(', '.join(names)))})"
         )
     checked = len(report.checks)
     if report.differences:

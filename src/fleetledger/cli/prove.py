@@ -82,7 +82,9 @@ def _prove_event(
     for name in ("event_id", "topic", "partition", "leaf_index", "tree_size", "leaf_hash"):
         console.print(f"{name}: {printable(str(document[name]))}", soft_wrap=True, markup=False)
     console.print("audit_path:", *document["audit_path"], sep="\n  ", soft_wrap=True)
-    console.print(f"ledger head:\n{proof.head}", soft_wrap=True, markup=False)
+    console.print("ledger head:")
+    for line in proof.head.splitlines():
+        console.print(printable(line), soft_wrap=True, markup=False)
 
 
 def _prove_consistency(

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 import fleetledger
+from fleetledger.cli.app import app
 from fleetledger.ledger import write_key_pair
 
 ROOT = os.geteuid() == 0
@@ -273,3 +275,18 @@ def test_the_privilege_tools_are_there_when_running_as_root() -> None:
     if not ROOT:
         pytest.skip("not root: the file modes themselves refuse the writes")
     assert all(shutil.which(tool) for tool in ("setpriv", "unshare", "chattr"))
+
+
+def test_read_commands_never_sign_a_writable_ledger_even_with_a_key_configured(
+    ledger: Ledger, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With $FLEETLEDGER_KEY set and unsigned events, no read command signs (or writes)."""
+    with fleetledger.open(ledger.url, signer=False, default_source="tests") as opened:
+        opened.append("task.requested", subject="task-2", data={"goal": "unsigned"})
+    monkeypatch.setenv("FLEETLEDGER_KEY", str(ledger.key))
+    before = ledger.fingerprint()
+
+    ran = [CliRunner().invoke(app, ledger.args(command)) for command in READ_COMMANDS]
+
+    assert [r.exit_code for r in ran] == [0] * len(READ_COMMANDS)
+    assert ledger.fingerprint() == before
