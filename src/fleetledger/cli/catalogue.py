@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import msgspec
 import typer
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -59,17 +60,19 @@ def _list(catalogue: dict[str, EventType], *, as_json: bool) -> None:
             write_json(type_json(spec))
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for header in ("type (family.name)", "kind", "classification", "v"):
+    table.add_column("type (family.name), what it records", ratio=1)
+    for header in ("kind", "classification", "v"):
         table.add_column(header, no_wrap=True, justify="right" if header == "v" else "left")
-    table.add_column("description", ratio=1, min_width=20)
     specs = list(catalogue.values())
     for spec, after in zip(specs, [*specs[1:], None], strict=True):
         table.add_row(
-            cell(spec.type),
+            Group(
+                Text(printable(spec.type), style="bold"),
+                Padding(Text(printable(spec.description), style="dim"), (0, 0, 0, 2)),
+            ),
             spec.kind.value,
             spec.classification.value,
             str(spec.version),
-            cell(spec.description),
             end_section=after is None or after.family != spec.family,
         )
     output().print(table)

@@ -39,7 +39,8 @@ _JSON_TYPES = {
 }
 _PROGRESS_STEP = 1000
 MAX_DEPTH = 100
-"""How deeply JSON given to ``emit`` may nest (the event's data counts as one level)."""
+"""How deeply JSON given to ``emit`` may nest, the value itself being level 1 (the contract
+also limits how deeply an event's data nests)."""
 MAX_DIGITS = 100
 """Longer integers are refused as they are read: the contract refuses any beyond ±2^53-1."""
 EMIT_JSON = f"{JSON_EVENTS}: each event as stored, ids, stamps and defaults filled in"

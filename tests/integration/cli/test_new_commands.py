@@ -4,9 +4,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from typer.testing import Result
+from typer.testing import CliRunner, Result
 
 import fleetledger
+from fleetledger.cli.app import app
 from fleetledger.ledger import write_key_pair
 from fleetledger.testing import FakeClock
 
@@ -169,3 +170,13 @@ def test_sign_on_a_ledger_that_does_not_sign_exits_2(run: Run, tmp_path: Path) -
 
     assert result.exit_code == 2
     assert "keeps no Merkle trees to sign" in result.stderr
+
+
+def test_types_fits_80_columns(seeded: str) -> None:
+    """The catalogue reads on an 80-column terminal: no line is cut or longer."""
+    runner = CliRunner(env={"COLUMNS": "80"})
+
+    result = runner.invoke(app, ["types", "--ledger", seeded])
+
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert "  An entry of the agent's long-term memory was" in result.stdout
