@@ -92,8 +92,7 @@ def reset(
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(MOVES_JSON)] = False,
 ) -> None:
-    """Move a group to the start or the end of its partitions (default: the families it
-    committed before, else all)."""
+    """Move a group to the start or end of its partitions (of the families it committed)."""
     edge: Target = "earliest" if to is Edge.EARLIEST else "latest"
     moved = _move(ledger or ctx.obj, group, edge, families=family, partition=None)
     _show(moved, as_json=as_json)

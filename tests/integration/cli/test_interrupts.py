@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
+import fleetledger
 from fleetledger import Ledger
 
 Run = Callable[..., Result]
@@ -138,3 +140,33 @@ def test_ctrl_c_during_a_single_emit_says_where_the_event_was_committed(
 
     assert result.exit_code == 130
     assert result.stderr.startswith("interrupted: the event was committed at fleet.task/")
+
+
+def copied(url: str) -> int:
+    """How many events the copy holds so far (0 while it is not a ledger yet)."""
+    try:
+        with fleetledger.open(url, readonly=True) as ledger:
+            return sum(info.events for info in ledger.topics())
+    except fleetledger.LedgerError:
+        return 0
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_mirror_follow_as_a_normal_stop(seeded: str, tmp_path: Path) -> None:
+    """mirror --follow stopped by Ctrl-C checks both sides and exits 0, saying it was stopped."""
+    copy = f"sqlite:///{tmp_path / 'copy.db'}"
+    process = subprocess.Popen(
+        [*CLI, "mirror", seeded, copy, "--follow"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while copied(copy) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    code, out, err = interrupt(process)
+
+    assert code == 0, err
+    assert "copied 2 events" in out
+    assert "(stopped by Ctrl-C)" in out
