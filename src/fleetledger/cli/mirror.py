@@ -25,7 +25,7 @@ from fleetledger.cli.common import (
     write_json,
 )
 from fleetledger.cli.exits import CheckFailed, InputError, committed
-from fleetledger.cli.render import printable
+from fleetledger.cli.render import cell, printable
 from fleetledger.ledger import parse_url
 from fleetledger.mirror import MirrorReport, PartitionCheck, check_both
 from fleetledger.mirror import mirror as copy_ledger
@@ -228,7 +228,7 @@ def differences_table(checks: list[PartitionCheck]) -> Table:
     table.add_column("first difference")
     for check in checks:
         table.add_row(
-            check.name,
+            cell(check.name),
             str(check.source.events),
             str(check.destination.events),
             f"[red]{check.match.value}[/]",

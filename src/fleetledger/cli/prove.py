@@ -140,14 +140,18 @@ def _show_consistency(proof: ConsistencyProof, refs: tuple[str, str], *, signed:
         for number, ref in zip((proof.old_number, proof.new_number), refs, strict=True)
     )
     console.print("consistent", style="green", end="")
-    console.print(f": {new} extends {old} of {proof.namespace}", soft_wrap=True, markup=False)
+    console.print(
+        printable(f": {new} extends {old} of {proof.namespace}"), soft_wrap=True, markup=False
+    )
     for entry in proof.to_json()["partitions"]:
         console.print(
-            f"{entry['topic']}/{entry['partition']}: {entry['old_size']} -> {entry['new_size']}"
-            f" leaves, {len(entry['proof'])} proof hashes",
+            printable(f"{entry['topic']}/{entry['partition']}:")
+            + f" {entry['old_size']} -> {entry['new_size']} leaves,"
+            f" {len(entry['proof'])} proof hashes",
             *entry["proof"],
             sep="\n  ",
             soft_wrap=True,
+            markup=False,
         )
     if not signed:
         console.print("signatures NOT checked: pass --key NAME.pub to check both heads")
