@@ -1,4 +1,6 @@
 """The ``fleetledger`` command line: one module per command, thin over the public API.
 
-Exit codes: 0 ok, 1 a check failed (or the ledger failed), 2 a usage or input error.
+Exit codes (the table is in :mod:`fleetledger.cli.exits`): 0 ok, 1 a check failed, 2 usage or
+input error, 3 the backend is unavailable or the environment refused, 4 refused by policy,
+130 interrupted by Ctrl-C.
 """

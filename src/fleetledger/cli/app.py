@@ -1,44 +1,77 @@
-"""The ``fleetledger`` command: a typer app with one module per command."""
+"""The ``fleetledger`` command: a typer app with one module per command.
+
+Every command runs through :func:`~fleetledger.cli.exits.guarded`, the one place errors and
+Ctrl-C become a line on stderr and an exit code (the table is in :mod:`.exits`).
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+import fleetledger
 from fleetledger.cli import (
+    catalogue,
     demo,
     emit,
     evidence,
+    get,
     groups,
     keys,
     lag,
+    maintain,
     mirror,
     notary,
     prove,
     replay,
+    sign,
     tail,
     topics,
     verify,
 )
-from fleetledger.cli.common import guarded
+from fleetledger.cli.exits import guarded
 
 app = typer.Typer(
     name="fleetledger",
     help="The coordination ledger for fleets of AI agents.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        typer.echo(f"fleetledger {fleetledger.__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_version
+        ),
+    ] = False,
+) -> None:
+    """The coordination ledger for fleets of AI agents."""
+
 
 for command in (
     demo.demo,
     emit.emit,
+    get.get,
     tail.tail,
     replay.replay,
     topics.topics,
-    groups.groups,
+    catalogue.types,
     lag.lag,
+    maintain.maintain,
     mirror.mirror,
     keys.keys,
+    sign.sign,
     verify.verify,
     prove.prove,
     evidence.evidence,
@@ -46,8 +79,9 @@ for command in (
     notary.notary,
 ):
     app.command()(guarded(command))
+app.add_typer(groups.app, name="groups")
 
 
 def main() -> None:
     """Run the command line (the ``fleetledger`` entry point)."""
-    app()
+    app(prog_name="fleetledger")

@@ -1,49 +1,31 @@
 """What every command shares: the ``--ledger`` and ``--json`` options, opening the ledger,
-writing output, and the one place that turns errors into a red line and an exit code.
+writing output and drawing progress. Errors and exit codes have one place: :mod:`.exits`.
 """
 
 from __future__ import annotations
 
-import functools
 import getpass
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, NoReturn, ParamSpec
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import msgspec
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 import fleetledger
-from fleetledger import (
-    AccessDenied,
-    ConfigurationError,
-    ContractError,
-    Event,
-    Ledger,
-    LedgerError,
-    NotFound,
-)
-from fleetledger.ledger import DEFAULT_URL
-
-P = ParamSpec("P")
-
-FAILED = 1
-USAGE = 2
-
-
-class InputError(Exception):
-    """Input the CLI itself could not use: malformed JSON, an unreadable file, a missing option."""
-
-
-class CheckFailed(Exception):
-    """The command ran, and what it checked for does not hold (exit code 1)."""
-
-
-_INPUT_ERRORS = (ContractError, ConfigurationError, NotFound, AccessDenied, InputError)
+from fleetledger import Event, Ledger, NotFound
+from fleetledger.ledger import DEFAULT_URL, default_url, parse_url
 
 LedgerURL = Annotated[
     str | None,
@@ -51,42 +33,21 @@ LedgerURL = Annotated[
         "--ledger",
         envvar="FLEETLEDGER_URL",
         show_default=f"$FLEETLEDGER_URL, else {DEFAULT_URL}",
-        help="Ledger URL: sqlite:///path/to/ledger.db or memory://.",
+        help="Ledger URL: sqlite:///path.db (a file), kafka://host:9092 (a cluster) or memory://.",
     ),
-]
-AsJSON = Annotated[
-    bool,
-    typer.Option("--json", help="Print JSON: events as CloudEvents, one per line."),
 ]
 Families = Annotated[
     list[str] | None,
     typer.Option("--family", help="Only this family (repeat for several).", show_default="all"),
 ]
 
-
-def guarded(command: Callable[P, None]) -> Callable[P, None]:
-    """The one place errors a user can act on become one red line and an exit code."""
-
-    @functools.wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> None:
-        try:
-            command(*args, **kwargs)
-        except (LedgerError, InputError, CheckFailed) as exc:
-            fail(exc)
-
-    return run
+JSON_EVENTS = "one CloudEvent per line: {specversion, id, type, source, subject, time, ..., data}"
+"""The shape of every command that prints events as JSON."""
 
 
-def exit_code(exc: Exception) -> int:
-    """2 for a usage or input error, 1 for a failed check or a failing ledger."""
-    return USAGE if isinstance(exc, _INPUT_ERRORS) else FAILED
-
-
-def fail(exc: Exception) -> NoReturn:
-    """Print ``exc`` as one red line on stderr and exit with its code (no traceback)."""
-    message = " ".join(str(exc).split()) or type(exc).__name__
-    errors().print(f"[bold red]error:[/] [red]{escape(message)}[/]", soft_wrap=True)
-    raise typer.Exit(exit_code(exc))
+def json_option(shape: str) -> Any:
+    """The ``--json`` option of a command that prints ``shape`` (said in its help)."""
+    return typer.Option("--json", help=f"Print JSON instead of text: {shape}.")
 
 
 def cli_source() -> str:
@@ -98,17 +59,44 @@ def cli_source() -> str:
 
 
 @contextmanager
-def open_ledger(url: str | None, *, signing: bool = True) -> Iterator[Ledger]:
+def open_ledger(
+    url: str | None,
+    *,
+    write: bool = False,
+    create: bool = False,
+    signer: Path | Literal[False] | None = None,
+) -> Iterator[Ledger]:
     """Open the ledger at ``url`` (``None``: the default URL) and close it afterwards.
 
-    ``signing=False`` for commands that only read proofs: they must never sign a checkpoint
-    with a configured key as they close.
+    Read commands open it read-only (the default): nothing is created, written or signed, a
+    ledger that does not exist is :class:`~fleetledger.NotFound`, and a file the user cannot
+    write is read all the same. ``write`` opens an existing ledger to write (``create``: one
+    that may not exist yet), signing with ``signer`` (default: the configured key; ``False``:
+    never).
     """
-    ledger = fleetledger.open(url, default_source=cli_source(), signer=None if signing else False)
+    if write and not create:
+        must_exist(url)
+    ledger = fleetledger.open(
+        url,
+        default_source=cli_source(),
+        readonly=not write,
+        signer=signer if write else False,
+    )
     try:
         yield ledger
     finally:
         ledger.close()
+
+
+def must_exist(url: str | None) -> None:
+    """Refuse a SQLite ledger file that does not exist (a typo), which opening would create."""
+    parsed = parse_url(url or default_url())
+    if (
+        parsed.scheme == "sqlite"
+        and parsed.location != ":memory:"
+        and not Path(parsed.location).is_file()
+    ):
+        raise NotFound(f"no ledger at {parsed.location}: the file does not exist")
 
 
 PIPED_WIDTH = 132
@@ -124,7 +112,7 @@ def output() -> Console:
 
 
 def errors() -> Console:
-    """The console for errors and progress (stderr)."""
+    """The console for errors, notes and progress (stderr)."""
     return Console(stderr=True, highlight=False)
 
 
@@ -141,8 +129,9 @@ def write_events(events: Iterable[Event]) -> int:
     return count
 
 
-def progress() -> Progress:
-    """A progress bar on stderr, drawn only when stderr is a terminal."""
+def progress(*, quiet: bool = False) -> Progress:
+    """A progress bar on stderr, drawn only when stderr is a terminal and not ``quiet``
+    (``--json``)."""
     console = errors()
     return Progress(
         TextColumn("{task.description}"),
@@ -151,5 +140,21 @@ def progress() -> Progress:
         TimeElapsedColumn(),
         console=console,
         transient=True,
-        disable=not console.is_terminal,
+        disable=quiet or not console.is_terminal,
     )
+
+
+def spinner(description: str, *, quiet: bool = False) -> Progress:
+    """A spinner with ``description`` and the time elapsed, for work of unknown length;
+    drawn like :func:`progress`."""
+    console = errors()
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=quiet or not console.is_terminal,
+    )
+    bar.add_task(description, total=None)
+    return bar

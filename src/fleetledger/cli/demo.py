@@ -18,23 +18,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich.markup import escape
+from rich import box
+from rich.padding import Padding
 from rich.progress import Progress
+from rich.table import Table
+from rich.text import Text
 
 import fleetledger
-from fleetledger import Ledger
+from fleetledger import Event, Ledger
 from fleetledger.audit import Verification
 from fleetledger.cli.common import (
-    AsJSON,
-    CheckFailed,
     LedgerURL,
     cli_source,
+    json_option,
     output,
     progress,
     write_json,
 )
 from fleetledger.cli.evidence import bundle_path, verdict, write_bundle
-from fleetledger.cli.render import families_table, group_totals, groups_table, show_timeline
+from fleetledger.cli.exits import CheckFailed, committed
+from fleetledger.cli.render import cell, families_table, group_totals, printable, show_timeline
 from fleetledger.integrity import BundleVerification, read_bundle, verify_bundle
 from fleetledger.ledger import (
     DEFAULT_NAMESPACE,
@@ -56,6 +59,14 @@ SIGNING_SCHEMES = frozenset({"sqlite", "kafka"})
 
 _UNSIGNED = {"memory": "memory:// ledgers keep no signed checkpoints"}
 
+DEMO_JSON = (
+    "one JSON object: {tasks, events, elapsed, events_per_second, sample_task, groups,"
+    " families: {family: events}, lag: {group: lag}, integrity: {signed, verify, bundle,"
+    " verify_bundle, commands, ...}}"
+)
+HIDDEN = frozenset({"state.summary"})
+"""Types the sample timeline leaves out unless ``--all``: a summary follows every step."""
+
 KeyOrigin = Literal["configured", "created", "reused"]
 _ORIGINS: dict[KeyOrigin, str] = {
     "configured": "the configured key",
@@ -67,8 +78,14 @@ _ORIGINS: dict[KeyOrigin, str] = {
 def demo(
     tasks: Annotated[int, typer.Option("--tasks", min=1, help="Tasks to simulate.")] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same fleet.")] = 7,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Show every event of the sample task, state.summary ones included."
+        ),
+    ] = False,
     ledger: LedgerURL = None,
-    as_json: AsJSON = False,
+    as_json: Annotated[bool, json_option(DEMO_JSON)] = False,
 ) -> None:
     """Simulate a fleet of agents, then show what it recorded and prove it (SQLite)."""
     from fleetledger.demo import simulate  # noqa: PLC0415 -- on demand, so --help stays fast
@@ -76,16 +93,24 @@ def demo(
     url = ledger or default_url()
     key = demo_key(url)
     opened = fleetledger.open(url, default_source=cli_source(), signer=key[0] if key else False)
+    committed(
+        "the steps simulated so far were committed, each atomically: the ledger holds part of"
+        " a fleet (a new run adds a whole fleet beside it)"
+    )
     try:
-        with progress() as bar:
+        with progress(quiet=as_json) as bar:
             report = simulate(opened, tasks=tasks, seed=seed, progress=tracker(bar, tasks))
+        committed(
+            f"all {report.events} events of the fleet were committed; the proofs were not"
+            " finished: fleetledger verify checks the ledger"
+        )
         if key is not None:
             opened = sign_everything(opened, url, key[0])
         proofs = None if key is None else prove_run(opened, report, key, ledger or None)
         if as_json:
             write_json({**summary(opened, report), "integrity": integrity_json(proofs, url)})
         else:
-            show(opened, report)
+            show(opened, report, everything=everything)
             show_proofs(proofs, url)
     finally:
         opened.close()
@@ -235,38 +260,78 @@ def rate(report: FleetReport) -> float:
     return round(report.events / report.elapsed, 1) if report.elapsed > 0 else 0.0
 
 
-def show(ledger: Ledger, report: FleetReport) -> None:
-    """The run, readable: totals, events per family, lag per group, the sample task."""
+def show(ledger: Ledger, report: FleetReport, *, everything: bool = False) -> None:
+    """The run, readable: totals, events per family, each group's lag and what it does, the
+    sample task's timeline (without state.summary events unless ``everything``)."""
     console = output()
     console.print(
         f"[bold]{report.tasks}[/] tasks, [bold]{report.events}[/] events in "
         f"{report.elapsed:.2f}s ({rate(report):,.0f} events/s)"
     )
     console.print(families_table(family_counts(ledger)))
-    console.print(groups_table(group_totals(ledger.lag())))
+    console.print(roles_table(group_totals(ledger.lag())))
     events = list(ledger.replay(report.sample_task))
-    show_timeline(console, report.sample_task, events)
-    console.print(f"replay it: fleetledger replay {report.sample_task}")
+    shown = events if everything else [e for e in events if e.type not in HIDDEN]
+    show_timeline(console, report.sample_task, shown, hidden=hidden_note(events, shown))
+    console.print(Text(f"replay it: fleetledger replay {printable(report.sample_task)}"))
+
+
+def hidden_note(events: list[Event], shown: list[Event]) -> str:
+    """What the sample timeline left out, and how to see it."""
+    hidden = len(events) - len(shown)
+    return f" ({hidden} state.summary hidden; --all shows them)" if hidden else ""
+
+
+def roles_table(totals: dict[str, dict[str, int]]) -> Table:
+    """Each consumer group's lag and, in a sentence, what it does and so why it lags so."""
+    from fleetledger.demo import ROLES  # noqa: PLC0415 -- on demand, as simulate
+
+    table = Table(
+        title="consumer groups (lag: events not yet read and committed)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+    )
+    table.add_column("group", no_wrap=True)
+    table.add_column("lag", justify="right", no_wrap=True)
+    table.add_column("what it does", ratio=1)
+    for group, total in totals.items():
+        table.add_row(cell(group), str(total["lag"]), cell(ROLES.get(group, "")))
+    return table
 
 
 def show_proofs(proofs: RunProofs | None, url: str) -> None:
     """The ledger's verdict, the bundle and its offline verdict, and how to repeat both."""
     console = output()
     if proofs is None:
-        console.print(f"\nproofs: {skipped_note(url)}", soft_wrap=True)
+        console.print(Text(f"\nproofs: {skipped_note(url)}"))
         return
-    checked, pub = proofs.verification, escape(str(proofs.public_key))
-    state = "[green]ok[/]" if checked.ok else f"[red]FAILED[/] ({len(checked.findings)} findings)"
+    checked, pub = proofs.verification, printable(str(proofs.public_key))
+    state = ("ok", "green") if checked.ok else (f"FAILED ({len(checked.findings)} findings)", "red")
     lines = [
-        f"signed with {escape(str(proofs.key))}: {_ORIGINS[proofs.origin]};"
-        f" {pub} is its public key, to hand to auditors",
-        f"verify with {pub}: {state}: {checked.events} events, {checked.leaves} leaves,"
-        f" {checked.checkpoints} signed checkpoints and heads",
-        f"evidence bundle of {escape(proofs.bundle_check.task)}: {escape(str(proofs.bundle))}",
-        f"verify-bundle, offline with {pub}: {escape(verdict(proofs.bundle_check))}",
+        Text(
+            f"signed with {printable(str(proofs.key))}: {_ORIGINS[proofs.origin]};"
+            f" {pub} is its public key, to hand to auditors"
+        ),
+        Text.assemble(
+            f"verify with {pub}: ",
+            state,
+            f": {checked.events} events, {checked.leaves} leaves,"
+            f" {checked.checkpoints} signed checkpoints and heads",
+        ),
+        Text(
+            f"evidence bundle of {printable(proofs.bundle_check.task)}:"
+            f" {printable(str(proofs.bundle))}"
+        ),
+        Text(f"verify-bundle, offline with {pub}: {printable(verdict(proofs.bundle_check))}"),
     ]
-    console.print("\n[bold]proofs[/]", *lines, sep="\n  ", soft_wrap=True)
-    console.print("repeat them:", *proofs.commands(), sep="\n  ", soft_wrap=True, markup=False)
+    console.print("\n[bold]proofs[/]")
+    for line in lines:
+        console.print(Padding(line, (0, 0, 0, 2)))
+    console.print("repeat them:")
+    for command in proofs.commands():
+        console.print(Text(f"  {printable(command)}"), soft_wrap=True)
 
 
 def skipped_note(url: str) -> str:

@@ -1,4 +1,10 @@
-"""``fleetledger emit``: append one event, or every line of a JSON Lines file atomically."""
+"""``fleetledger emit``: append one event, or every line of a JSON Lines file atomically.
+
+It says what it stored truthfully: an event whose id is stored already (with the same
+content) is reported as already present, not appended again. A batch is all or nothing, so
+Ctrl-C during the commit waits for it and then says that all of it was committed, and whether
+running the command again is safe (only when every event has an id).
+"""
 
 from __future__ import annotations
 
@@ -11,15 +17,17 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress
 
-from fleetledger import ContractError, Event, Ledger, NewEvent, Position
+from fleetledger import AlreadyStored, Appended, ContractError, Event, Ledger, NewEvent, Position
 from fleetledger.cli.common import (
-    AsJSON,
-    InputError,
+    JSON_EVENTS,
     LedgerURL,
+    json_option,
     open_ledger,
     progress,
     write_events,
 )
+from fleetledger.cli.evidence import plural
+from fleetledger.cli.exits import InputError, committed, holding_interrupts
 
 _JSON_TYPES = {
     list: "an array",
@@ -30,6 +38,12 @@ _JSON_TYPES = {
     type(None): "null",
 }
 _PROGRESS_STEP = 1000
+MAX_DEPTH = 100
+"""How deeply JSON given to ``emit`` may nest, the value itself being level 1 (the contract
+also limits how deeply an event's data nests)."""
+MAX_DIGITS = 100
+"""Longer integers are refused as they are read: the contract refuses any beyond ±2^53-1."""
+EMIT_JSON = f"{JSON_EVENTS}: each event as stored, ids, stamps and defaults filled in"
 
 
 def _option(name: str, text: str, default: str | bool = False) -> Any:
@@ -62,7 +76,7 @@ def emit(
         str | None, _option("--file", "JSON Lines of append's arguments, or - for stdin.")
     ] = None,
     ledger: LedgerURL = None,
-    as_json: AsJSON = False,
+    as_json: Annotated[bool, json_option(EMIT_JSON)] = False,
 ) -> None:
     """Append one event and print its position; with --file, append many events atomically."""
     given = {
@@ -102,10 +116,15 @@ def emit_one(attributes: dict[str, Any], url: str | None, as_json: bool) -> None
         raise InputError("missing --subject: the id of the task the event is about")
     if "data" in attributes:
         attributes["data"] = read_data(attributes["data"])
-    with open_ledger(url) as ledger:
-        position = ledger.append(NewEvent.of(attributes))
+    with open_ledger(url, write=True, create=True) as ledger:
+        with holding_interrupts():
+            position = ledger.append(NewEvent.of(attributes))
+            again = "safe (same --id)" if "id" in attributes else "would append another event"
+            committed(f"the event was committed at {position}; running it again {again}")
         if as_json:
             write_events([stored(ledger, position, attributes["type"])])
+        elif isinstance(position, AlreadyStored):
+            typer.echo(f"already present at {position}: an event with this id is stored")
         else:
             typer.echo(str(position))
 
@@ -113,32 +132,110 @@ def emit_one(attributes: dict[str, Any], url: str | None, as_json: bool) -> None
 def emit_file(path: str, url: str | None, as_json: bool) -> None:
     """Append every event of a JSON Lines file in one atomic batch and print a summary."""
     name = "stdin" if path == "-" else path
-    with progress() as bar:
+    with progress(quiet=as_json) as bar:
         events, lines = parse_lines(read_text(path), name, bar)
     if not events:
         raise InputError(f"{name} holds no events")
-    with open_ledger(url) as ledger:
-        with progress() as bar:
+    with open_ledger(url, write=True, create=True) as ledger:
+        with progress(quiet=as_json) as bar, holding_interrupts():
             bar.add_task(f"appending {len(events)} events atomically", total=None)
             positions = append_lines(ledger, events, lines, name)
+            committed(after_commit(positions, events))
         if as_json:
             write_events(
                 stored(ledger, p, e["type"]) for p, e in zip(positions, events, strict=True)
             )
         else:
-            typer.echo(f"appended {len(positions)} events ({families(events)})")
+            typer.echo(appended_line(positions, events))
+
+
+def after_commit(positions: Appended, events: Sequence[Mapping[str, Any]]) -> str:
+    """What an interrupt after the batch's commit leaves: all of it, and whether a re-run is
+    safe (only when the file gives every event its id, so none is stored twice)."""
+    done = (
+        f"the batch of {plural(len(positions), 'event')} was committed whole"
+        f" ({positions.appended} appended, {positions.existing} already present)"
+    )
+    unnamed = sum(1 for event in events if not event.get("id"))
+    if not unnamed:
+        return f"{done}; running it again is safe: every event has an id, so none is stored twice"
+    return (
+        f"{done}; do not run it again: {plural(unnamed, 'event')} without an id in the file"
+        " would be appended again"
+    )
+
+
+def appended_line(positions: Appended, events: Sequence[Mapping[str, Any]]) -> str:
+    """``appended 2 events (task 2); 1 already present``."""
+    new = [e for p, e in zip(positions, events, strict=True) if not isinstance(p, AlreadyStored)]
+    line = f"appended {plural(len(new), 'event')}"
+    if new:
+        line += f" ({families(new)})"
+    if positions.existing:
+        line += f"; {positions.existing} already present"
+    return line
 
 
 def read_data(text: str) -> Any:
     """The ``--data`` value: inline JSON, or ``@path`` to a JSON file (``@-``: stdin)."""
     where = f"--data file {text[1:]}" if text.startswith("@") else "--data"
     source = read_text(text[1:]) if text.startswith("@") else text
+    return load_json(source, where)
+
+
+def load_json(text: str, where: str) -> Any:
+    """JSON from the command line, refused with one line (never a traceback) when it is
+    malformed, nests deeper than :data:`MAX_DEPTH` or holds an integer of thousands of digits.
+    """
     try:
-        return json.loads(source)
+        value = json.loads(text, parse_int=_integer)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{where} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except RecursionError:  # deeper than Python parses: surely deeper than MAX_DEPTH
+        raise _nested_too_deep(where) from None
+    except _HugeInteger as exc:
+        raise ContractError(
+            f"{where} holds an integer of {exc.digits} digits, beyond ±2^53-1: send it as a string",
+            field="data",
+        ) from None
+    if _too_deep(value):
+        raise _nested_too_deep(where)
+    return value
+
+
+def _nested_too_deep(where: str) -> ContractError:
+    return ContractError(f"{where} nests more than {MAX_DEPTH} levels deep", field="data")
+
+
+class _HugeInteger(Exception):
+    def __init__(self, digits: int) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _integer(digits: str) -> int:
+    """An integer of the JSON text; one too long to be sensible is refused before Python
+    spends quadratic time (or refuses, past 4300 digits) converting it."""
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise _HugeInteger(len(digits.lstrip("-")))
+    return int(digits)
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether ``value`` nests objects and arrays more than :data:`MAX_DEPTH` levels."""
+    level: list[Any] = [value]
+    for _ in range(MAX_DEPTH):
+        level = [
+            child
+            for item in level
+            if isinstance(item, dict | list)
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+        if not level:
+            return False
+    return any(isinstance(item, dict | list) for item in level)
 
 
 def read_text(path: str) -> str:
@@ -170,10 +267,7 @@ def parse_lines(text: str, name: str, bar: Progress) -> tuple[list[dict[str, Any
 
 def parse_line(line: str, where: str) -> dict[str, Any]:
     """One JSON Lines line: a JSON object of :meth:`Ledger.append` arguments."""
-    try:
-        value = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{where}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+    value = load_json(line, where)
     if not isinstance(value, dict):
         kind = _JSON_TYPES[type(value)]
         raise InputError(f"{where}: expected a JSON object of event attributes, got {kind}")
@@ -182,7 +276,7 @@ def parse_line(line: str, where: str) -> dict[str, Any]:
 
 def append_lines(
     ledger: Ledger, events: Sequence[Mapping[str, Any]], lines: Sequence[int], name: str
-) -> list[Position]:
+) -> Appended:
     """``append_many``, with a refused event named by its line in the file."""
     try:
         return ledger.append_many(events)

@@ -12,16 +12,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from fleetledger.cli.common import (
-    AsJSON,
-    CheckFailed,
-    InputError,
-    LedgerURL,
-    open_ledger,
-    output,
-    write_json,
-)
+from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
+from fleetledger.cli.exits import CheckFailed, InputError, committed, holding_interrupts
+from fleetledger.cli.render import printable
 from fleetledger.cli.verify import KeyOption, verifier_for
 from fleetledger.integrity import (
     BundleVerification,
@@ -41,6 +36,12 @@ OutputOption = Annotated[
         "--output", "-o", help="Where to write the bundle.", show_default="evidence-TASK.json"
     ),
 ]
+EVIDENCE_JSON = "one JSON object: {bundle, task, events, excluded, partitions, key}"
+VERIFY_BUNDLE_JSON = (
+    "one JSON object: {ok, task, namespace, events, partitions, checkpoints, key, key_source,"
+    " signer_proved, findings: [{event, kind, detail}]}"
+)
+
 PublicKey = Annotated[
     Path | None,
     typer.Option(
@@ -56,21 +57,23 @@ def evidence(
     out: OutputOption = None,
     key: KeyOption = None,
     ledger: LedgerURL = None,
-    as_json: AsJSON = False,
+    as_json: Annotated[bool, json_option(EVIDENCE_JSON)] = False,
 ) -> None:
     """Write a task's events with their proofs and the signed ledger head, to verify offline."""
     url = ledger or default_url()
     verifier = verifier_for(key, url)
-    with open_ledger(url, signing=False) as opened:
+    with open_ledger(url) as opened:
         bundle = opened.evidence(task, verifier)
     path = out or bundle_path(task)
-    write_bundle(bundle, path)
+    with holding_interrupts():
+        write_bundle(bundle, path)
+        committed(f"the bundle was written to {path}")
     if as_json:
         write_json({"bundle": str(path), **_counts(bundle)})
         return
     console, counts = output(), _counts(bundle)
     console.print(
-        f"wrote {path}: {plural(counts['events'], 'event')} of {task} in"
+        f"wrote {path}: {plural(counts['events'], 'event')} of {printable(task)} in"
         f" {plural(counts['partitions'], 'partition')}, proved against one signed ledger head",
         soft_wrap=True,
         markup=False,
@@ -85,7 +88,7 @@ def evidence(
 def verify_bundle(
     bundle: Annotated[Path, typer.Argument(help="The bundle file (from fleetledger evidence).")],
     key: PublicKey = None,
-    as_json: AsJSON = False,
+    as_json: Annotated[bool, json_option(VERIFY_BUNDLE_JSON)] = False,
 ) -> None:
     """Check an evidence bundle without the ledger; exit 1 with the findings if it fails."""
     verifier = None if key is None else load_verifier(key)
@@ -165,10 +168,10 @@ def show_verification(result: BundleVerification) -> None:
     console = output()
     for f in result.findings:
         where = "" if f.event is None else f" event #{f.event}"
-        console.print(f"[red]{f.kind}[/]{where}: ", end="", soft_wrap=True)
-        console.print(f.detail, soft_wrap=True, markup=False)
+        console.print(f"[red]{escape(printable(f.kind))}[/]{where}: ", end="", soft_wrap=True)
+        console.print(printable(f.detail), soft_wrap=True, markup=False)
     color = "green" if result.ok else "red"
-    console.print(verdict(result), style=color, soft_wrap=True, markup=False)
+    console.print(printable(verdict(result)), style=color, soft_wrap=True, markup=False)
     if result.key_source == "bundle":
         console.print(
             "note: checked with the key inside the bundle. That proves the bundle is intact and"

@@ -12,10 +12,12 @@ from typing import Annotated
 
 import typer
 
-from fleetledger.cli.common import AsJSON, output, write_json
+from fleetledger.cli.common import json_option, output, write_json
+from fleetledger.cli.exits import committed, holding_interrupts
 from fleetledger.ledger import write_key_pair
 
 DEFAULT_NAME = "fleetledger"
+KEYS_JSON = "one JSON object: {key, pub, vkey}"
 
 
 class KeyAction(StrEnum):
@@ -32,11 +34,13 @@ def keys(
     directory: Annotated[
         Path, typer.Option("--dir", help="Where to write NAME.key and NAME.pub.")
     ] = Path(),
-    as_json: AsJSON = False,
+    as_json: Annotated[bool, json_option(KEYS_JSON)] = False,
 ) -> None:
     """Write NAME.key (the signer, mode 0600) and NAME.pub (its public key); never overwrite."""
     assert action is KeyAction.INIT
-    key, pub = write_key_pair(name, directory)
+    with holding_interrupts():
+        key, pub = write_key_pair(name, directory)
+        committed(f"wrote {key} and {pub}")
     if as_json:
         write_json({"key": str(key), "pub": str(pub), "vkey": pub.read_text().strip()})
     else:

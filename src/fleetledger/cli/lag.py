@@ -6,8 +6,10 @@ from typing import Annotated
 
 import typer
 
-from fleetledger.cli.common import AsJSON, LedgerURL, open_ledger, output, write_json
+from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
 from fleetledger.cli.render import lag_table
+
+LAG_JSON = "one JSON object per line: {group, topic, partition, committed, end, lag}"
 
 
 def lag(
@@ -15,7 +17,7 @@ def lag(
         str | None, typer.Argument(help="Only this consumer group.", show_default="all")
     ] = None,
     ledger: LedgerURL = None,
-    as_json: AsJSON = False,
+    as_json: Annotated[bool, json_option(LAG_JSON)] = False,
 ) -> None:
     """Show lag (end - committed) per group, topic and partition; exit 2 for an unknown group."""
     with open_ledger(ledger) as opened:

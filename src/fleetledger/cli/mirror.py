@@ -16,19 +16,26 @@ from rich.table import Table
 import fleetledger
 from fleetledger import Ledger
 from fleetledger.cli.common import (
-    CheckFailed,
-    InputError,
     cli_source,
     errors,
+    json_option,
     open_ledger,
     output,
     progress,
     write_json,
 )
+from fleetledger.cli.exits import CheckFailed, InputError, committed
+from fleetledger.cli.render import cell, printable
 from fleetledger.ledger import parse_url
 from fleetledger.mirror import MirrorReport, PartitionCheck, check_both
 from fleetledger.mirror import mirror as copy_ledger
 from fleetledger.mirror.check import Progress as ProgressCallback
+
+MIRROR_JSON = (
+    "one JSON object: {ok, copied, elapsed, interrupted, created, policy_differences,"
+    " groups: [{group, topic, partition, ...}], partitions: [{topic, partition, match, source,"
+    " destination, detail}], order: [{task, ok, ...}]}"
+)
 
 
 def mirror(
@@ -70,36 +77,34 @@ def mirror(
         ),
     ] = False,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Events per append.")] = 1000,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the report as one JSON object.")
-    ] = False,
+    as_json: Annotated[bool, json_option(MIRROR_JSON)] = False,
 ) -> None:
     """Copy a ledger to another backend keeping partitions, order, ids and bytes; check both."""
     if timeout is not None and not follow:
         raise InputError("--timeout only applies with --follow")
     if check_only and (follow or groups):
         raise InputError("--check-only copies nothing: drop --follow and --groups")
-    with open_pair(source, destination) as (src, dst), progress() as bar:
+    with open_pair(source, destination) as (src, dst), progress(quiet=as_json) as bar:
         callback, copied = tracker(bar)
         if check_only:
             checks, order = check_both(src, dst, progress=callback)
             report = MirrorReport(checks=checks, order=order)
         else:
-            try:
-                report = copy_ledger(
-                    src,
-                    dst,
-                    groups=groups,
-                    follow=follow,
-                    timeout=timeout,
-                    batch_size=batch,
-                    progress=callback,
+            committed(
+                lambda: (
+                    f"copied {copied()} events; run the same command again to resume"
+                    " (no event is stored twice)"
                 )
-            except KeyboardInterrupt:
-                raise CheckFailed(
-                    f"interrupted after copying {copied()} events; run the same command again "
-                    "to resume (no event is stored twice)"
-                ) from None
+            )
+            report = copy_ledger(
+                src,
+                dst,
+                groups=groups,
+                follow=follow,
+                timeout=timeout,
+                batch_size=batch,
+                progress=callback,
+            )
     if as_json:
         write_json(report_json(report))
     else:
@@ -190,14 +195,15 @@ def show(report: MirrorReport, *, check_only: bool) -> None:
         )
     for topic in report.policy_differences:
         errors().print(
-            f"[yellow]note:[/] the destination keeps its own policy for {escape(topic)} "
+            f"[yellow]note:[/] the destination keeps its own policy for {escape(printable(topic))} "
             "(retention, cleanup or classification differ)"
         )
     if report.groups:
         moved = sum(row.moved for row in report.groups)
         names = sorted({row.group for row in report.groups})
         console.print(
-            f"moved {moved} of {len(report.groups)} group position(s) ({', '.join(names)})"
+            f"moved {moved} of {len(report.groups)} group position(s)"
+            f" ({escape(printable(', '.join(names)))})"
         )
     checked = len(report.checks)
     if report.differences:
@@ -206,7 +212,7 @@ def show(report: MirrorReport, *, check_only: bool) -> None:
         events = sum(check.source.events for check in report.checks)
         console.print(f"checked {checked} partitions: both sides hold the same {events:,} events")
     for check in report.reordered:
-        task, detail = escape(check.task), escape(check.detail)
+        task, detail = escape(printable(check.task)), escape(printable(check.detail))
         console.print(f"[red]task {task} replays differently[/]: {detail}")
     if report.order and not report.reordered:
         console.print(f"replayed {len(report.order)} sampled tasks on both sides: the same order")
@@ -222,10 +228,10 @@ def differences_table(checks: list[PartitionCheck]) -> Table:
     table.add_column("first difference")
     for check in checks:
         table.add_row(
-            check.name,
+            cell(check.name),
             str(check.source.events),
             str(check.destination.events),
             f"[red]{check.match.value}[/]",
-            escape(check.detail),
+            escape(printable(check.detail)),
         )
     return table

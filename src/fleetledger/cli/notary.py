@@ -20,9 +20,12 @@ from typing import Annotated
 import typer
 
 from fleetledger.audit import NotaryRound
-from fleetledger.cli.common import AsJSON, InputError, LedgerURL, open_ledger, output, write_json
+from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
+from fleetledger.cli.exits import InputError, committed
 from fleetledger.integrity import NoteSigner
 from fleetledger.ledger import default_url, key_path, load_signer, parse_url
+
+NOTARY_JSON = "one JSON object when it stops: {events, checkpoints, heads}"
 
 
 def notary(
@@ -46,12 +49,16 @@ def notary(
         bool, typer.Option("--once", help="Sign up to the current end, then exit.")
     ] = False,
     ledger: LedgerURL = None,
-    as_json: AsJSON = False,
+    as_json: Annotated[bool, json_option(NOTARY_JSON)] = False,
 ) -> None:
     """Sign checkpoints of a Kafka ledger into its _checkpoints topic until stopped."""
     url = ledger or default_url()
     signer = _signer(key, url)
-    with open_ledger(url, signing=False) as opened:
+    committed(
+        "each signing round is committed whole (one transaction); run the notary again to"
+        " resume after its newest checkpoint"
+    )
+    with open_ledger(url, write=True, signer=False) as opened:
         keeper = opened.notary(signer, every=every_events, interval=every_seconds)
         if once:
             total = keeper.run_once()

@@ -16,12 +16,21 @@ import typer
 
 from fleetledger import Ledger
 from fleetledger.audit import LATEST, ConsistencyProof, HeadRef
-from fleetledger.cli.common import AsJSON, InputError, LedgerURL, open_ledger, output, write_json
+from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
 from fleetledger.cli.evidence import plural
+from fleetledger.cli.exits import InputError
+from fleetledger.cli.render import printable
 from fleetledger.cli.verify import KeyOption, verifier_for
 from fleetledger.errors import MalformedNote
 from fleetledger.integrity import LedgerHead, NoteVerifier, parse_note
 from fleetledger.ledger import default_url
+
+PROVE_JSON = (
+    "one JSON object: the inclusion proof {event_id, topic, partition, leaf_index, tree_size,"
+    " leaf_hash, audit_path, head, checkpoint}, or the consistency proof {format, version,"
+    " namespace, old_head, new_head, partitions}; with --heads a JSON array of {number, size,"
+    " partitions}"
+)
 
 
 def prove(
@@ -43,7 +52,7 @@ def prove(
     ] = False,
     key: KeyOption = None,
     ledger: LedgerURL = None,
-    as_json: AsJSON = False,
+    as_json: Annotated[bool, json_option(PROVE_JSON)] = False,
 ) -> None:
     """Print a verified proof: an event's inclusion, or that one signed head extends another."""
     modes = [event_id is not None, consistency is not None, heads]
@@ -51,7 +60,7 @@ def prove(
         raise InputError("give one of: EVENT_ID, --consistency OLD_HEAD NEW_HEAD, --heads")
     url = ledger or default_url()
     verifier = verifier_for(key, url)
-    with open_ledger(url, signing=False) as opened:
+    with open_ledger(url) as opened:
         if heads:
             _list_heads(opened, as_json=as_json)
         elif consistency is not None:
@@ -71,9 +80,11 @@ def _prove_event(
         return
     console = output()
     for name in ("event_id", "topic", "partition", "leaf_index", "tree_size", "leaf_hash"):
-        console.print(f"{name}: {document[name]}", soft_wrap=True)
+        console.print(f"{name}: {printable(str(document[name]))}", soft_wrap=True, markup=False)
     console.print("audit_path:", *document["audit_path"], sep="\n  ", soft_wrap=True)
-    console.print(f"ledger head:\n{proof.head}", soft_wrap=True, markup=False)
+    console.print("ledger head:")
+    for line in proof.head.splitlines():
+        console.print(printable(line), soft_wrap=True, markup=False)
 
 
 def _prove_consistency(
@@ -129,14 +140,18 @@ def _show_consistency(proof: ConsistencyProof, refs: tuple[str, str], *, signed:
         for number, ref in zip((proof.old_number, proof.new_number), refs, strict=True)
     )
     console.print("consistent", style="green", end="")
-    console.print(f": {new} extends {old} of {proof.namespace}", soft_wrap=True, markup=False)
+    console.print(
+        printable(f": {new} extends {old} of {proof.namespace}"), soft_wrap=True, markup=False
+    )
     for entry in proof.to_json()["partitions"]:
         console.print(
-            f"{entry['topic']}/{entry['partition']}: {entry['old_size']} -> {entry['new_size']}"
-            f" leaves, {len(entry['proof'])} proof hashes",
+            printable(f"{entry['topic']}/{entry['partition']}:")
+            + f" {entry['old_size']} -> {entry['new_size']} leaves,"
+            f" {len(entry['proof'])} proof hashes",
             *entry["proof"],
             sep="\n  ",
             soft_wrap=True,
+            markup=False,
         )
     if not signed:
         console.print("signatures NOT checked: pass --key NAME.pub to check both heads")

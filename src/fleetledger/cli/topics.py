@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fleetledger import TopicInfo
-from fleetledger.cli.common import AsJSON, LedgerURL, open_ledger, output, write_json
+from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
 from fleetledger.cli.render import topics_table
 
+TOPICS_JSON = (
+    "one JSON object per line: {topic, family, partitions, key, retention_ms, retention_bytes,"
+    " cleanup, classification, events, offsets: [{start, end}]}"
+)
 
-def topics(ledger: LedgerURL = None, as_json: AsJSON = False) -> None:
+
+def topics(
+    ledger: LedgerURL = None, as_json: Annotated[bool, json_option(TOPICS_JSON)] = False
+) -> None:
     """List topics: family, partitions, key, retention, cleanup, classification, offsets."""
     with open_ledger(ledger) as opened:
         infos = opened.topics()

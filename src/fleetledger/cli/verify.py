@@ -6,11 +6,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from fleetledger.audit import Verification
-from fleetledger.cli.common import AsJSON, CheckFailed, LedgerURL, open_ledger, output, write_json
+from fleetledger.cli.common import (
+    LedgerURL,
+    json_option,
+    open_ledger,
+    output,
+    spinner,
+    write_json,
+)
+from fleetledger.cli.exits import CheckFailed
+from fleetledger.cli.render import printable
 from fleetledger.integrity import NoteVerifier
 from fleetledger.ledger import default_url, key_path, load_verifier, parse_url, public_key_path
+
+VERIFY_JSON = (
+    "one JSON object: {ok, partitions, events, leaves, checkpoints, signatures_checked,"
+    " uncovered, unsigned, findings: [{topic, partition, offset, kind, detail}]}"
+)
 
 KeyOption = Annotated[
     Path | None,
@@ -33,12 +48,12 @@ def verify(
         ),
     ] = False,
     ledger: LedgerURL = None,
-    as_json: AsJSON = False,
+    as_json: Annotated[bool, json_option(VERIFY_JSON)] = False,
 ) -> None:
     """Check every event against its leaf and every tree against its checkpoints; exit 1 if not."""
     url = ledger or default_url()
     verifier = verifier_for(key, url)
-    with open_ledger(url, signing=False) as opened:
+    with open_ledger(url) as opened, spinner("verifying every partition", quiet=as_json):
         result = opened.verify(verifier, deep=deep)
     _report(result, as_json=as_json)
     if not result.ok:
@@ -72,7 +87,8 @@ def _report(result: Verification, *, as_json: bool) -> None:
     console = output()
     for f in result.findings:
         where = f"{f.topic}/{f.partition}" + ("" if f.offset is None else f"@{f.offset}")
-        console.print(f"[red]{f.kind}[/] {where}: {f.detail}", soft_wrap=True)
+        line = Text.assemble((printable(f.kind), "red"), f" {printable(where)}: ")
+        console.print(line.append(printable(f.detail)), soft_wrap=True)
     signed = "signatures checked" if result.signatures_checked else "signatures NOT checked"
     verdict = "[green]ok[/]" if result.ok else "[red]FAILED[/]"
     console.print(

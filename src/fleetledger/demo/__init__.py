@@ -8,6 +8,7 @@ consumer groups read at their own pace. The same seed writes the same sequence o
 """
 
 from fleetledger.demo.fleet import simulate
+from fleetledger.demo.readers import GROUPS, ROLES
 from fleetledger.demo.report import FleetReport
 
-__all__ = ["FleetReport", "simulate"]
+__all__ = ["GROUPS", "ROLES", "FleetReport", "simulate"]

@@ -22,6 +22,15 @@ AUDIT_COMMIT_EVERY = 4  # polls
 EVALUATION_EVERY = 50  # finished requests
 
 GROUPS = ("runtime", "audit", "evaluation")
+ROLES = {
+    "runtime": "The orchestrator: it reads task, tool and governance events as they land and"
+    " commits every few steps, so it ends caught up.",
+    "audit": "The archiver: it reads governance and tool events a dozen at a time, slower than"
+    " the fleet writes them, so it falls behind.",
+    "evaluation": "A batch job: it reads the evaluation family every 50 finished tasks and at"
+    " the end, so it ends caught up.",
+}
+"""What each group does, and so why its lag is what it is, in one sentence each."""
 
 
 class Readers:

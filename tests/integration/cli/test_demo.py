@@ -103,3 +103,82 @@ def test_demo_on_a_ledger_that_does_not_sign_skips_the_proofs_with_a_note(run: R
 
     assert result.exit_code == 0, result.output
     assert "memory:// ledgers keep no signed checkpoints, so the demo skips" in result.stdout
+
+
+@pytest.fixture
+def narrow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run the demo as `make demo` does, from the ledger's directory, on an 80-column screen."""
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args: str) -> Result:
+        runner = CliRunner(env={"COLUMNS": "80", "FLEETLEDGER_URL": None, "FLEETLEDGER_KEY": None})
+        return runner.invoke(app, ["demo", *args, "--ledger", "sqlite:///fleetledger.db"])
+
+    return invoke
+
+
+def test_demo_output_fits_80_columns(narrow: Callable[..., Result]) -> None:
+    """With COLUMNS=80 no line of the demo's text output is longer than 80 characters."""
+    result = narrow("--tasks", "3")
+
+    assert result.exit_code == 0, result.output
+    too_long = [line for line in result.stdout.splitlines() if len(line) > 80]
+    assert too_long == []
+
+
+def test_demo_explains_each_consumer_group_and_its_lag(run: Run) -> None:
+    """runtime, audit and evaluation each get a sentence saying what they do and why they lag."""
+    result = run("demo", "--tasks", "3")
+
+    for sentence in (
+        "The orchestrator: it reads task, tool and governance events",
+        "The archiver: it reads governance and tool events a dozen at a time",
+        "A batch job: it reads the evaluation family every 50 finished tasks",
+    ):
+        assert sentence in result.stdout
+    assert "lag: events not yet read and committed" in result.stdout
+
+
+def test_demo_hides_state_summaries_from_the_sample_timeline_and_says_so(run: Run) -> None:
+    """The sample timeline leaves state.summary out by default, saying how many and --all."""
+    result = run("demo", "--tasks", "3")
+
+    timeline = result.stdout.split("consumer groups")[1]
+    assert " summary " not in timeline.split("replay it:")[0]
+    assert "state.summary hidden; --all shows them)" in result.stdout
+
+
+def test_demo_all_shows_state_summaries_in_the_sample_timeline(run: Run) -> None:
+    """--all puts the state.summary events back."""
+    result = run("demo", "--tasks", "3", "--all")
+
+    timeline = result.stdout.split("consumer groups")[1].split("replay it:")[0]
+    assert " summary " in timeline
+    assert "hidden" not in timeline
+
+
+def test_demo_draws_progress_on_a_terminal(run: Run) -> None:
+    """On a terminal (TTY_COMPATIBLE=1 stands for one) demo draws its progress on stderr."""
+    result = CliRunner(env={"TTY_COMPATIBLE": "1", "FLEETLEDGER_URL": None}).invoke(
+        app, ["demo", "--tasks", "2", "--ledger", "memory://"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "simulating tasks" in result.stderr
+
+
+def test_demo_json_draws_no_progress_even_on_a_terminal(run: Run) -> None:
+    """--json keeps stderr silent: the output is for programs."""
+    result = CliRunner(env={"TTY_COMPATIBLE": "1", "FLEETLEDGER_URL": None}).invoke(
+        app, ["demo", "--tasks", "2", "--json", "--ledger", "memory://"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
+def test_demo_draws_no_progress_when_stderr_is_not_a_terminal(run: Run) -> None:
+    """Piped or logged, stderr stays silent."""
+    result = run("demo", "--tasks", "2", ledger="memory://")
+
+    assert result.stderr == ""

@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from typer.testing import Result
 
 import fleetledger
@@ -120,17 +121,17 @@ def test_emit_file_with_a_malformed_line_appends_nothing(
     result = run("emit", "--file", "-", input=json.dumps(REQUEST) + "\n{oops\n")
 
     assert result.exit_code == 2
-    assert "stdin line 2: not valid JSON" in result.stderr
+    assert "stdin line 2 is not valid JSON" in result.stderr
     assert count() == 0
 
 
 def test_emit_with_an_existing_id_stores_it_once(run: Run, url: str) -> None:
-    """Emitting the same id twice stores one event and prints the same position twice."""
+    """Emitting the same id twice stores one event; the second says it is already present."""
     args = ("emit", "task.started", "--subject", "task-9", "--id", "evt-1")
 
     first, second = run(*args), run(*args)
 
-    assert first.stdout == second.stdout
+    assert second.stdout.startswith(f"already present at {first.stdout.strip()}")
     with fleetledger.open(url) as ledger:
         assert len(list(ledger.replay("task-9"))) == 1
 
@@ -156,3 +157,84 @@ def test_emit_file_with_an_oversized_event_exits_2(run: Run, url: str) -> None:
     assert result.exit_code == 2, result.output
     assert "stdin line 2: event is" in result.stderr
     assert "above the limit of 1024 bytes" in result.stderr
+
+
+def test_emit_file_counts_events_already_present_apart(run: Run, tmp_path: Path) -> None:
+    """Re-appending a file with ids says how many it appended and how many were there."""
+    first = [{**REQUEST, "id": "e-1"}]
+    both = [*first, {**REQUEST, "id": "e-2"}, {**REQUEST, "id": "e-3"}]
+    run("emit", "--file", "-", input=json.dumps(first[0]))
+
+    result = run("emit", "--file", "-", input="\n".join(json.dumps(e) for e in both))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "appended 2 events (task 2); 1 already present\n"
+
+
+def test_emit_file_of_events_all_present_appends_none(run: Run) -> None:
+    """A file whose every event is stored already appends nothing, and says so."""
+    line = json.dumps({**REQUEST, "id": "e-1"})
+    run("emit", "--file", "-", input=line)
+
+    result = run("emit", "--file", "-", input=line)
+
+    assert result.stdout == "appended 0 events; 1 already present\n"
+
+
+def test_emit_of_an_id_stored_with_other_content_exits_2_naming_it(run: Run) -> None:
+    """An id that names another event is an id conflict: exit 2, the id and where it lives."""
+    run("emit", "task.started", "--subject", "task-9", "--id", "evt-1")
+
+    result = run("emit", "task.started", "--subject", "task-8", "--id", "evt-1")
+
+    assert result.exit_code == 2
+    assert "event id 'evt-1' is already stored at fleet.task/" in result.stderr
+
+
+DEEP = "[" * 5000 + "]" * 5000
+DEEPISH = "[" * 150 + "]" * 150
+HUGE = "9" * 5000
+TOOL = '{{"call_id": "c", "tool": "t", "arguments": {{"n": {value}}}}}'
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (DEEP, "--data nests more than 100 levels deep"),
+        (DEEPISH, "--data nests more than 100 levels deep"),
+        (HUGE, "--data holds an integer of 5000 digits, beyond ±2^53-1"),
+        ("9007199254740993", "beyond ±2^53-1"),
+    ],
+    ids=["nested 5000 deep", "nested 150 deep", "5000 digits", "2^53+1"],
+)
+def test_emit_data_too_deep_or_too_big_exits_2_with_one_line(
+    run: Run, count: Callable[[], int], value: str, message: str
+) -> None:
+    """--data that nests too deep or holds a huge integer: exit 2, one line, nothing stored."""
+    result = run(
+        "emit", "tool.call.requested", "--subject", "t", "--data", TOOL.format(value=value)
+    )
+
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert count() == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(DEEP, "stdin line 2 nests more than 100 levels"), (HUGE, "stdin line 2 holds an integer")],
+    ids=["nested 5000 deep", "5000 digits"],
+)
+def test_emit_file_lines_too_deep_or_too_big_exit_2_naming_the_line(
+    run: Run, count: Callable[[], int], value: str, message: str
+) -> None:
+    """--file lines are held to the same limits, and the refusal names the line."""
+    bad = {"type": "tool.call.requested", "subject": "t", "data": "X"}
+    text = json.dumps(REQUEST) + "\n" + json.dumps(bad).replace('"X"', TOOL.format(value=value))
+
+    result = run("emit", "--file", "-", input=text)
+
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert count() == 0

@@ -223,7 +223,7 @@ def test_follow_copies_events_appended_during_the_run(
 def test_a_non_following_run_stopped_by_ctrl_c_says_how_to_resume(
     mirror_cli: Mirror, source: str, target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Ctrl-C during a one-shot copy exits 1 with one line saying to run it again."""
+    """Ctrl-C during a one-shot copy exits 130 with one line: how far it got, run it again."""
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
@@ -232,8 +232,9 @@ def test_a_non_following_run_stopped_by_ctrl_c_says_how_to_resume(
 
     result = mirror_cli(source, target)
 
-    assert result.exit_code == 1
-    assert "run the same command again to resume" in result.stderr
+    assert result.exit_code == 130
+    assert result.stderr.startswith("interrupted: copied 0 events; run the same command again")
+    assert len(result.stderr.splitlines()) == 1
 
 
 BAD = {

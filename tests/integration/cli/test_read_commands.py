@@ -1,12 +1,17 @@
 """The read-side commands: replay, tail, topics, groups and lag, readable and as JSON."""
 
+import base64
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import pytest
 from typer.testing import Result
 
 import fleetledger
+from fleetledger import ForeignRecord, Ledger, Position
+from fleetledger.events import foreign
 
 Run = Callable[..., Result]
 
@@ -124,8 +129,10 @@ def test_groups_shows_each_group_with_its_total_lag(run: Run, seeded: str) -> No
     assert "audit" in run("groups").stdout
 
 
-def test_groups_says_so_when_there_are_none(run: Run) -> None:
+def test_groups_says_so_when_there_are_none(run: Run, url: str) -> None:
     """Without any committed group, groups says so and succeeds."""
+    fleetledger.open(url).close()
+
     result = run("groups")
 
     assert result.exit_code == 0
@@ -148,3 +155,47 @@ def test_lag_readable_shows_a_table(run: Run, seeded: str) -> None:
     assert result.exit_code == 0, result.output
     for header in ("group", "committed", "end", "lag", "fleet.task"):
         assert header in result.stdout
+
+
+@pytest.fixture
+def with_foreign(seeded: str, monkeypatch: pytest.MonkeyPatch) -> ForeignRecord:
+    """tail yields, after the events, a foreign record (a Kafka record no writer attested)."""
+    record = ForeignRecord(
+        position=Position("fleet.task", 2, 7),
+        body=foreign.encode(b"k", [("h", b"v")], b"not \x1b[31m an event"),
+        reason="no writer attestation",
+    )
+    tail = Ledger.tail
+
+    def with_stranger(self: Ledger, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        assert kwargs["foreign"] is True
+        yield from tail(self, *args, **kwargs)
+        yield record
+
+    monkeypatch.setattr(Ledger, "tail", with_stranger)
+    return record
+
+
+def test_tail_shows_a_foreign_record_marked(run: Run, with_foreign: ForeignRecord) -> None:
+    """A record no ledger writer produced is shown, marked FOREIGN, with why and what it holds."""
+    result = run("tail")
+
+    assert result.exit_code == 0, result.output
+    last = result.stdout.splitlines()[-1]
+    assert last == "FOREIGN  fleet.task/2@7  no writer attestation  not \\u001b[31m an event"
+
+
+def test_tail_json_gives_a_foreign_record_as_what_it_holds(
+    run: Run, with_foreign: ForeignRecord
+) -> None:
+    """--json prints a foreign record as {foreign, position, reason, key, headers, value}."""
+    last = lines(run("tail", "--json"))[-1]
+
+    assert last == {
+        "foreign": True,
+        "position": "fleet.task/2@7",
+        "reason": "no writer attestation",
+        "key": base64.b64encode(b"k").decode(),
+        "headers": [["h", base64.b64encode(b"v").decode()]],
+        "value": base64.b64encode(b"not \x1b[31m an event").decode(),
+    }

@@ -1,22 +1,15 @@
 """The command-line app: every command documented, one error policy, exit codes."""
 
+import subprocess
 import sys
 import types
 
 import pytest
-import typer
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from fleetledger import (
-    BackendError,
-    ConfigurationError,
-    ContractError,
-    IntegrityError,
-    NotFound,
-)
+import fleetledger
 from fleetledger.cli.app import app
-from fleetledger.cli.common import CheckFailed, InputError, exit_code, fail, guarded
 
 COMMANDS = get_command(app).commands  # type: ignore[attr-defined]
 
@@ -26,13 +19,17 @@ def test_the_app_has_every_command_of_this_version() -> None:
     assert set(COMMANDS) == {
         "demo",
         "emit",
+        "get",
         "tail",
         "replay",
         "topics",
+        "types",
         "groups",
         "lag",
+        "maintain",
         "mirror",
         "keys",
+        "sign",
         "verify",
         "prove",
         "evidence",
@@ -84,44 +81,6 @@ def test_mirror_takes_two_ledger_urls_and_json() -> None:
     assert "--json" in options
 
 
-@pytest.mark.parametrize(
-    ("error", "code"),
-    [
-        (ContractError("bad"), 2),
-        (ConfigurationError("bad"), 2),
-        (NotFound("none"), 2),
-        (InputError("bad"), 2),
-        (CheckFailed("no"), 1),
-        (IntegrityError("tampered"), 1),
-        (BackendError("disk"), 1),
-    ],
-)
-def test_input_errors_exit_2_and_failures_exit_1(error: Exception, code: int) -> None:
-    """User and input mistakes exit 2; failed checks and failing storage exit 1."""
-    assert exit_code(error) == code
-
-
-def test_fail_prints_one_line_even_for_a_multiline_message(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """A message with newlines and markup-like brackets prints as one literal line."""
-    with pytest.raises(typer.Exit) as exited:
-        fail(ContractError("first\nsecond [bold]x[/bold]"))
-
-    assert exited.value.exit_code == 2
-    assert capsys.readouterr().err == "error: first second [bold]x[/bold]\n"
-
-
-def test_guarded_lets_programming_errors_through() -> None:
-    """Only the errors a user can act on are turned into a message; bugs keep their traceback."""
-
-    def broken() -> None:
-        raise ZeroDivisionError
-
-    with pytest.raises(ZeroDivisionError):
-        guarded(broken)()
-
-
 def test_demo_hands_its_options_and_a_progress_callback_to_simulate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -148,3 +107,34 @@ def test_demo_hands_its_options_and_a_progress_callback_to_simulate(
     assert calls[0]["tasks"] == 2
     assert calls[0]["seed"] == 3
     assert '"sample_task":"t"' in result.stdout
+
+
+def test_version_prints_the_package_version() -> None:
+    """fleetledger --version prints the version and exits 0."""
+    result = CliRunner().invoke(app, ["--version"])
+
+    assert result.exit_code == 0
+    assert result.stdout == f"fleetledger {fleetledger.__version__}\n"
+
+
+def test_bash_completion_is_shown_without_a_terminal() -> None:
+    """--show-completion bash prints the completion script, with stdin and stdout not a TTY."""
+    shown = subprocess.run(
+        [sys.executable, "-m", "fleetledger.cli", "--show-completion", "bash"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    assert "_FLEETLEDGER_COMPLETE=complete_bash" in shown.stdout
+    assert "complete -o default -F _fleetledger_completion fleetledger" in shown.stdout
+
+
+def test_the_app_offers_completion_install() -> None:
+    """--install-completion is an option of the app."""
+    options = {opt for param in get_command(app).params for opt in param.opts}
+
+    assert {"--install-completion", "--show-completion", "--version"} <= options

@@ -1,0 +1,134 @@
+"""One exit-code convention over every command: the same error ends every command the same way,
+with one line on stderr and no traceback."""
+
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner, Result
+
+import fleetledger
+from fleetledger import (
+    AccessDenied,
+    BackendError,
+    ConfigurationError,
+    ContractError,
+    NotFound,
+    ReadOnlyLedger,
+)
+from fleetledger.cli.app import app
+from fleetledger.ledger import write_key_pair
+
+
+class PolicyViolation(AccessDenied):
+    """Stands for the refusals a later issue adds below AccessDenied."""
+
+
+def command_paths() -> list[str]:
+    """Every command of the app, subcommands as ``group sub``."""
+    paths = []
+    for name, command in sorted(get_command(app).commands.items()):  # type: ignore[attr-defined]
+        paths.append(name)
+        for sub in sorted(getattr(command, "commands", {})):
+            paths.append(f"{name} {sub}")
+    return paths
+
+
+@pytest.fixture
+def key(tmp_path: Path) -> Path:
+    """A signer key file (notary and sign read it before opening the ledger)."""
+    return write_key_pair("ledger.example/acme", tmp_path)[0]
+
+
+def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
+    """A valid command line of ``path`` on ``memory://`` (or on files for keys, verify-bundle)."""
+    ledger = ["--ledger", "memory://"]
+    return {
+        "demo": ["demo", "--tasks", "1", *ledger],
+        "emit": ["emit", "task.started", "--subject", "t", *ledger],
+        "evidence": ["evidence", "t", "-o", str(tmp_path / "b.json"), *ledger],
+        "get": ["get", "e-1", *ledger],
+        "groups": ["groups", *ledger],
+        "groups delete": ["groups", "delete", "g", *ledger],
+        "groups reset": ["groups", "reset", "g", "--to", "earliest", *ledger],
+        "groups seek": ["groups", "seek", "g", "--to-time", "1h", *ledger],
+        "keys": ["keys", "init", "--dir", str(tmp_path / "k")],
+        "lag": ["lag", *ledger],
+        "maintain": ["maintain", *ledger],
+        "mirror": ["mirror", "memory://", "memory://"],
+        "notary": ["notary", "--once", "--key", str(key), *ledger],
+        "prove": ["prove", "e-1", *ledger],
+        "replay": ["replay", "t", *ledger],
+        "sign": ["sign", "--key", str(key), *ledger],
+        "tail": ["tail", *ledger],
+        "topics": ["topics", *ledger],
+        "types": ["types", *ledger],
+        "verify": ["verify", *ledger],
+        "verify-bundle": ["verify-bundle", str(tmp_path / "b.json")],
+    }[path]
+
+
+ERRORS = {
+    "usage (ContractError)": (ContractError("bad event"), 2),
+    "usage (ConfigurationError)": (ConfigurationError("bad URL"), 2),
+    "usage (NotFound)": (NotFound("no ledger at x.db"), 2),
+    "unavailable (BackendError)": (BackendError("broker unreachable"), 3),
+    "environment refused (ReadOnlyLedger)": (ReadOnlyLedger("cannot write x.db"), 3),
+    "refused by policy (AccessDenied)": (AccessDenied("no"), 4),
+    "refused by policy (a subclass)": (PolicyViolation("rule r1"), 4),
+    "Ctrl-C": (KeyboardInterrupt(), 130),
+}
+
+
+@pytest.fixture
+def failing(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Every way into the ledger or its files raises the error under test."""
+    error = request.param
+
+    def raising(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(fleetledger, "open", raising)
+    monkeypatch.setattr("fleetledger.cli.keys.write_key_pair", raising)
+    monkeypatch.setattr("fleetledger.cli.evidence.read_bundle_file", raising)
+
+
+def run(args: list[str]) -> Result:
+    """The command, in-process, with no ledger configured by the environment."""
+    return CliRunner(env={"FLEETLEDGER_URL": None, "FLEETLEDGER_KEY": None}).invoke(app, args)
+
+
+@pytest.mark.parametrize("path", command_paths())
+@pytest.mark.parametrize(
+    ("failing", "code"),
+    ERRORS.values(),
+    ids=ERRORS.keys(),
+    indirect=["failing"],
+)
+def test_every_command_ends_each_error_with_its_code_and_one_line(
+    path: str, code: int, failing: None, tmp_path: Path, key: Path
+) -> None:
+    """2 usage or input, 3 backend or environment, 4 policy, 130 Ctrl-C: one line, no traceback."""
+    result = run(arguments(path, tmp_path, key))
+
+    assert result.exit_code == code, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("interrupted: " if code == 130 else "error: ")
+
+
+@pytest.mark.parametrize("path", command_paths())
+def test_every_command_exits_2_on_an_unknown_option(path: str) -> None:
+    """A usage error (an option no command knows) exits 2 on every command."""
+    result = run([*path.split(), "--no-such-option"])
+
+    assert result.exit_code == 2
+    assert "No such option" in result.output
+
+
+@pytest.mark.parametrize("path", command_paths())
+def test_every_command_has_help_that_exits_0(path: str) -> None:
+    """--help works on every command and subcommand."""
+    result = run([*path.split(), "--help"])
+
+    assert result.exit_code == 0, result.output
