@@ -29,7 +29,7 @@ successive claims are not both roots of its stored leaves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -68,6 +68,9 @@ from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy, checkpoint_origin
 _PAGE = 5000
 _SIGNATURE_THREADS = 2
 MAX_FINDINGS_PER_PARTITION = 100
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: partitions checked so far, of how many."""
 
 
 class _Log(ReadableLog, ProvableLog, Protocol):
@@ -158,10 +161,15 @@ def verify_ledger(
     verifier: NoteVerifier | None,
     *,
     deep: bool = False,
+    progress: Progress | None = None,
 ) -> Verification:
     """Check every partition of ``topics`` (see the module docstring); ``deep`` also checks
-    each event's indexed columns against its bytes (:mod:`fleetledger.audit.columns`)."""
+    each event's indexed columns against its bytes (:mod:`fleetledger.audit.columns`).
+    ``progress(done, total)`` hears of each partition checked."""
     log = cast(_Log, provable(backend))
+    every = [
+        (t, p, policy) for t, policy in sorted(topics.items()) for p in range(policy.partitions)
+    ]
     stored = log.checkpoints(namespace)
     said = [_open(row, namespace, None) for row in stored]  # what the notes claim, unverified
     claimed = _claimed_sizes(_read_notes(stored, said))
@@ -169,11 +177,12 @@ def verify_ledger(
         opened: Iterable[_Opened] = said
         if verifier is not None:  # submitted now, checked while the partitions are
             opened = pool.map(partial(_open, namespace=namespace, verifier=verifier), stored)
-        results = [
-            _verify_partition(log, topic, p, policy, claimed.get((topic, p), set()), deep=deep)
-            for topic, policy in sorted(topics.items())
-            for p in range(policy.partitions)
-        ]
+        results = []
+        for topic, p, policy in every:
+            claims = claimed.get((topic, p), set())
+            results.append(_verify_partition(log, topic, p, policy, claims, deep=deep))
+            if progress is not None:
+                progress(len(results), len(every))
         notes = _read_notes(stored, list(opened))
     for result in results:
         _check_claims(log, result, notes.claims.get((result.topic, result.partition), []))

@@ -18,7 +18,6 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
-    SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -142,19 +141,3 @@ def progress(*, quiet: bool = False) -> Progress:
         transient=True,
         disable=quiet or not console.is_terminal,
     )
-
-
-def spinner(description: str, *, quiet: bool = False) -> Progress:
-    """A spinner with ``description`` and the time elapsed, for work of unknown length;
-    drawn like :func:`progress`."""
-    console = errors()
-    bar = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=quiet or not console.is_terminal,
-    )
-    bar.add_task(description, total=None)
-    return bar

@@ -14,7 +14,7 @@ from fleetledger.cli.common import (
     json_option,
     open_ledger,
     output,
-    spinner,
+    progress,
     write_json,
 )
 from fleetledger.cli.exits import CheckFailed
@@ -53,8 +53,13 @@ def verify(
     """Check every event against its leaf and every tree against its checkpoints; exit 1 if not."""
     url = ledger or default_url()
     verifier = verifier_for(key, url)
-    with open_ledger(url) as opened, spinner("verifying every partition", quiet=as_json):
-        result = opened.verify(verifier, deep=deep)
+    with open_ledger(url) as opened, progress(quiet=as_json) as bar:
+        task = bar.add_task("verifying partitions", total=None)
+        result = opened.verify(
+            verifier,
+            deep=deep,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     _report(result, as_json=as_json)
     if not result.ok:
         raise CheckFailed(f"{len(result.findings)} integrity findings")

@@ -162,7 +162,7 @@ class AsyncLedger:
     async def verify(
         self, verifier: NoteVerifier | None = None, *, deep: bool = False
     ) -> Verification:
-        """See :meth:`Ledger.verify`."""
+        """See :meth:`Ledger.verify` (without progress: await it, or watch the partitions)."""
         return await asyncio.to_thread(lambda: self.sync.verify(verifier, deep=deep))
 
     async def prove(self, event_id: str, verifier: NoteVerifier | None = None) -> InclusionProof:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, NamedTuple, overload
@@ -511,18 +511,27 @@ class Ledger:
         self._check_writable()
         return Notary(self._log, self.namespace, signer, every=every, interval=interval)
 
-    def verify(self, verifier: NoteVerifier | None = None, *, deep: bool = False) -> Verification:
+    def verify(
+        self,
+        verifier: NoteVerifier | None = None,
+        *,
+        deep: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Verification:
         """Recompute every partition's tree from the stored events and check its checkpoints.
 
         Signatures are checked with ``verifier`` (default: the public key of the ledger's
         signer); without one, notes are read unverified and only the trees are checked against
         them. ``deep`` also checks every event's indexed columns (id, subject, type, key,
-        recorded time) against its stored bytes, which decodes every event. Returns what was
-        checked and every finding (``Verification.check()`` raises).
+        recorded time) against its stored bytes, which decodes every event. ``progress(done,
+        total)`` hears of each partition checked. Returns what was checked and every finding
+        (``Verification.check()`` raises).
         """
         self._check_open()
         verifier = verifier or self.verifier
-        return verify_ledger(self._log, self.namespace, self._stored(), verifier, deep=deep)
+        return verify_ledger(
+            self._log, self.namespace, self._stored(), verifier, deep=deep, progress=progress
+        )
 
     def prove(self, event_id: str, verifier: NoteVerifier | None = None) -> InclusionProof:
         """An inclusion proof of the event against the newest signed ledger head covering it.

@@ -103,9 +103,11 @@ def _holds(text: str) -> str:
         return "holds a private signer key (keep it secret)"
     if stripped.startswith(_WRITER_PREFIX):
         return "holds a writer key"
-    if stripped.count("+") == 2:
-        return "holds a public key"
-    return "holds no key fleetledger writes"
+    try:
+        NoteVerifier.from_vkey(stripped)
+    except InvalidKey:
+        return "holds no key fleetledger writes"
+    return "holds a public key"
 
 
 def resolve_writer_key(option: WriterKeyOption, parsed: LedgerURL) -> bytes | None:

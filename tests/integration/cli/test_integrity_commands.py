@@ -67,6 +67,18 @@ def test_keys_init_json_names_both_files(tmp_path: Path) -> None:
     assert printed["vkey"] == (tmp_path / "fleetledger.pub").read_text().strip()
 
 
+def test_keys_init_writer_writes_a_secret_writer_key(tmp_path: Path) -> None:
+    """--writer makes NAME.writer (0600), which a ledger reads as its writers' key."""
+    result = _keys("--writer", "--name", "fleet", "--dir", str(tmp_path), "--json")
+
+    assert result.exit_code == 0, result.output
+    path = Path(json.loads(result.stdout)["writer"])
+    assert path == tmp_path / "fleet.writer"
+    assert path.stat().st_mode & 0o777 == 0o600
+    with fleetledger.open(f"memory://?writer_key={path}") as ledger:
+        assert ledger.namespace == "fleet"
+
+
 def test_verify_exits_0_on_a_clean_ledger(signed: Path, keys: tuple[Path, Path], run: Run) -> None:
     """A clean, signed ledger verifies with its public key."""
     result = run("verify", "--key", str(keys[1]))

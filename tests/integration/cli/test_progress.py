@@ -16,7 +16,7 @@ def commands(url: str, tmp_path: Path) -> dict[str, tuple[list[str], str | None,
     """Each command with a progress display: its arguments, its input, what it draws."""
     return {
         "mirror": (["mirror", url, f"sqlite:///{tmp_path / 'copy.db'}"], None, "copying"),
-        "verify": (["verify", "--ledger", url], None, "verifying every partition"),
+        "verify": (["verify", "--ledger", url], None, "verifying partitions"),
         "emit --file": (
             ["emit", "--file", "-", "--ledger", url],
             json.dumps(REQUEST),
