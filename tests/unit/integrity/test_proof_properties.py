@@ -291,3 +291,11 @@ def test_a_proof_that_is_not_a_sequence_is_a_proof_error() -> None:
     """A missing proof (None) is refused as malformed, not with a TypeError."""
     with pytest.raises(ProofError, match="proof hash"):
         verify_inclusion(ONE_LEAF, None, index=0, size=1, root=ONE_LEAF)  # type: ignore[arg-type]
+
+
+def test_an_empty_tree_is_not_consistent_with_another_root_of_size_zero() -> None:
+    """From size 0 to size 0 the new root must be the empty root too, as transparency-dev has it."""
+    with pytest.raises(ProofError, match="two different roots"):
+        verify_consistency(
+            [], old_size=0, new_size=0, old_root=EMPTY_ROOT, new_root=leaf_hashes([b"x"])[0]
+        )
