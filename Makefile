@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint lock clean
+.PHONY: demo test fuzz bench lint lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Only the fuzz tests, with many more generated inputs each than `make test` tries.
+fuzz: $(STAMP)
+	FLEETLEDGER_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -m fuzz -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
