@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint lock clean
+.PHONY: demo test fuzz bench lint lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Only the fuzz tests, with many more generated inputs each than `make test` tries (about a
+# quarter of an hour on 2 cores). Hypothesis bounds each call; a whole test may pass the suite's
+# 300 s timeout, so this run allows 30 minutes per test.
+fuzz: $(STAMP)
+	FLEETLEDGER_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -m fuzz -q --timeout=1800
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

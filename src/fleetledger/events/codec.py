@@ -3,6 +3,11 @@
 The bytes a ledger stores are exactly these bytes, and integrity proofs hash them; a verifier in
 any language can rebuild them from the event alone. msgspec already escapes strings as JCS does;
 what needs care is key order (UTF-16 code units) and numbers (ECMAScript ``Number::toString``).
+
+Two things JSON allows in principle are refused with :class:`ContractError` naming where they
+sit: text UTF-8 cannot encode (a Python string may hold lone surrogates, which have no UTF-8
+form and so no canonical bytes), and objects and arrays nested more than :data:`MAX_DEPTH`
+levels deep.
 """
 
 from __future__ import annotations
@@ -15,6 +20,14 @@ import msgspec
 from fleetledger.errors import ContractError
 
 MAX_SAFE_INTEGER = 2**53 - 1
+
+MAX_DEPTH = 100
+"""How many levels objects and arrays may nest, counting the outermost value (an event) as one.
+
+Deeper values are refused rather than left to recursion limits: this encoder's, or a reader's
+(msgspec and Python's json stop near 1000 levels, serde_json at 128), which would then fail on
+stored bytes. An event's ``data`` is level 2, so its own values may nest 98 levels more.
+"""
 _encode_sorted = msgspec.json.Encoder(order="sorted").encode
 _encode = msgspec.json.Encoder().encode
 
@@ -31,13 +44,10 @@ def canonical_json(value: Any) -> bytes:
     values) takes the careful path, which also names where a bad value sits.
     """
     try:
-        return _encode_sorted(_fast(value))
-    except _Unusual:
+        return _encode_sorted(_fast(value, MAX_DEPTH))
+    except (_Unusual, UnicodeEncodeError):  # msgspec cannot write a lone surrogate
         pass
-    try:
-        return _encode(_careful(value, "$"))
-    except UnicodeEncodeError as exc:
-        raise ContractError(f"text is not valid Unicode: {exc.reason}") from None
+    return _encode(_careful(value, "$", MAX_DEPTH))
 
 
 class CanonicalEnvelope(msgspec.Struct, omit_defaults=True, kw_only=True):
@@ -74,12 +84,13 @@ def canonical_data(data: dict[str, Any], walk: tuple[str, ...]) -> dict[str, Any
     """``data`` with the fields named in ``walk`` made ready for RFC 8785 encoding.
 
     Returns ``None`` when something needs :func:`canonical_json`'s careful path (a key beyond
-    the BMP, a value JSON cannot hold), which also names where the fault is.
+    the BMP, a value JSON cannot hold, nesting past :data:`MAX_DEPTH`), which also names where
+    the fault is. ``data`` is an event's data, so its fields sit inside two levels already.
     """
     fixed = dict(data)
     try:
         for name in walk:
-            fixed[name] = _fast(fixed[name])
+            fixed[name] = _fast(fixed[name], MAX_DEPTH - 2)
     except _Unusual:
         return None
     return fixed
@@ -98,21 +109,23 @@ def encode_event(envelope: CanonicalEnvelope, *, careful: bool = False) -> bytes
     return _encode_sorted(envelope)
 
 
-def _fast(value: Any) -> Any:
+def _fast(value: Any, room: int) -> Any:
+    """``value`` ready for msgspec; ``room`` is how many more levels of nesting may open."""
     kind = type(value)
     if kind is str or kind is bool or value is None:
         return value
     if kind is dict:
+        if not room:
+            raise _Unusual
+        room -= 1
         out = {}
         for key, item in value.items():
             if type(key) is not str or not key.isascii():
                 raise _Unusual
-            out[key] = item if type(item) is str else _fast(item)
+            out[key] = item if type(item) is str else _fast(item, room)
         return out
-    if kind is int:
-        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            return value
-        raise _Unusual
+    if kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value  # a larger int falls through to the final raise
     if kind is float:
         if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER and value.is_integer():
             return int(value)  # exact below 2^53, and written without ".0" as JCS wants
@@ -120,13 +133,25 @@ def _fast(value: Any) -> Any:
             raise _Unusual
         return msgspec.Raw(es_number(value).encode())
     if kind is list or kind is tuple:
-        return [_fast(item) for item in value]
+        if not room:
+            raise _Unusual
+        room -= 1
+        items = []
+        for item in value:  # a loop, not a comprehension: that would make room a closure cell
+            items.append(item if type(item) is str else _fast(item, room))
+        return items
     raise _Unusual
 
 
-def _careful(value: Any, path: str) -> Any:
+def _careful(value: Any, path: str, room: int) -> Any:
     kind = type(value)
-    if kind is str or kind is bool or value is None:
+    if kind is str:
+        if not _is_unicode(value):
+            raise ContractError(
+                f"text at {path} is not valid Unicode (it holds a lone surrogate)", field=path
+            )
+        return value
+    if kind is bool or value is None:
         return value
     if kind is int:
         if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
@@ -139,18 +164,45 @@ def _careful(value: Any, path: str) -> Any:
     if kind is float:
         return msgspec.Raw(es_number(value, path).encode())
     if kind is dict:
-        return _careful_object(value, path)
+        return _careful_object(value, path, _enter(room, path))
     if kind is list or kind is tuple:
-        return [_careful(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        room = _enter(room, path)
+        return [_careful(item, f"{path}[{i}]", room) for i, item in enumerate(value)]
     raise ContractError(f"value at {path} of type {kind.__name__} is not JSON", field=path)
 
 
-def _careful_object(value: dict[Any, Any], path: str) -> dict[str, Any]:
+def _careful_object(value: dict[Any, Any], path: str, room: int) -> dict[str, Any]:
+    # Every key is checked before any path is built from one, so paths are always valid text.
     for key in value:
         if type(key) is not str:
             raise ContractError(f"object key {key!r} at {path} is not a string", field=path)
+        if not _is_unicode(key):
+            raise ContractError(
+                f"object key {key!r} at {path} is not valid Unicode (a lone surrogate)",
+                field=path,
+            )
     keys = sorted(value, key=_utf16_order)
-    return {key: _careful(value[key], f"{path}.{key}") for key in keys}
+    return {key: _careful(value[key], f"{path}.{key}", room) for key in keys}
+
+
+def _enter(room: int, path: str) -> int:
+    """The nesting left inside the object or array at ``path``; refused if there is none."""
+    if not room:
+        raise ContractError(
+            f"value at {path} is nested more than {MAX_DEPTH} levels deep", field=path
+        )
+    return room - 1
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether UTF-8 can encode ``text``: Python strings may hold lone surrogates."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _utf16_order(key: str) -> bytes:

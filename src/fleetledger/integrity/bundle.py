@@ -10,6 +10,7 @@ Format, version 1
 
 One UTF-8 JSON object (RFC 8259). Hashes and bodies are standard, padded base64 (RFC 4648 §4);
 integers are non-negative JSON numbers. A verifier refuses (as a malformed file) a document
+that is not UTF-8 (or, read as text, not valid Unicode), is nested too deeply to parse, or
 whose ``format`` or ``version`` differ, with a field missing, of the wrong type or not listed
 here.
 
@@ -52,9 +53,9 @@ Verification
    text, and check its namespace equals ``namespace``.
 3. Each event: the head has a line for ``topic``/``partition`` whose size equals ``tree_size``;
    the leaf hash SHA-256(0x00 ‖ body) (RFC 9162 §2.1.1) with ``audit_path`` leads to that
-   line's root at ``leaf_index`` (RFC 9162 §2.1.3.2); the body is a JSON object with a string
-   ``id`` and a ``subject`` equal to ``task``; no ``id`` and no ``(topic, partition,
-   leaf_index)`` occurs twice.
+   line's root at ``leaf_index`` (RFC 9162 §2.1.3.2); the body is a UTF-8 JSON object (not
+   nested too deeply to parse) with a string ``id`` and a ``subject`` equal to ``task``; no
+   ``id`` and no ``(topic, partition, leaf_index)`` occurs twice.
 4. Each checkpoint verifies with the key, names a partition of the namespace, and states the
    same size and root as the head's line for it.
 5. The manifest and the events list the same leaves, each once, and the bundle is not empty.
@@ -80,16 +81,16 @@ its head, events removed by retention or compaction before it was collected, or 
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any, Final, Literal, NamedTuple
+from typing import Annotated, Any, Final, Literal, NamedTuple, TypeVar
 
 import msgspec
 
 from fleetledger.errors import MalformedBundle, NoteError, NotFound, ProofError
+from fleetledger.integrity._lines import decode_count
 from fleetledger.integrity.checkpoint import Checkpoint, open_checkpoint
 from fleetledger.integrity.hashing import leaf_hash
 from fleetledger.integrity.head import LedgerHead, PartitionHead
@@ -98,6 +99,7 @@ from fleetledger.integrity.proofs import verify_inclusion
 
 FORMAT: Final = "fleetledger-evidence"
 VERSION: Final = 1
+_T = TypeVar("_T")
 
 Count = Annotated[int, msgspec.Meta(ge=0)]
 Text = Annotated[str, msgspec.Meta(min_length=1)]
@@ -174,27 +176,53 @@ class _Header(msgspec.Struct):
 
 
 def read_bundle(data: bytes | str) -> EvidenceBundle:
-    """Parse a bundle file; :class:`MalformedBundle` says what is wrong with one that is not."""
-    try:
-        header = msgspec.json.decode(data, type=_Header)
-    except msgspec.ValidationError:  # a DecodeError too, so caught first
-        raise MalformedBundle("not an evidence bundle: the file is not a JSON object") from None
-    except msgspec.DecodeError as exc:
-        raise MalformedBundle(f"not an evidence bundle: {_reason(exc)}") from None
+    """Parse a bundle file; :class:`MalformedBundle` says what is wrong with one that is not.
+
+    Nothing else escapes, whatever the bytes: this reads files from anyone.
+    """
+    raw = _utf8(data)
+    header = _decode(raw, _Header, "not an evidence bundle: the file is not a JSON object")
     if header.format != FORMAT:
         raise MalformedBundle(f'not an evidence bundle: it has no "format": "{FORMAT}"')
     if header.version != VERSION:
         raise MalformedBundle(
             f"evidence bundle version {header.version!r}; this fleetledger reads version {VERSION}"
         )
+    return _decode(raw, EvidenceBundle, "malformed evidence bundle")
+
+
+def _utf8(data: bytes | str) -> bytes:
+    """The file's bytes; text must be valid Unicode (a ``str`` may hold lone surrogates)."""
+    if isinstance(data, str):
+        try:
+            return data.encode()
+        except UnicodeEncodeError:
+            raise MalformedBundle(
+                "not an evidence bundle: the text is not valid Unicode (a lone surrogate)"
+            ) from None
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise MalformedBundle(f"an evidence bundle is bytes or str, not {type(data).__name__}")
+    return bytes(data)
+
+
+def _decode(data: bytes, kind: type[_T], invalid: str) -> _T:
+    """``data`` as ``kind``; ``invalid`` starts the message when the JSON has the wrong shape.
+
+    msgspec reports invalid UTF-8 with ``UnicodeDecodeError`` and deep nesting with
+    ``RecursionError`` (it parses recursively, up to Python's recursion limit), not with its
+    own errors, so both are caught here too.
+    """
     try:
-        return msgspec.json.decode(data, type=EvidenceBundle)
-    except msgspec.ValidationError as exc:
-        raise MalformedBundle(f"malformed evidence bundle: {exc}") from None
-
-
-def _reason(exc: Exception) -> str:
-    return str(exc).removeprefix("JSON is malformed: ") or "not JSON"
+        return msgspec.json.decode(data, type=kind)
+    except msgspec.ValidationError as exc:  # a DecodeError too, so caught first
+        raise MalformedBundle(f"{invalid}: {exc}") from None
+    except msgspec.DecodeError as exc:
+        reason = str(exc).removeprefix("JSON is malformed: ") or "not JSON"
+    except UnicodeDecodeError:
+        reason = "the file is not UTF-8 text"
+    except RecursionError:
+        reason = "the JSON is nested too deeply"
+    raise MalformedBundle(f"not an evidence bundle: {reason}")
 
 
 # -- verification ------------------------------------------------------------------------------
@@ -328,7 +356,7 @@ def _read_head(
 
     A head whose signature fails is still read, unverified, so the proofs can be reported too.
     """
-    note = bundle.head.encode()
+    note = _note_bytes(bundle.head)
     try:
         text = parse_note(note)[0]
         if trusted is not None:
@@ -384,7 +412,7 @@ def _check_checkpoints(
     """Each checkpoint is signed by the key and agrees with the head's line for its partition."""
     for note in bundle.checkpoints:
         try:
-            checkpoint = _open_checkpoint(note.encode(), trusted)
+            checkpoint = _open_checkpoint(_note_bytes(note), trusted)
         except NoteError as exc:
             findings.add(BundleFindingKind.BAD_SIGNATURE, f"a checkpoint: {exc}")
             continue
@@ -402,6 +430,12 @@ def _check_checkpoints(
             )
 
 
+def _note_bytes(note: str) -> bytes:
+    """A note's bytes, never raising: a lone surrogate (possible only in a bundle built in
+    Python; read_bundle refuses them) becomes bytes that are not UTF-8, so a malformed note."""
+    return note.encode("utf-8", "surrogatepass")
+
+
 def _open_checkpoint(note: bytes, trusted: NoteVerifier | None) -> Checkpoint:
     if trusted is None:
         return Checkpoint.parse(parse_note(note)[0])
@@ -412,11 +446,11 @@ def _head_line(namespace: str, origin: str, head: LedgerHead) -> PartitionHead |
     """The head's line for the partition a checkpoint origin names, if it is one of the head's."""
     prefix, _, partition = origin.rpartition("/")
     name, _, topic = prefix.partition("/")
-    if name != namespace or not partition.isdecimal():
+    if name != namespace:
         return None
     try:
-        return head.partition(topic, int(partition))
-    except NotFound:
+        return head.partition(topic, decode_count(partition, "partition"))
+    except (ValueError, NotFound):  # not the one spelling of a partition number, or not in head
         return None
 
 
@@ -449,18 +483,28 @@ def _check_bodies(bundle: EvidenceBundle, findings: _Findings) -> None:
             )
 
 
+class _Attributes(msgspec.Struct):
+    """What a bundle checks of a stored event: a JSON object with a string id and subject."""
+
+    id: str
+    subject: str
+
+
+_read_attributes = msgspec.json.Decoder(_Attributes).decode
+
+
 def _attributes(body: bytes) -> tuple[str, str] | None:
-    """``(id, subject)`` of a stored event, or ``None`` when it is not one."""
+    """``(id, subject)`` of a stored event, or ``None`` when it is not one.
+
+    A body nested too deeply to parse is not one: msgspec stops at Python's recursion limit
+    with a RecursionError. It builds only the two attributes and skips the rest, without
+    checking UTF-8 in what it skips, so ``decode`` checks that first.
+    """
     try:
-        parsed = json.loads(body.decode())
-    except (UnicodeDecodeError, ValueError):
+        attributes = _read_attributes(body.decode())
+    except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
         return None
-    if not isinstance(parsed, dict):
-        return None
-    event_id, subject = parsed.get("id"), parsed.get("subject")
-    if not isinstance(event_id, str) or not isinstance(subject, str):
-        return None
-    return event_id, subject
+    return attributes.id, attributes.subject
 
 
 def _check_manifest(bundle: EvidenceBundle, findings: _Findings) -> None:

@@ -50,6 +50,8 @@ class Checkpoint:
     @classmethod
     def parse(cls, text: str) -> Checkpoint:
         """Read a checkpoint body; raise :class:`MalformedNote` unless it is exactly one."""
+        if not isinstance(text, str):
+            raise MalformedNote(f"a checkpoint body is text, not {type(text).__name__}")
         if not text.endswith("\n"):
             raise MalformedNote("a checkpoint body ends with a newline")
         lines = text[:-1].split("\n")

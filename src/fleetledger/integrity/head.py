@@ -66,9 +66,13 @@ class PartitionHead:
     @classmethod
     def parse(cls, line: str) -> PartitionHead:
         """Read one head line; raise ``ValueError`` unless it is exactly one."""
+        if not isinstance(line, str):
+            raise ValueError(f"a head line is text, not {type(line).__name__}")
         fields = line.split(" ")
         if len(fields) != 3 or "/" not in fields[0]:
-            raise ValueError(f"a head line is '<topic>/<partition> <size> <root>': {line!r}")
+            raise ValueError(
+                f"a head line is '<topic>/<partition> <size> <root>': {_lines.show(line)}"
+            )
         topic, partition = fields[0].rsplit("/", 1)
         return cls(
             topic,
@@ -114,6 +118,8 @@ class LedgerHead:
     @classmethod
     def parse(cls, text: str) -> LedgerHead:
         """Read a head body; raise :class:`MalformedNote` unless it is exactly one."""
+        if not isinstance(text, str):
+            raise MalformedNote(f"a ledger head is text, not {type(text).__name__}")
         if not text.endswith("\n"):
             raise MalformedNote("a ledger head ends with a newline")
         first, *rest = text[:-1].split("\n")

@@ -14,7 +14,11 @@ the *last* blank line separates it from the signatures. Keys travel as one-line 
 
     key id = first 4 bytes, big-endian, of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ 32-byte public key)
 
-Key names are non-empty and hold no whitespace and no ``+``. A signer key is a secret: whoever
+Key names are non-empty and hold no whitespace and no ``+``. Base64 must be the one spelling
+an encoder writes: Go's ``base64.StdEncoding`` refuses other alphabets and wrong or extra
+padding, and we also refuse non-zero unused bits in a signature's last character, which Go
+tolerates but never writes, so a signature line cannot change without changing what it
+decodes to. A signer key is a secret: whoever
 holds it can sign checkpoints in the ledger's name. Verification follows the spec: signatures
 by unknown keys (name and id not both known) are ignored, one failing signature by a known key
 rejects the note (:class:`BadSignature`), and a note with no verified signature is rejected
@@ -24,7 +28,6 @@ rejects the note (:class:`BadSignature`), and a note with no verified signature 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Iterable
@@ -34,6 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from fleetledger.errors import BadSignature, InvalidKey, MalformedNote, UnknownKey
+from fleetledger.integrity._lines import decode_base64, is_unicode
 
 ED25519 = 0x01
 """The signature type byte of Ed25519 in key ids and encoded keys (c2sp.org/signed-note)."""
@@ -68,8 +72,8 @@ class NoteVerifier:
 
     def __init__(self, name: str, public_key: bytes) -> None:
         _require_name(name)
-        if len(public_key) != _KEY_SIZE:
-            raise InvalidKey(f"an Ed25519 public key is {_KEY_SIZE} bytes, not {len(public_key)}")
+        if not isinstance(public_key, bytes) or len(public_key) != _KEY_SIZE:
+            raise InvalidKey(f"an Ed25519 public key is {_KEY_SIZE} raw bytes")
         self.name = name
         self.public_key = bytes(public_key)
         self.key_id = key_id(name, public_key)
@@ -81,7 +85,7 @@ class NoteVerifier:
     @classmethod
     def from_vkey(cls, vkey: str) -> NoteVerifier:
         """Read a verifier key string; surrounding whitespace (a file's newline) is ignored."""
-        name, key_hash, key = _split_key(vkey.strip(), parts=3)
+        name, key_hash, key = _split_key(vkey, parts=3)
         verifier = cls(name, _decode_key(key))
         _require_key_id(verifier, key_hash)
         return verifier
@@ -119,8 +123,8 @@ class NoteSigner:
 
     def __init__(self, name: str, seed: bytes) -> None:
         _require_name(name)
-        if len(seed) != _KEY_SIZE:
-            raise InvalidKey(f"an Ed25519 seed is {_KEY_SIZE} bytes, not {len(seed)}")
+        if not isinstance(seed, bytes) or len(seed) != _KEY_SIZE:
+            raise InvalidKey(f"an Ed25519 seed is {_KEY_SIZE} raw bytes")
         self._seed = bytes(seed)
         self._key = Ed25519PrivateKey.from_private_bytes(self._seed)
         self.name = name
@@ -135,7 +139,7 @@ class NoteSigner:
     @classmethod
     def from_skey(cls, skey: str) -> NoteSigner:
         """Read a signer key string; surrounding whitespace (a file's newline) is ignored."""
-        private, key_word, name, key_hash, key = _split_key(skey.strip(), parts=5)
+        private, key_word, name, key_hash, key = _split_key(skey, parts=5)
         if (private, key_word) != ("PRIVATE", "KEY"):
             raise InvalidKey("a signer key starts with PRIVATE+KEY+")
         signer = cls(name, _decode_key(key))
@@ -167,6 +171,7 @@ class Note:
 
 def key_id(name: str, public_key: bytes) -> int:
     """The 32-bit id of an Ed25519 key under ``name``, as signed notes spell it."""
+    _require_name(name)
     digest = hashlib.sha256(name.encode() + b"\n" + bytes([ED25519]) + public_key).digest()
     return int.from_bytes(digest[:4], "big")
 
@@ -186,6 +191,8 @@ def parse_note(note: bytes) -> tuple[str, tuple[NoteSignature, ...]]:
 
     Only for showing what a note claims; trust nothing in it before :func:`open_note`.
     """
+    if not isinstance(note, bytes):
+        raise MalformedNote(f"a signed note is bytes, not {type(note).__name__}")
     try:
         decoded = note.decode()
     except UnicodeDecodeError:
@@ -229,10 +236,9 @@ def _parse_signature(line: str) -> NoteSignature:
     if not line.startswith(_SIGNATURE_PREFIX):
         raise MalformedNote("a signature line starts with an em dash and a space")
     name, _, encoded = line[len(_SIGNATURE_PREFIX) :].partition(" ")
-    try:
-        blob = base64.b64decode(encoded, validate=True)
-    except binascii.Error:
-        raise MalformedNote(f"the signature by {name!r} is not base64") from None
+    blob = decode_base64(encoded)
+    if blob is None:
+        raise MalformedNote(f"the signature by {name!r} is not canonical base64")
     if not _is_name(name) or len(blob) < 5:
         raise MalformedNote("a signature line names a valid key and carries a signature")
     return NoteSignature(name, int.from_bytes(blob[:4], "big"), blob[4:])
@@ -243,6 +249,8 @@ def _index(verifiers: NoteVerifier | Iterable[NoteVerifier]) -> dict[tuple[str, 
     listed = [verifiers] if isinstance(verifiers, NoteVerifier) else list(verifiers)
     index: dict[tuple[str, int], NoteVerifier] = {}
     for verifier in listed:
+        if not isinstance(verifier, NoteVerifier):
+            raise InvalidKey(f"a trusted key is a NoteVerifier, not {type(verifier).__name__}")
         known = index.setdefault((verifier.name, verifier.key_id), verifier)
         if known != verifier:
             raise InvalidKey(f"two trusted keys share the name and id of {verifier.vkey}")
@@ -250,17 +258,18 @@ def _index(verifiers: NoteVerifier | Iterable[NoteVerifier]) -> dict[tuple[str, 
 
 
 def _split_key(encoded: str, *, parts: int) -> list[str]:
-    fields = encoded.split("+", parts - 1)
+    if not isinstance(encoded, str):
+        raise InvalidKey(f"a key string is a str, not {type(encoded).__name__}")
+    fields = encoded.strip().split("+", parts - 1)
     if len(fields) != parts:
         raise InvalidKey("a key string has the form [PRIVATE+KEY+]name+keyid+key")
     return fields
 
 
 def _decode_key(encoded: str) -> bytes:
-    try:
-        raw = base64.b64decode(encoded, validate=True)
-    except binascii.Error:
-        raise InvalidKey("the key material is not base64") from None
+    raw = decode_base64(encoded)
+    if raw is None:
+        raise InvalidKey("the key material is not canonical base64")
     if len(raw) != 1 + _KEY_SIZE or raw[0] != ED25519:
         raise InvalidKey("only Ed25519 keys (type 0x01, 32 bytes) are supported")
     return raw[1:]
@@ -277,7 +286,10 @@ def _require_name(name: str) -> None:
 
 
 def _is_name(name: str) -> bool:
-    return bool(name) and "+" not in name and not any(c.isspace() or c < " " for c in name)
+    """Go's rule (non-empty UTF-8, no space, no ``+``), and no control characters either."""
+    if not isinstance(name, str) or not name or "+" in name or not is_unicode(name):
+        return False
+    return not any(c.isspace() or c < " " for c in name)
 
 
 def _require_text(text: str) -> None:
@@ -285,3 +297,5 @@ def _require_text(text: str) -> None:
         raise ValueError("a note's text ends with a newline")
     if _CONTROL.search(text):
         raise ValueError("a note's text holds no control characters but newlines")
+    if not is_unicode(text):
+        raise ValueError("a note's text is Unicode text, without lone surrogates")

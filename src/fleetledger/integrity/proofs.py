@@ -12,6 +12,12 @@ Verification follows RFC 9162 §2.1.3.2 and §2.1.4.2 in the shape of transparen
 part by the index bits and the border part always from the left. Every failure raises
 :class:`~fleetledger.errors.ProofError` with the root that was expected and, when the proof
 was well formed enough to compute one, the root it led to.
+
+Tree sizes and leaf indexes are integers from 0 to 2**64 - 1, as in C2SP checkpoints and
+transparency-dev/merkle (``uint64``); anything else (a float, a bool, ``None``, a negative or
+larger number) is a malformed argument and raises :class:`~fleetledger.errors.ProofError` too,
+so a size of ``0.5`` can never pass for a trivially consistent tree. The bound also keeps every
+audit path at most 64 hashes long.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 
 from fleetledger.errors import IntegrityError, ProofError
+from fleetledger.integrity._lines import MAX_SIZE, show
 from fleetledger.integrity.hashing import EMPTY_ROOT, HASH_SIZE, is_hash
 from fleetledger.integrity.tree import fold_subtrees, tree_root
 
@@ -54,8 +61,9 @@ def subtrees_of(leaf_hashes: Sequence[bytes]) -> SubtreeHash:
 
 def inclusion_ranges(index: int, size: int) -> list[Range]:
     """The leaf ranges whose roots form the audit path of leaf ``index``, bottom up."""
-    if not 0 <= index < size:
-        raise ValueError(f"leaf {index} is not in a tree of {size} leaves")
+    _require_counts(None, index=index, size=size)
+    if not index < size:
+        raise ProofError(f"leaf {index} is not in a tree of {size} leaves")
     return _path(index, size)
 
 
@@ -64,8 +72,9 @@ def consistency_ranges(old_size: int, new_size: int) -> list[Range]:
 
     Empty when there is nothing to prove (equal sizes, or an empty old tree).
     """
-    if not 0 <= old_size <= new_size:
-        raise ValueError(f"no consistency proof from size {old_size} to size {new_size}")
+    _require_counts(None, old_size=old_size, new_size=new_size)
+    if not old_size <= new_size:
+        raise ProofError(f"no consistency proof from size {old_size} to size {new_size}")
     if old_size in (0, new_size):
         return []
     # The old tree's last perfect subtree ends at old_size; its root is the seed a verifier
@@ -118,7 +127,8 @@ def verify_consistency(
     empty-tree root are accepted; between equal sizes the roots must be equal.
     """
     _check_hashes(proof, old_root, new_root, expected=new_root)
-    if not 0 <= old_size <= new_size:
+    _require_counts(new_root, old_size=old_size, new_size=new_size)
+    if not old_size <= new_size:
         raise ProofError(
             f"a tree of {new_size} leaves cannot extend one of {old_size}", expected=new_root
         )
@@ -165,7 +175,8 @@ def _inclusion_root(
     leaf_hash: bytes, proof: Sequence[bytes], index: int, size: int, *, expected: bytes | None
 ) -> bytes:
     _check_hashes(proof, leaf_hash, expected=expected)
-    if not 0 <= index < size:
+    _require_counts(expected, index=index, size=size)
+    if not index < size:
         raise ProofError(f"leaf {index} is not in a tree of {size} leaves", expected=expected)
     inner, border = _decompose(index, size)
     _check_length(proof, inner + border, expected)
@@ -201,8 +212,8 @@ def _verify_trivial(
         )
     if old_size == 0:
         _require_match(old_root, EMPTY_ROOT, "the root of an empty tree is SHA-256 of nothing")
-    else:
-        _require_match(old_root, new_root, f"two different roots for {old_size} leaves")
+    if old_size == new_size:  # from 0 to 0 as well: the new root is then the empty root too
+        _require_match(new_root, old_root, f"two different roots for {old_size} leaves")
 
 
 def _decompose(index: int, size: int) -> tuple[int, int]:
@@ -241,10 +252,19 @@ def _trailing_zeros(value: int) -> int:
     return (value & -value).bit_length() - 1
 
 
+def _require_counts(expected: bytes | None, **counts: int) -> None:
+    """Refuse a size or index that is not an integer from 0 to 2**64 - 1 (bools are not)."""
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SIZE:
+            raise ProofError(
+                f"{name} is an integer from 0 to 2**64 - 1, not {show(value)}", expected=expected
+            )
+
+
 def _check_hashes(proof: Sequence[bytes], *hashes: bytes, expected: bytes | None) -> None:
     if not all(is_hash(h) for h in hashes):
         raise ProofError(f"a leaf hash or root is {HASH_SIZE} raw bytes", expected=expected)
-    if not all(is_hash(h) for h in proof):
+    if not isinstance(proof, Sequence) or not all(is_hash(h) for h in proof):
         raise ProofError(f"every proof hash is {HASH_SIZE} raw bytes", expected=expected)
 
 

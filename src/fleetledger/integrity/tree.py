@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
+from fleetledger.integrity._lines import MAX_SIZE, show
 from fleetledger.integrity.hashing import EMPTY_ROOT, HASH_SIZE, is_hash, leaf_hash, leaf_hashes
 
 _sha256 = hashlib.sha256
@@ -76,8 +77,11 @@ class Frontier:
     @classmethod
     def restore(cls, size: int, hashes: Sequence[bytes]) -> Frontier:
         """Rebuild a frontier from a persisted ``(size, hashes)``, refusing impossible states."""
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise ValueError(f"a frontier size is a non-negative integer, not {size!r}")
+        # The bound is what to_bytes can store in its 8 size bytes (and what checkpoints allow).
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_SIZE:
+            raise ValueError(
+                f"a frontier size is a non-negative integer up to 2**64 - 1, not {show(size)}"
+            )
         if len(hashes) != size.bit_count():
             raise ValueError(
                 f"a frontier of size {size} has {size.bit_count()} subtree hashes, "

@@ -381,3 +381,101 @@ def test_a_bundle_without_the_excluded_field_reads_as_excluding_nothing(
     document = json.loads(bundle.dumps())
     del document["excluded"]
     assert read_bundle(json.dumps(document)).excluded == ()
+
+
+# -- inputs that used to escape the error tree or be miscounted (fuzzing) -----------------------
+
+
+def test_invalid_utf8_in_a_file_is_malformed() -> None:
+    """Bytes that are not UTF-8 raise MalformedBundle, not UnicodeDecodeError."""
+    with pytest.raises(MalformedBundle, match="UTF-8"):
+        read_bundle(b'{"format":"\xff"}')
+
+
+def test_invalid_utf8_in_a_later_field_is_malformed(bundle: EvidenceBundle) -> None:
+    """A field read only after the format and version are checked is refused the same way."""
+    data = bundle.dumps().replace(b'"task": "task-1"', b'"task": "task-\xff"')
+    with pytest.raises(MalformedBundle, match="UTF-8"):
+        read_bundle(data)
+
+
+def test_text_with_a_lone_surrogate_is_malformed() -> None:
+    """A str holding a lone surrogate raises MalformedBundle, not UnicodeEncodeError."""
+    with pytest.raises(MalformedBundle, match="Unicode"):
+        read_bundle('{"format":"\udcff"}')
+
+
+def test_json_nested_too_deeply_is_malformed() -> None:
+    """Nesting past what the parser can recurse into raises MalformedBundle."""
+    with pytest.raises(MalformedBundle, match="nested too deeply"):
+        read_bundle(b'{"format":' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+
+
+def test_a_file_that_is_neither_bytes_nor_text_is_malformed() -> None:
+    """None is refused with MalformedBundle rather than a TypeError from the parser."""
+    with pytest.raises(MalformedBundle, match="bytes or str"):
+        read_bundle(None)  # type: ignore[arg-type]
+
+
+def test_a_non_ascii_character_in_the_heads_signature_is_a_finding(
+    bundle: EvidenceBundle, notary: NoteSigner
+) -> None:
+    """A head whose signature base64 holds 'é' is a bad signature, not an uncaught error."""
+    text, _, signature = bundle.head.rpartition(" ")
+    head = f"{text} é{signature[1:]}"
+    result = verify_bundle(msgspec.structs.replace(bundle, head=head), notary.verifier)
+    assert Kind.BAD_SIGNATURE in kinds(result)
+
+
+def test_a_body_nested_too_deeply_to_parse_is_a_malformed_event(
+    bundle: EvidenceBundle, notary: NoteSigner
+) -> None:
+    """A body of a thousand '[' is malformed-event, not a RecursionError."""
+    result = verify_bundle(with_event(bundle, 0, body=b"[" * 1000), notary.verifier)
+    assert Kind.MALFORMED_EVENT in kinds(result, 0)
+
+
+def test_a_body_with_invalid_utf8_is_a_malformed_event(
+    bundle: EvidenceBundle, notary: NoteSigner
+) -> None:
+    """Invalid UTF-8 anywhere in a body, even in a field not checked, is malformed-event."""
+    event = bundle.events[0].body.replace(b'"type":"', b'"type":"\xff')
+    result = verify_bundle(with_event(bundle, 0, body=event), notary.verifier)
+    assert Kind.MALFORMED_EVENT in kinds(result, 0)
+
+
+def test_a_checkpoint_partition_of_thousands_of_digits_is_a_mismatch(
+    bundle: EvidenceBundle, notary: NoteSigner
+) -> None:
+    """A keyless bundle's checkpoint naming partition 111...1 (4301 digits) is of no partition."""
+    origin = "fleet/fleet.task/" + "1" * 4301
+    note = sign_checkpoint(origin, 0, tree_root([]), notary).decode()
+    result = verify_bundle(msgspec.structs.replace(bundle, key=None, checkpoints=(note,)))
+    assert Kind.CHECKPOINT_MISMATCH in kinds(result)
+
+
+@pytest.mark.parametrize("partition", ["\u0660", "00"], ids=["arabic-indic-zero", "leading-zero"])
+def test_a_checkpoint_spelling_its_partition_otherwise_is_of_no_partition(
+    bundle: EvidenceBundle, notary: NoteSigner, partition: str
+) -> None:
+    """Only the one decimal spelling names partition 0; int() read these as 0 too."""
+    line = heads()[0]
+    note = sign_checkpoint(f"fleet/fleet.task/{partition}", line.size, line.root, notary)
+    changed = msgspec.structs.replace(bundle, checkpoints=(note.decode(),))
+    assert Kind.CHECKPOINT_MISMATCH in kinds(verify_bundle(changed, notary.verifier))
+
+
+def test_a_head_with_a_lone_surrogate_is_a_finding(
+    bundle: EvidenceBundle, notary: NoteSigner
+) -> None:
+    """A bundle built in Python with a head UTF-8 cannot encode is a bad signature."""
+    changed = msgspec.structs.replace(bundle, head=bundle.head.replace("fleet", "fl\ud800eet", 1))
+    assert Kind.BAD_SIGNATURE in kinds(verify_bundle(changed, notary.verifier))
+
+
+def test_a_checkpoint_with_a_lone_surrogate_is_a_finding(
+    bundle: EvidenceBundle, notary: NoteSigner
+) -> None:
+    """A checkpoint UTF-8 cannot encode is a bad signature, not a UnicodeEncodeError."""
+    changed = msgspec.structs.replace(bundle, checkpoints=("fl\udc80eet\n",))
+    assert Kind.BAD_SIGNATURE in kinds(verify_bundle(changed, notary.verifier))

@@ -204,3 +204,38 @@ def test_two_signed_checkpoints_are_connected_by_a_consistency_proof(notary: Not
     verify_consistency(
         proof, old_size=old.size, new_size=new.size, old_root=old.root, new_root=new.root
     )
+
+
+# -- inputs that used to escape the error tree or be misreported (fuzzing) ----------------------
+
+EMPTY_B64 = base64.b64encode(EMPTY_ROOT).decode()
+
+
+def test_a_size_of_thousands_of_digits_is_refused_as_not_a_count() -> None:
+    """A size past int()'s 4300-digit limit is reported as what it is, not as int()'s error."""
+    with pytest.raises(MalformedNote, match="not a decimal count"):
+        Checkpoint.parse(f"origin\n{'1' * 4301}\n{EMPTY_B64}\n")
+
+
+def test_a_huge_size_is_refused_with_a_readable_message() -> None:
+    """Refusing a size too large to print (repr fails past 4300 digits) still says why."""
+    with pytest.raises(ValueError, match=r"2\*\*64 - 1, not an integer of 20001 bits"):
+        Checkpoint(ORIGIN, 2**20000, EMPTY_ROOT)
+
+
+def test_a_checkpoint_origin_with_a_lone_surrogate_is_refused() -> None:
+    """A note is UTF-8, so an origin UTF-8 cannot encode could never be signed."""
+    with pytest.raises(ValueError, match="Unicode"):
+        Checkpoint("origin\ud800", 0, EMPTY_ROOT)
+
+
+def test_parsing_a_checkpoint_with_a_lone_surrogate_is_a_malformed_note() -> None:
+    """A body given as text that holds a lone surrogate is not a checkpoint."""
+    with pytest.raises(MalformedNote):
+        Checkpoint.parse(f"origin\ud800\n0\n{EMPTY_B64}\n")
+
+
+def test_parsing_checkpoint_bytes_is_a_malformed_note() -> None:
+    """Checkpoint.parse reads the note's text; bytes are refused with MalformedNote."""
+    with pytest.raises(MalformedNote, match="text"):
+        Checkpoint.parse(f"origin\n0\n{EMPTY_B64}\n".encode())  # type: ignore[arg-type]

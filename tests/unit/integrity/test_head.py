@@ -164,3 +164,30 @@ def test_a_partition_head_refuses_a_topic_outside_the_kafka_alphabet() -> None:
     """Topics are A-Z a-z 0-9 . _ - so lines split unambiguously."""
     with pytest.raises(ValueError, match="topic"):
         PartitionHead("acme/task", 0, 0, EMPTY_ROOT)
+
+
+# -- inputs that used to escape the error tree or be misreported (fuzzing) ----------------------
+
+
+def test_a_partition_number_of_thousands_of_digits_is_refused_as_not_a_count() -> None:
+    """A partition past int()'s 4300-digit limit is reported as not a decimal count."""
+    with pytest.raises(MalformedNote, match="not a decimal count"):
+        LedgerHead.parse(f"acme ledger head\nacme.task/{'1' * 4301} 1 {b64(ONE)}\n")
+
+
+def test_a_namespace_with_a_lone_surrogate_is_a_malformed_note() -> None:
+    """A head given as text whose namespace UTF-8 cannot encode is not a ledger head."""
+    with pytest.raises(MalformedNote):
+        LedgerHead.parse("ac\udc80me ledger head\n")
+
+
+def test_parsing_head_bytes_is_a_malformed_note() -> None:
+    """LedgerHead.parse reads the note's text; bytes are refused with MalformedNote."""
+    with pytest.raises(MalformedNote, match="text"):
+        LedgerHead.parse(b"acme ledger head\n")  # type: ignore[arg-type]
+
+
+def test_parsing_a_head_line_from_bytes_is_a_value_error() -> None:
+    """PartitionHead.parse keeps its documented ValueError for bytes, not a TypeError."""
+    with pytest.raises(ValueError, match="text"):
+        PartitionHead.parse(f"acme.task/0 1 {b64(ONE)}".encode())  # type: ignore[arg-type]

@@ -229,3 +229,97 @@ def test_parse_note_reads_signatures_without_verifying() -> None:
     text, signatures = parse_note(COSIGNED["note"].encode())
     assert text == TEXT
     assert [s.name for s in signatures] == ["PeterNeumann", "EnochRoot"]
+
+
+# -- inputs that used to escape the error tree (fuzzing, see FUZZ-FINDINGS.md) ------------------
+
+NOT_BASE64_LINE = b"x\n\n\xe2\x80\x94 k \xc3\xa9\n"
+
+
+def test_a_signature_line_with_non_ascii_base64_is_a_malformed_note() -> None:
+    """A non-ASCII character where the signature's base64 should be is MalformedNote."""
+    with pytest.raises(MalformedNote):
+        parse_note(NOT_BASE64_LINE)
+
+
+def test_opening_a_note_with_non_ascii_base64_is_a_malformed_note() -> None:
+    """open_note refuses the same note with MalformedNote before consulting any key."""
+    with pytest.raises(MalformedNote):
+        open_note(NOT_BASE64_LINE, NoteVerifier.from_vkey(GO["vkey"]))
+
+
+def test_a_signature_with_nonzero_unused_bits_is_refused() -> None:
+    """A signature spelled unlike any encoder writes it (Go tolerates it) is MalformedNote."""
+    note = GO["note"].replace("AM=\n", "AN=\n").encode()  # the same bytes, spelled otherwise
+    with pytest.raises(MalformedNote, match="canonical"):
+        open_note(note, NoteVerifier.from_vkey(GO["vkey"]))
+
+
+def test_parsing_a_str_instead_of_bytes_is_a_malformed_note() -> None:
+    """A note is bytes; passing its text says so instead of failing on a missing method."""
+    with pytest.raises(MalformedNote, match="bytes"):
+        parse_note(GO["note"])  # type: ignore[arg-type]
+
+
+def test_a_trusted_key_that_is_not_a_verifier_is_an_invalid_key() -> None:
+    """A vkey string passed where a NoteVerifier belongs is an InvalidKey."""
+    with pytest.raises(InvalidKey, match="NoteVerifier"):
+        open_note(GO["note"].encode(), [GO["vkey"]])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    "vkey",
+    ["a+00000000+é", GO["vkey"] + "=", GO["vkey"] + "=="],
+    ids=["non-ascii", "extra-padding", "two-extra-paddings"],
+)
+def test_a_verifier_key_that_go_refuses_is_an_invalid_key(vkey: str) -> None:
+    """Key material that is not exactly standard padded base64 is refused, as Go's NewVerifier."""
+    with pytest.raises(InvalidKey):
+        NoteVerifier.from_vkey(vkey)
+
+
+@pytest.mark.parametrize(
+    "skey",
+    ["PRIVATE+KEY+a+00000000+é", GO["skey"] + "="],
+    ids=["non-ascii", "extra-padding"],
+)
+def test_a_signer_key_that_go_refuses_is_an_invalid_key(skey: str) -> None:
+    """Signer key material that is not exactly standard padded base64 is refused."""
+    with pytest.raises(InvalidKey):
+        NoteSigner.from_skey(skey)
+
+
+def test_a_key_name_with_a_lone_surrogate_is_refused_for_a_signer() -> None:
+    """A name UTF-8 cannot encode is an InvalidKey, not a UnicodeEncodeError."""
+    with pytest.raises(InvalidKey):
+        NoteSigner("\ud800", bytes(32))
+
+
+def test_a_key_name_with_a_lone_surrogate_is_refused_in_a_verifier_key() -> None:
+    """A verifier key string naming a lone surrogate is an InvalidKey."""
+    with pytest.raises(InvalidKey):
+        NoteVerifier.from_vkey("\udc80+" + GO["vkey"].split("+", 1)[1])
+
+
+def test_the_key_id_of_a_name_with_a_lone_surrogate_is_refused() -> None:
+    """key_id cannot hash a name that has no UTF-8 encoding."""
+    with pytest.raises(InvalidKey):
+        key_id("\ud800", bytes(32))
+
+
+def test_a_key_string_that_is_not_str_is_an_invalid_key() -> None:
+    """Key bytes read from a file without decoding are refused as an InvalidKey."""
+    with pytest.raises(InvalidKey, match="str"):
+        NoteVerifier.from_vkey(GO["vkey"].encode())  # type: ignore[arg-type]
+
+
+def test_a_public_key_that_is_not_bytes_is_an_invalid_key() -> None:
+    """32 characters of text are not a 32-byte public key."""
+    with pytest.raises(InvalidKey, match="raw bytes"):
+        NoteVerifier("a", "x" * 32)  # type: ignore[arg-type]
+
+
+def test_signing_a_text_with_a_lone_surrogate_is_refused(signer: NoteSigner) -> None:
+    """A note is UTF-8, so a text UTF-8 cannot encode is refused with a clear message."""
+    with pytest.raises(ValueError, match="lone surrogate"):
+        sign_note("a\ud800\n", signer)

@@ -6,8 +6,11 @@ from hypothesis import strategies as st
 
 from fleetledger.errors import IntegrityError, ProofError
 from fleetledger.integrity import (
+    EMPTY_ROOT,
     consistency_proof,
+    consistency_ranges,
     inclusion_proof,
+    inclusion_ranges,
     leaf_hashes,
     root_from_inclusion_proof,
     subtrees_from_leaves,
@@ -208,11 +211,91 @@ def test_storage_that_loses_leaves_is_an_integrity_error() -> None:
 
 def test_proving_a_leaf_outside_the_tree_is_refused() -> None:
     """There is no audit path for leaf 5 of a 5-leaf tree."""
-    with pytest.raises(ValueError, match="not in a tree"):
+    with pytest.raises(ProofError, match="not in a tree"):
         inclusion_proof(subtrees_of([]), index=5, size=5)
 
 
 def test_proving_a_shrinking_tree_is_refused() -> None:
     """There is no consistency proof from a bigger tree to a smaller one."""
-    with pytest.raises(ValueError, match="no consistency proof"):
+    with pytest.raises(ProofError, match="no consistency proof"):
         consistency_proof(subtrees_of([]), old_size=3, new_size=2)
+
+
+# -- malformed arguments (fuzzing): sizes and indexes are integers from 0 to 2**64 - 1 ----------
+
+ONE_LEAF = leaf_hashes([b"only"])[0]
+
+
+@pytest.mark.parametrize("size", [None, 1.0, "1"], ids=["none", "float", "str"])
+def test_a_tree_size_that_is_not_an_integer_is_a_proof_error(size: object) -> None:
+    """verify_inclusion refuses a size of the wrong type with ProofError, not TypeError."""
+    with pytest.raises(ProofError, match="size is an integer"):
+        verify_inclusion(ONE_LEAF, [], index=0, size=size, root=ONE_LEAF)  # type: ignore[arg-type]
+
+
+def test_a_bool_is_not_a_leaf_index() -> None:
+    """True is not leaf 1, though Python compares them equal."""
+    hashes = leaf_hashes([b"a", b"b"])
+    with pytest.raises(ProofError, match="index is an integer"):
+        verify_inclusion(hashes[1], [hashes[0]], index=True, size=2, root=tree_root(hashes))
+
+
+@pytest.mark.parametrize(
+    ("old_size", "new_size"), [(0, 0.5), (0.5, 0.5)], ids=["from-empty", "equal"]
+)
+def test_a_fractional_size_is_never_trivially_consistent(
+    old_size: object, new_size: object
+) -> None:
+    """A fractional size used to pass as an empty or unchanged tree; it is a ProofError."""
+    with pytest.raises(ProofError, match="size is an integer"):
+        verify_consistency(
+            [],
+            old_size=old_size,  # type: ignore[arg-type]
+            new_size=new_size,  # type: ignore[arg-type]
+            old_root=EMPTY_ROOT,
+            new_root=EMPTY_ROOT,
+        )
+
+
+def test_a_fractional_old_size_is_a_proof_error() -> None:
+    """verify_consistency refuses old_size=0.5 with ProofError, not TypeError."""
+    with pytest.raises(ProofError, match="old_size is an integer"):
+        verify_consistency(
+            [],
+            old_size=0.5,  # type: ignore[arg-type]
+            new_size=1,
+            old_root=ONE_LEAF,
+            new_root=ONE_LEAF,
+        )
+
+
+def test_a_negative_tree_size_has_no_inclusion_ranges() -> None:
+    """inclusion_ranges(8, -1) is a ProofError, a LedgerError, not a plain ValueError."""
+    with pytest.raises(ProofError, match="size is an integer"):
+        inclusion_ranges(8, -1)
+
+
+def test_a_negative_tree_size_has_no_consistency_ranges() -> None:
+    """consistency_ranges(8, -1) is a ProofError, a LedgerError, not a plain ValueError."""
+    with pytest.raises(ProofError, match="new_size is an integer"):
+        consistency_ranges(8, -1)
+
+
+def test_a_tree_size_beyond_uint64_is_refused() -> None:
+    """Sizes are uint64 as in checkpoints, which also bounds an audit path to 64 hashes."""
+    with pytest.raises(ProofError, match=r"2\*\*64 - 1"):
+        inclusion_ranges(0, 2**64)
+
+
+def test_a_proof_that_is_not_a_sequence_is_a_proof_error() -> None:
+    """A missing proof (None) is refused as malformed, not with a TypeError."""
+    with pytest.raises(ProofError, match="proof hash"):
+        verify_inclusion(ONE_LEAF, None, index=0, size=1, root=ONE_LEAF)  # type: ignore[arg-type]
+
+
+def test_an_empty_tree_is_not_consistent_with_another_root_of_size_zero() -> None:
+    """From size 0 to size 0 the new root must be the empty root too, as transparency-dev has it."""
+    with pytest.raises(ProofError, match="two different roots"):
+        verify_consistency(
+            [], old_size=0, new_size=0, old_root=EMPTY_ROOT, new_root=leaf_hashes([b"x"])[0]
+        )

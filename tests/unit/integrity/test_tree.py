@@ -146,6 +146,12 @@ def test_restore_refuses_a_negative_size() -> None:
         Frontier.restore(-1, [])
 
 
+def test_restore_refuses_a_size_too_large_to_persist() -> None:
+    """A size past 2**64 - 1 cannot be written in to_bytes' 8 bytes, so it is refused early."""
+    with pytest.raises(ValueError, match=r"2\*\*64 - 1"):
+        Frontier.restore(2**64, [EMPTY_ROOT])
+
+
 def test_from_bytes_refuses_a_truncated_state() -> None:
     """A state cut short is refused, not read as a smaller tree."""
     frontier = Frontier()
