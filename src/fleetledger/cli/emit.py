@@ -28,6 +28,7 @@ from fleetledger.cli.common import (
 )
 from fleetledger.cli.evidence import plural
 from fleetledger.cli.exits import InputError, committed, holding_interrupts
+from fleetledger.events.codec import MAX_DEPTH
 
 _JSON_TYPES = {
     list: "an array",
@@ -38,9 +39,11 @@ _JSON_TYPES = {
     type(None): "null",
 }
 _PROGRESS_STEP = 1000
-MAX_DEPTH = 100
-"""How deeply JSON given to ``emit`` may nest, the value itself being level 1 (the contract
-also limits how deeply an event's data nests)."""
+EVENT_DEPTH = MAX_DEPTH
+"""How deeply an event given to ``emit --file`` may nest (the event is level 1): the depth the
+contract's canonical encoder takes, so what passes here is not refused later."""
+DATA_DEPTH = MAX_DEPTH - 1
+"""How deeply ``--data`` may nest: one level less, since the data sits inside its event."""
 MAX_DIGITS = 100
 """Longer integers are refused as they are read: the contract refuses any beyond ±2^53-1."""
 EMIT_JSON = f"{JSON_EVENTS}: each event as stored, ids, stamps and defaults filled in"
@@ -180,12 +183,12 @@ def read_data(text: str) -> Any:
     """The ``--data`` value: inline JSON, or ``@path`` to a JSON file (``@-``: stdin)."""
     where = f"--data file {text[1:]}" if text.startswith("@") else "--data"
     source = read_text(text[1:]) if text.startswith("@") else text
-    return load_json(source, where)
+    return load_json(source, where, DATA_DEPTH)
 
 
-def load_json(text: str, where: str) -> Any:
+def load_json(text: str, where: str, depth: int = EVENT_DEPTH) -> Any:
     """JSON from the command line, refused with one line (never a traceback) when it is
-    malformed, nests deeper than :data:`MAX_DEPTH` or holds an integer of thousands of digits.
+    malformed, nests deeper than ``depth`` levels or holds an integer of thousands of digits.
     """
     try:
         value = json.loads(text, parse_int=_integer)
@@ -193,20 +196,20 @@ def load_json(text: str, where: str) -> Any:
         raise InputError(
             f"{where} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
-    except RecursionError:  # deeper than Python parses: surely deeper than MAX_DEPTH
-        raise _nested_too_deep(where) from None
+    except RecursionError:  # deeper than Python parses: surely deeper than ``depth``
+        raise _nested_too_deep(where, depth) from None
     except _HugeInteger as exc:
         raise ContractError(
             f"{where} holds an integer of {exc.digits} digits, beyond ±2^53-1: send it as a string",
             field="data",
         ) from None
-    if _too_deep(value):
-        raise _nested_too_deep(where)
+    if _too_deep(value, depth):
+        raise _nested_too_deep(where, depth)
     return value
 
 
-def _nested_too_deep(where: str) -> ContractError:
-    return ContractError(f"{where} nests more than {MAX_DEPTH} levels deep", field="data")
+def _nested_too_deep(where: str, depth: int) -> ContractError:
+    return ContractError(f"{where} nests more than {depth} levels deep", field="data")
 
 
 class _HugeInteger(Exception):
@@ -223,10 +226,10 @@ def _integer(digits: str) -> int:
     return int(digits)
 
 
-def _too_deep(value: Any) -> bool:
-    """Whether ``value`` nests objects and arrays more than :data:`MAX_DEPTH` levels."""
+def _too_deep(value: Any, depth: int) -> bool:
+    """Whether ``value`` nests objects and arrays more than ``depth`` levels."""
     level: list[Any] = [value]
-    for _ in range(MAX_DEPTH):
+    for _ in range(depth):
         level = [
             child
             for item in level

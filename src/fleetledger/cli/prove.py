@@ -126,10 +126,10 @@ def _head_in(data: bytes) -> bytes:
     """The note itself, or the ``"head"`` of a JSON document that carries one."""
     try:
         document = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON (a note), or JSON no head file is
         return data
     if isinstance(document, dict) and isinstance(document.get("head"), str):
-        return str(document["head"]).encode()
+        return str(document["head"]).encode("utf-8", "surrogatepass")  # parsing refuses it
     return data
 
 

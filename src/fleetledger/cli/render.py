@@ -28,10 +28,12 @@ _NUMBERS = frozenset({"+ms", "parts", "events", "partition", "committed", "end",
 _UNITS = (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1))
 _BYTE_UNITS = (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1))
 _UNSAFE = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    r"\ud800-\udfff]"
 )
-"""C0 and C1 controls, DEL, line and paragraph separators, and the bidi marks, embeddings,
-overrides and isolates (Trojan Source, CVE-2021-42574)."""
+"""C0 and C1 controls, DEL, line and paragraph separators, the bidi marks, embeddings,
+overrides and isolates (Trojan Source, CVE-2021-42574), and lone surrogates (no terminal
+encoding can write them)."""
 
 
 def printable(text: str) -> str:

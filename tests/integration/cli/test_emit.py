@@ -200,8 +200,8 @@ TOOL = '{{"call_id": "c", "tool": "t", "arguments": {{"n": {value}}}}}'
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (DEEP, "--data nests more than 100 levels deep"),
-        (DEEPISH, "--data nests more than 100 levels deep"),
+        (DEEP, "--data nests more than 99 levels deep"),
+        (DEEPISH, "--data nests more than 99 levels deep"),
         (HUGE, "--data holds an integer of 5000 digits, beyond ±2^53-1"),
         ("9007199254740993", "beyond ±2^53-1"),
     ],
@@ -238,3 +238,21 @@ def test_emit_file_lines_too_deep_or_too_big_exit_2_naming_the_line(
     assert result.exit_code == 2, result.output
     assert message in result.stderr
     assert count() == 0
+
+
+def test_data_nested_as_deep_as_emit_allows_is_appended(run: Run) -> None:
+    """The depth --data is allowed is the depth the contract encodes: data 99 levels deep is
+    appended, 100 levels are refused by emit itself (nothing passes its check only to be
+    refused by the ledger)."""
+
+    def nested(levels: int) -> str:
+        chain: object = 1
+        for _ in range(levels - 2):  # data and inputs are the first two levels
+            chain = [chain]
+        return json.dumps({"goal": "g", "inputs": {"n": chain}})
+
+    ok = run("emit", "task.requested", "--subject", "t-1", "--data", nested(99))
+    refused = run("emit", "task.requested", "--subject", "t-1", "--data", nested(100))
+    assert ok.exit_code == 0, ok.output
+    assert refused.exit_code == 2
+    assert "--data nests more than 99 levels deep" in refused.stderr

@@ -267,6 +267,24 @@ def test_prove_consistency_from_a_file_without_a_head_exits_2(
     assert "holds no signed ledger head" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"[" * 100_000, b'{"head": "\\ud800"}', b'{"head": 5}', b"\xff\xfe"],
+    ids=["deeply-nested", "lone-surrogate", "head-not-text", "not-utf-8"],
+)
+def test_prove_consistency_from_a_malformed_head_file_exits_2(
+    signed: str, run: Run, tmp_path: Path, content: bytes
+) -> None:
+    """Whatever the file holds, a file that is no head is an input error, never a traceback."""
+    path = tmp_path / "head.json"
+    path.write_bytes(content)
+
+    result = run("prove", "--consistency", str(path), "latest")
+
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
 def test_prove_an_unknown_head_number_exits_2(signed: str, run: Run) -> None:
     """A head number the ledger does not hold is an input error pointing at --heads."""
     result = run("prove", "--consistency", "999", "latest")
