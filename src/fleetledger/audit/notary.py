@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
 from fleetledger.backends.protocols import (
     HEAD,
     PARTITION,
+    Leaf,
     LeafRun,
     NewCheckpoint,
     NotarizedLog,
@@ -81,9 +82,11 @@ class _Tree:
     frontier: Frontier = field(default_factory=Frontier)
     signed: int = 0
     """The tree size of the partition's newest checkpoint."""
+    stored: int = 0
+    """How many of the tree's leaves the log stores (the notary stores the rest)."""
     pending: list[tuple[int, bytes]] = field(default_factory=list)
-    """``(offset, leaf hash)`` of the leaves hashed since that checkpoint, to store with the
-    next one."""
+    """``(offset, leaf hash)`` of the leaves from ``stored`` on, to store with the next
+    checkpoint."""
 
 
 class Notary:
@@ -169,9 +172,31 @@ class Notary:
         ]
 
     def _start(self, tp: TopicPartition) -> _Tree:
-        first = self._log.offsets(tp[0])[tp[1]].start
-        tree = self._trees[tp] = _Tree(first, first)
+        """A partition no checkpoint of this notary covers: its tree starts from the leaves the
+        log stores already (a tree copied from another ledger), else from its first record."""
+        stored = self._log.stored_tree(*tp)
+        if not stored.size:
+            start = self._log.offsets(tp[0])[tp[1]].start
+            tree = self._trees[tp] = _Tree(start, start)
+            return tree
+        frontier = Frontier()
+        first: int | None = None
+        for leaf in self._pages(tp, 0, stored.size):
+            frontier.append_hash(leaf.hash)
+            if first is None and leaf.offset >= 0:
+                first = leaf.offset
+        begin = stored.next if first is None else first
+        tree = self._trees[tp] = _Tree(begin, stored.next, frontier, stored=stored.size)
         return tree
+
+    def _pages(self, tp: TopicPartition, start: int, end: int) -> Iterator[Leaf]:
+        """The log's leaves ``[start, end)`` of a partition, read page by page."""
+        while start < end:
+            page = self._log.leaves(*tp, start, min(_PAGE, end - start))
+            if not page:
+                raise IntegrityError(f"{tp[0]}/{tp[1]} has no leaf {start}; run fleetledger verify")
+            yield from page
+            start = page[-1].idx + 1
 
     def _resume(self) -> None:
         """Pick up the trees of the newest checkpoints, once, checking they are this key's."""
@@ -185,7 +210,11 @@ class Notary:
         }
         for tp, mark in marks.items():
             self._check_mark(tp, mark, notes.get((*tp, mark.frontier.size)))
-            self._trees[tp] = _Tree(mark.first, mark.next, mark.frontier, mark.frontier.size)
+            size = mark.frontier.size
+            stored = min(self._log.stored_tree(*tp).size, size)
+            # Checkpoints signed before leaves were stored: their leaves go with the next one.
+            backfill = [(leaf.offset, leaf.hash) for leaf in self._pages(tp, stored, size)]
+            self._trees[tp] = _Tree(mark.first, mark.next, mark.frontier, size, stored, backfill)
         self._resumed = True
 
     def _check_mark(self, tp: TopicPartition, mark: NotaryMark, note: bytes | None) -> None:
@@ -219,10 +248,10 @@ class Notary:
         note = sign_ledger_head(self.namespace, heads, self._signer)
         total = sum(head.size for head in heads)
         signed.append(NewCheckpoint(HEAD, self.namespace, None, total, None, note))
-        runs = [LeafRun(*tp, tree.signed, tree.pending) for tp, tree in grown]
+        runs = [LeafRun(*tp, tree.stored, tree.pending) for tp, tree in grown]
         self._log.store_notarized(self.namespace, runs, signed)
         for _, tree in grown:
-            tree.signed, tree.pending = tree.frontier.size, []
+            tree.signed, tree.stored, tree.pending = tree.frontier.size, tree.frontier.size, []
         result.checkpoints += len(grown)
         result.heads += 1
         self._unsigned, self._last = 0, time.monotonic()

@@ -44,8 +44,10 @@ __all__ = [
     "SigningLog",
     "StoredCheckpoint",
     "StoredRecord",
+    "StoredTree",
     "Tiered",
     "TopicPartition",
+    "TreeCopies",
     "supports",
 ]
 
@@ -328,6 +330,10 @@ class NotarizedLog(ProvableLog, CheckpointStore, Protocol):
         """The mark of the newest notary checkpoint of each partition of ``namespace``."""
         ...
 
+    def stored_tree(self, topic: str, partition: int) -> StoredTree:
+        """How far the partition's stored leaves reach (``size`` 0: none are stored)."""
+        ...
+
     def store_notarized(
         self, namespace: str, runs: Sequence[LeafRun], notes: Sequence[NewCheckpoint]
     ) -> None:
@@ -337,6 +343,35 @@ class NotarizedLog(ProvableLog, CheckpointStore, Protocol):
         partition's tree can still be rebuilt, and an event removed by the broker be told
         from one that is missing, after its record is gone.
         """
+        ...
+
+
+class StoredTree(NamedTuple):
+    """How far a partition's stored leaves reach: ``size`` leaves, the last of a record before
+    offset ``next`` (the record at ``next``, if any, would be leaf ``size``)."""
+
+    size: int
+    next: int
+
+
+@runtime_checkable
+class TreeCopies(Protocol):
+    """A log that can hold a copy of another log's tree: its leaves, with the records still
+    there, and leaves whose records the source no longer holds (removed by retention or
+    compaction), so the copy's trees, roots and proofs are the source's."""
+
+    def tree_size(self, topic: str, partition: int) -> int:
+        """How many leaves the partition's tree holds: the index the next leaf gets."""
+        ...
+
+    def append_tree(
+        self, topic: str, partition: int, items: Sequence[Record | bytes]
+    ) -> list[Position]:
+        """Append the next leaves of the partition's tree, all or none: a :class:`Record` is
+        stored with its leaf (the hash of its body), ``bytes`` is the leaf hash of an event
+        the source no longer holds, stored as a leaf without a record. Returns the positions of
+        the records, in order. Refuses (:class:`~fleetledger.errors.IntegrityError`) a
+        partition that holds records outside its tree, and an id stored elsewhere."""
         ...
 
 
@@ -382,6 +417,7 @@ TIERS: tuple[type[Any], ...] = (
     NotarizedLog,
     GroupAdmin,
     SigningLog,
+    TreeCopies,
 )
 """Every tier a log may implement."""
 

@@ -29,7 +29,9 @@ from fleetledger.backends.protocols import (
     SigningLog,
     StoredCheckpoint,
     StoredRecord,
+    StoredTree,
     TopicPartition,
+    TreeCopies,
     tiers_of,
 )
 from fleetledger.errors import ConfigurationError, NotFound, ReadOnlyLedger
@@ -207,6 +209,22 @@ class LedgerLog:
             self._own(run.topic)
         notarized = cast(NotarizedLog, self._tier(NotarizedLog, write=True))
         notarized.store_notarized(self._same(namespace), runs, notes)
+
+    def stored_tree(self, topic: str, partition: int) -> StoredTree:
+        """See :meth:`NotarizedLog.stored_tree`."""
+        notarized = cast(NotarizedLog, self._tier(NotarizedLog))
+        return notarized.stored_tree(self._own(topic), partition)
+
+    def tree_size(self, topic: str, partition: int) -> int:
+        """See :meth:`TreeCopies.tree_size`."""
+        return cast(TreeCopies, self._tier(TreeCopies)).tree_size(self._own(topic), partition)
+
+    def append_tree(
+        self, topic: str, partition: int, items: Sequence[Record | bytes]
+    ) -> list[Position]:
+        """See :meth:`TreeCopies.append_tree`: a mirror's copy of a tree."""
+        copies = cast(TreeCopies, self._tier(TreeCopies, write=True))
+        return copies.append_tree(self._own(topic), partition, items)
 
     def notary_marks(self, namespace: str) -> dict[TopicPartition, NotaryMark]:
         """See :meth:`NotarizedLog.notary_marks`."""

@@ -18,14 +18,17 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
 from itertools import zip_longest
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from fleetledger.backends.protocols import (
     PartitionOffsets,
+    ProvableLog,
     ReadableLog,
     StoredRecord,
     TopicPartition,
+    supports,
 )
+from fleetledger.events.foreign import is_foreign
 from fleetledger.ledger import Ledger
 from fleetledger.mirror.copy import BATCH_SIZE, records
 from fleetledger.types import Position
@@ -83,7 +86,8 @@ class _Digest:
         self._hash = hashlib.sha256()
 
     def add(self, record: StoredRecord) -> None:
-        event_id = record.id.encode()
+        # A foreign record's id is made from where it sits; its bytes are what it is.
+        event_id = b"" if is_foreign(record.body) else record.id.encode()
         self._hash.update(len(event_id).to_bytes(4, "big"))
         self._hash.update(event_id)
         self._hash.update(len(record.body).to_bytes(8, "big"))
@@ -206,13 +210,46 @@ def check_partition(
                 sample.add(a.subject)
         if b is not None:
             right.add(b)
-        if first is None and (a is None or b is None or (a.id, a.body) != (b.id, b.body)):
+        if first is None and (a is None or b is None or _key(a) != _key(b)):
             first = (index, a, b)
     source, destination = left.side(), right.side()
     if first is None:
-        return PartitionCheck(topic, partition, source, destination, Match.SAME, "")
+        trees = _tree_difference(src, dst, topic, partition, until)
+        match = Match.SAME if trees is None else Match.DIFFERS
+        return PartitionCheck(topic, partition, source, destination, match, trees or "")
     match, detail = _describe(*first, source, destination)
     return PartitionCheck(topic, partition, source, destination, match, detail)
+
+
+def _key(record: StoredRecord) -> tuple[str, bytes]:
+    """What must be equal on both sides: the id and bytes (the bytes of a foreign record)."""
+    return ("" if is_foreign(record.body) else record.id), record.body
+
+
+def _tree_difference(
+    src: ReadableLog | None, dst: ReadableLog | None, topic: str, partition: int, until: int | None
+) -> str | None:
+    """Where the two sides' Merkle trees of the partition first differ (``None``: they do not,
+    or a side keeps no tree). Leaves of events the source no longer holds count: a copy made
+    as a tree holds them too."""
+    if not (supports(src, ProvableLog) and supports(dst, ProvableLog)):
+        return None
+    left = _leaves(cast(ProvableLog, src), topic, partition, until)
+    right = _leaves(cast(ProvableLog, dst), topic, partition, None)
+    for index, (a, b) in enumerate(zip_longest(left, right)):
+        if a != b:
+            return f"the trees differ from leaf {index}: the leaf hashes are not the same"
+    return None
+
+
+def _leaves(log: ProvableLog, topic: str, partition: int, until: int | None) -> Iterator[bytes]:
+    start = 0
+    while page := log.leaves(topic, partition, start, BATCH_SIZE):
+        for leaf in page:
+            if until is not None and leaf.offset >= until:
+                return
+            yield leaf.hash
+        start = page[-1].idx + 1
 
 
 def _describe(

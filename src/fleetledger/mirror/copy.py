@@ -4,20 +4,33 @@ Offsets on the destination may differ from the source's (compaction holes, reten
 transaction markers), so the copier never maps offset to offset: it finds where a destination
 partition stands from the id of its last record, and appending an id the destination already
 holds stores nothing, so an overlap after an interruption is harmless.
+
+When the source keeps Merkle trees and the destination can hold a copy of one
+(:class:`~fleetledger.backends.protocols.TreeCopies`), the copier copies each partition's tree
+instead, leaf by leaf: a leaf whose record the source still holds goes with that record, a leaf
+whose record retention or compaction removed goes as its hash alone. The copy's trees, roots
+and signed heads are then the source's, so proofs made before a cutover still extend to heads
+signed after it. Such a copy resumes where the destination's tree ends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import cast
 
 from fleetledger.backends.protocols import (
     AppendableLog,
+    Leaf,
+    ProvableLog,
     ReadableLog,
     Record,
     StoredRecord,
     TopicPartition,
+    TreeCopies,
+    supports,
 )
 from fleetledger.errors import IdConflict, IntegrityError
+from fleetledger.integrity import leaf_hash
 
 BATCH_SIZE = 1000
 """Records per ``append`` call (one partition per call, so one atomic batch)."""
@@ -90,6 +103,8 @@ class Copier:
         self.dst = dst
         self.batch_size = batch_size
         self.positions: dict[TopicPartition, int] = {}
+        self.trees = supports(src, ProvableLog) and supports(dst, TreeCopies)
+        """Whether partitions are copied as trees (see the module docstring)."""
 
     def resume(self, topics: Mapping[str, int]) -> None:
         """Find where each partition of ``topics`` (name → partition count) stands on the
@@ -127,6 +142,9 @@ class Copier:
     def copy(self, topic: str, partition: int, until: int) -> Iterator[int]:
         """Copy the partition from its position up to source offset ``until``; yield each
         batch's size."""
+        if self.trees:
+            yield from self._copy_tree(topic, partition, until)
+            return
         offset = self.positions[(topic, partition)]
         for batch in records(
             self.src, topic, partition, offset, until=until, batch=self.batch_size
@@ -150,3 +168,50 @@ class Copier:
             yield len(batch)
         # Offsets below the end never receive new records: skip the holes next time.
         self.positions[(topic, partition)] = max(self.positions[(topic, partition)], until)
+
+    def _copy_tree(self, topic: str, partition: int, until: int) -> Iterator[int]:
+        """Copy the partition's leaves below source offset ``until``, from where the
+        destination's tree ends, each with its record when the source still holds it."""
+        src, dst = cast(ProvableLog, self.src), cast(TreeCopies, self.dst)
+        start = dst.tree_size(topic, partition)
+        while leaves := [
+            leaf
+            for leaf in src.leaves(topic, partition, start, self.batch_size)
+            if leaf.offset < until
+        ]:
+            items = self._items(topic, partition, leaves)
+            try:
+                dst.append_tree(topic, partition, items)
+            except IdConflict as exc:
+                raise IntegrityError(
+                    f"event {exc.event_id} of {topic}/{partition} is already stored on the"
+                    f" destination at {exc.position}: the destination holds other data under"
+                    " the same ids"
+                ) from exc
+            start = leaves[-1].idx + 1
+            self.positions[(topic, partition)] = max(leaf.offset for leaf in leaves) + 1
+            yield len(items)
+        self.positions[(topic, partition)] = max(self.positions[(topic, partition)], until)
+
+    def _items(self, topic: str, partition: int, leaves: list[Leaf]) -> list[Record | bytes]:
+        """Each leaf's record (its bytes checked against the leaf), or the leaf's hash when
+        the source no longer holds the record."""
+        present = [leaf.offset for leaf in leaves if leaf.offset >= 0]
+        held: dict[int, StoredRecord] = {}
+        if present:
+            low, high = min(present), max(present) + 1
+            for batch in records(self.src, topic, partition, low, until=high, batch=high - low):
+                held.update((record.offset, record) for record in batch)
+        items: list[Record | bytes] = []
+        for leaf in leaves:
+            record = held.get(leaf.offset)
+            if record is None:
+                items.append(leaf.hash)
+            elif leaf_hash(record.body) != leaf.hash:
+                raise IntegrityError(
+                    f"{topic}/{partition} offset {leaf.offset} on the source does not match its"
+                    " leaf: run fleetledger verify on the source before copying it"
+                )
+            else:
+                items.append(to_record(record))
+        return items

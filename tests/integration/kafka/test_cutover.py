@@ -2,6 +2,7 @@
 heads signed before a SQLite -> Kafka cutover provably extended by heads signed after it."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,3 +152,29 @@ def _head_topics(ledger: Ledger) -> set[str]:
     rows = [row for row in ledger.log.checkpoints(ledger.namespace) if row.kind == "head"]
     text = rows[-1].note.decode().split("\n\n")[0]
     return {line.split(" ")[0].rpartition("/")[0] for line in text.splitlines()[1:]}
+
+
+def test_a_cutover_after_retention_keeps_the_proofs(
+    sqlite_url: str, kafka: Ledger, signer: NoteSigner
+) -> None:
+    """Context events expired on SQLite before the cutover: their leaves travel as hashes, so
+    the Kafka copy's trees are the source's, its notary's head extends every head the source
+    signed, and verify on Kafka counts them expired."""
+    with fleetledger.open(sqlite_url, signer=signer, default_source="t") as source:
+        for n in range(5):
+            source.append("context.retrieved", subject=f"t-{n}", data={"query": "q"})
+        source.sign()
+        assert source.maintain(datetime.now(UTC) + timedelta(days=8)) == 5
+        source.append("context.retrieved", subject="t-9", data={"query": "late"})
+    with fleetledger.open(sqlite_url, readonly=True) as source:
+        assert mirror(source, kafka).ok
+        numbers = [head.number for head in source.heads()]
+    kafka.notary(signer).run_once()
+    kafka.append("context.retrieved", subject="t-10", data={"query": "after"})
+    kafka.notary(signer).run_once()
+
+    for number in numbers:
+        assert kafka.prove_consistency(number, "latest", signer.verifier).partitions
+    result = kafka.verify(signer.verifier)
+    assert result.ok, result.findings
+    assert (result.expired, result.events) == (5, 2)

@@ -6,12 +6,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import fleetledger
 from fleetledger import Ledger
+from fleetledger.integrity import NoteSigner
 from fleetledger.mirror import mirror
 from fleetledger.testing import memory_ledger
 
@@ -115,10 +117,11 @@ def test_a_mirror_killed_mid_copy_resumes_to_an_identical_copy(
         assert contents(dst) == contents(src)
 
 
-def test_compaction_holes_copy_with_other_offsets_and_the_check_passes(
+def test_a_compacted_source_copies_with_its_holes_and_its_trees(
     src_url: str, dst_url: str, contents: Contents
 ) -> None:
-    """A compacted source copies densely: offsets differ, events and digests do not."""
+    """Compaction removed events: their leaves are copied as hashes, so the copy holds the
+    same events at the same offsets, and the same trees, and the check passes."""
     with fleetledger.open(src_url) as src, fleetledger.open(dst_url) as dst:
         assert src.maintain() > 0
 
@@ -126,7 +129,32 @@ def test_compaction_holes_copy_with_other_offsets_and_the_check_passes(
 
         assert report.ok
         assert contents(dst) == contents(src)
-        assert dst.log.offsets("fleet.state") != src.log.offsets("fleet.state")
+        assert dst.log.offsets("fleet.state") == src.log.offsets("fleet.state")
+        for partition in range(4):
+            assert dst.log.leaves("fleet.state", partition, 0, 10_000) == src.log.leaves(
+                "fleet.state", partition, 0, 10_000
+            )
+
+
+def test_a_copy_of_a_ledger_whose_events_expired_verifies_against_the_source_heads(
+    tmp_path: Path,
+) -> None:
+    """Retention removed context events before the copy: the copy holds their leaves, so it
+    verifies against the heads the source signed, with the removed events counted expired."""
+    signer = NoteSigner.generate("copy.example.com")
+    source, copy = f"sqlite:///{tmp_path / 's.db'}", f"sqlite:///{tmp_path / 'c.db'}"
+    with fleetledger.open(source, signer=signer, default_source="t") as src:
+        for n in range(6):
+            src.append("context.retrieved", subject=f"t-{n}", data={"query": "q"})
+        src.sign()
+        assert src.maintain(datetime.now(UTC) + timedelta(days=8)) == 6
+        src.append("context.retrieved", subject="t-9", data={"query": "late"})
+    with fleetledger.open(source, readonly=True) as src, fleetledger.open(copy) as dst:
+        assert mirror(src, dst).ok
+        result = dst.verify(signer.verifier)
+    assert result.ok, result.findings
+    assert result.expired == 6
+    assert result.events == 1
 
 
 def test_every_group_resumes_at_the_same_events_on_the_destination(

@@ -72,11 +72,19 @@ from fleetledger.backends.protocols import (
     Record,
     StoredCheckpoint,
     StoredRecord,
+    StoredTree,
 )
 from fleetledger.backends.protocols import (
     TopicPartition as Partition,
 )
-from fleetledger.errors import BackendError, LedgerClosed, LedgerError, NotFound, ReadOnlyLedger
+from fleetledger.errors import (
+    BackendError,
+    IntegrityError,
+    LedgerClosed,
+    LedgerError,
+    NotFound,
+    ReadOnlyLedger,
+)
 from fleetledger.topics import FamilyPolicy, PartitionKey, partition_for
 from fleetledger.types import Position
 
@@ -128,8 +136,9 @@ class KafkaBackend:
             self._admin,
             self._fetcher,
             self._attest,
-            self.read,
-            self.offsets,
+            read=self.read,
+            offsets=self.offsets,
+            policy=self._policies.policy,
             readonly=settings.readonly,
         )
         _OPEN.add(self)
@@ -386,6 +395,50 @@ class KafkaBackend:
     def notary_marks(self, namespace: str) -> dict[Partition, NotaryMark]:
         self._check_open()
         return self._trees.notary_marks(namespace)
+
+    def stored_tree(self, topic: str, partition: int) -> StoredTree:
+        self._check_open()
+        self._check_partition(topic, partition)
+        return self._trees.stored_tree((topic, partition))
+
+    # -- tree copies -------------------------------------------------------------------------
+
+    def tree_size(self, topic: str, partition: int) -> int:
+        self._check_open()
+        self._check_partition(topic, partition)
+        return self._trees.size((topic, partition))
+
+    def append_tree(
+        self, topic: str, partition: int, items: Sequence[Record | bytes]
+    ) -> list[Position]:
+        """Produce a copied tree's records and leaves in one transaction (see ``trees``)."""
+        writer = self._write()
+        self._check_partition(topic, partition)
+        batch = list(items)
+        records = [item for item in batch if isinstance(item, Record)]
+        known, fresh = self._ids.claim(records)
+        try:
+            if known:
+                event_id = next(iter(known))
+                raise IntegrityError(
+                    f"event {event_id} is already stored at {known[event_id]}: the destination"
+                    " holds other data under the same ids"
+                )
+            first = self._ticks(len(records))
+            sends = [
+                Send(
+                    r.topic,
+                    r.partition,
+                    binding.to_message(r, first + n, self._attest),
+                    r.recorded_ms,
+                    r.id,
+                )
+                for n, r in enumerate(records)
+            ]
+            offsets = self._trees.append_tree(writer, (topic, partition), sends, batch)
+        finally:
+            self._ids.release(fresh)
+        return [Position(topic, partition, offset) for offset in offsets]
 
     # -- consumer groups ---------------------------------------------------------------------
 

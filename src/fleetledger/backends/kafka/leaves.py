@@ -53,6 +53,14 @@ class DerivedLeaves:
         self._remember(tp, idx, offset)
         return found
 
+    def size(self, tp: TopicPartition, anchors: list[tuple[int, int]]) -> int:
+        """How many leaves the partition's tree has: the newest anchor's index, plus the
+        records from its offset to the end (counted, the records are read)."""
+        idx, offset = max(anchors)
+        while records := self._read(*tp, offset, _PAGE):
+            idx, offset = idx + len(records), records[-1].offset + 1
+        return idx
+
     def index(self, tp: TopicPartition, anchors: list[tuple[int, int]], offset: int) -> int | None:
         """The leaf index of the record at ``offset``, if it is one of the tree's records."""
         idx, at = self._nearest(tp, anchors, lambda a: a[1] <= offset)

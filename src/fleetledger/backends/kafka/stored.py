@@ -10,9 +10,10 @@ checkpoints signing them.
 
 Each record holds a run of consecutive leaves of one partition: its key is
 ``<topic>/<partition>``, its ``fl_first`` header the index of the run's first leaf, and its
-value, per leaf, the 8-byte big-endian offset of the leaf's record followed by the 32-byte
-leaf hash. Runs are read once and remembered as an index of where each starts, so finding a
-leaf reads one record.
+value, per leaf, the 8-byte big-endian (two's complement) offset of the leaf's record followed
+by the 32-byte leaf hash; the offset is -1 for a leaf copied from another ledger's tree whose
+record that ledger no longer held (see ``TreeCopies``). Runs are read once and remembered as an
+index of where each starts, so finding a leaf reads one record.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ def leaves_policy(policy: FamilyPolicy) -> FamilyPolicy:
 
 def sends(run: LeafRun) -> Send:
     """The record that stores one run."""
-    value = b"".join(offset.to_bytes(8, "big") + hashed for offset, hashed in run.leaves)
+    value = b"".join(
+        offset.to_bytes(8, "big", signed=True) + hashed for offset, hashed in run.leaves
+    )
     key = f"{run.topic}/{run.partition}".encode()
     message = binding.Message(key, value, [(FIRST, str(run.first).encode())])
     return Send(leaves_topic(run.topic), run.partition, message, 0)
@@ -55,17 +58,20 @@ def sends(run: LeafRun) -> Send:
 class _Runs:
     """The runs stored for one partition: where each starts, in leaves and in the topic."""
 
-    __slots__ = ("firsts", "next", "offsets", "positions", "size")
+    __slots__ = ("firsts", "next", "next_record", "offsets", "positions", "size")
 
     def __init__(self) -> None:
         self.next = 0
         """The offset of the leaves topic to read new runs from."""
         self.size = 0
         """Leaves stored, from index 0 without a gap."""
+        self.next_record = 0
+        """The offset after the last record a stored leaf is of (leaves of records the source
+        of a copied tree no longer held carry the offset -1)."""
         self.firsts: list[int] = []
         """The first leaf index of each run."""
         self.offsets: list[int] = []
-        """The record offset of each run's first leaf."""
+        """The offset of the first record a leaf of each run is of (runs are in offset order)."""
         self.positions: list[int] = []
         """Where each run's record sits in the leaves topic."""
 
@@ -85,6 +91,11 @@ class StoredLeaves:
     def size(self, tp: TopicPartition) -> int:
         """How many leaves of the partition are stored (0 when none ever were)."""
         return self._refresh(tp).size
+
+    def reach(self, tp: TopicPartition) -> tuple[int, int]:
+        """``(size, next)``: the leaves stored, and the offset after the last record of one."""
+        runs = self._refresh(tp)
+        return runs.size, runs.next_record
 
     def leaves(self, tp: TopicPartition, start: int, limit: int) -> list[Leaf]:
         """Up to ``limit`` stored leaves from index ``start`` on."""
@@ -139,10 +150,13 @@ class StoredLeaves:
                 runs.size,
             )
             return
+        present = [offset for offset, _ in leaves if offset >= 0]
         runs.firsts.append(first)
-        runs.offsets.append(leaves[0][0])
+        runs.offsets.append(present[0] if present else runs.next_record)
         runs.positions.append(position)
         runs.size += len(leaves)
+        if present:
+            runs.next_record = max(runs.next_record, present[-1] + 1)
 
     def _read(
         self, tp: TopicPartition, runs: _Runs, position: int, limit: int = 1000
@@ -163,4 +177,4 @@ def _decode(message: Message) -> tuple[int, list[tuple[int, bytes]]]:
     if header is None or not header.isdigit() or len(value) % _ENTRY:
         return -1, []
     entries = [value[i : i + _ENTRY] for i in range(0, len(value), _ENTRY)]
-    return int(header), [(int.from_bytes(e[:8], "big"), e[8:]) for e in entries]
+    return int(header), [(int.from_bytes(e[:8], "big", signed=True), e[8:]) for e in entries]

@@ -31,9 +31,13 @@ from fleetledger.backends.protocols import (
     NewCheckpoint,
     NotaryMark,
     PartitionOffsets,
+    Record,
     StoredCheckpoint,
+    StoredTree,
     TopicPartition,
 )
+from fleetledger.errors import IntegrityError
+from fleetledger.integrity import leaf_hash
 from fleetledger.topics import FamilyPolicy
 from fleetledger.topics.naming import leaves_topic, namespace_of
 
@@ -49,12 +53,14 @@ class Trees:
         admin: Admin,
         fetcher: Fetcher,
         attest: Attestor,
+        *,
         read: Read,
         offsets: Callable[[str], list[PartitionOffsets]],
-        *,
+        policy: Callable[[str], FamilyPolicy],
         readonly: bool,
     ) -> None:
         self._admin = admin
+        self._policy = policy
         self._fetcher = fetcher
         self._attest = attest
         self._offsets = offsets
@@ -79,15 +85,27 @@ class Trees:
 
     def leaf_index(self, tp: TopicPartition, offset: int) -> int | None:
         """The index of the leaf of the record at ``offset`` (``None``: no leaf covers it)."""
-        marks = self._note_log(namespace_of(tp[0])).marks(tp)
-        if self._stored.size(tp) and marks and offset < marks[-1][1].next:
+        size, after = self._stored.reach(tp)
+        if size and offset < after:
             return self._stored.index(tp, offset)
         return self._derived.index(tp, self._anchors(tp), offset)
 
+    def stored_tree(self, tp: TopicPartition) -> StoredTree:
+        """How far the partition's stored leaves reach."""
+        return StoredTree(*self._stored.reach(tp))
+
+    def size(self, tp: TopicPartition) -> int:
+        """The partition's leaves: stored ones, then one per record after them."""
+        return self._derived.size(tp, self._anchors(tp))
+
     def _anchors(self, tp: TopicPartition) -> list[tuple[int, int]]:
+        """Where leaf indexes meet offsets: the tree's start, each notary mark, and the end of
+        the stored leaves (leaf ``i`` is the first record at or after offset ``o``)."""
         marks = self._note_log(namespace_of(tp[0])).marks(tp)
         first = marks[0][1].first if marks else self._offsets(tp[0])[tp[1]].start
-        return anchors(first, marks)
+        found = anchors(first, marks)
+        size, after = self._stored.reach(tp)
+        return sorted({*found, (size, after)}) if size else found
 
     # -- notes -------------------------------------------------------------------------------
 
@@ -122,6 +140,33 @@ class Trees:
         every = [*leaves, *self._note_log(namespace).sends(notes)]
         if every:
             writer.send(every, len(every))
+
+    def append_tree(
+        self, writer: Writer, tp: TopicPartition, records: list[Send], items: list[Record | bytes]
+    ) -> list[int]:
+        """Produce a copied tree's records and its leaves (with their offsets) in one
+        transaction; ``records`` are the sends of the records among ``items``, in order."""
+        first = self.size(tp)
+        if self._stored.size(tp) != first and first:
+            raise IntegrityError(
+                f"{tp[0]}/{tp[1]} holds records whose leaves are not stored (appended, not"
+                " copied): a tree can only be copied into a partition that holds a copy of it"
+            )
+        topic_policy = self._policy(tp[0])
+
+        def leaves(offsets: list[int]) -> list[Send]:
+            placed = iter(offsets)
+            entries = [
+                (next(placed), leaf_hash(item.body)) if isinstance(item, Record) else (-1, item)
+                for item in items
+            ]
+            wanted = leaves_topic(tp[0])
+            if wanted not in self._known:
+                self._admin.ensure({wanted: leaves_policy(topic_policy)})
+                self._known.add(wanted)
+            return [self._seal(sends(LeafRun(*tp, first, entries)))]
+
+        return writer.send_linked(records, leaves)
 
     def _note_log(self, namespace: str) -> NoteLog:
         with self._lock:

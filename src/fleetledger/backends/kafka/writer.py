@@ -157,9 +157,7 @@ class Writer:
             produced: list[tuple[Send, _Report]] = []
             try:
                 producer.begin_transaction()
-                for send in sends:
-                    produced.append((send, _Report()))
-                    self._produce(producer, send, produced[-1][1])
+                self._produce_all(producer, sends, produced)
                 producer.commit_transaction(self._timeout)
             except KafkaException as exc:
                 self._abort(producer, exc)
@@ -171,6 +169,43 @@ class Writer:
             offsets = [self._offset(report, send) for send, report in produced]
         self._acked([(send, offset) for (send, _), offset in zip(produced, offsets, strict=True)])
         return offsets
+
+    def send_linked(
+        self, sends: Sequence[Send], then: Callable[[list[int]], list[Send]]
+    ) -> list[int]:
+        """One transaction: ``sends``, then the records ``then`` makes of their offsets (a copied
+        tree's leaves name the offsets of its records), all committed or none; returns the
+        offsets of ``sends``."""
+        with self._transaction_lock:
+            producer = self._transaction_producer()
+            produced: list[tuple[Send, _Report]] = []
+            try:
+                producer.begin_transaction()
+                self._produce_all(producer, sends, produced)
+                if producer.flush(self._timeout):
+                    raise BackendError(
+                        f"Kafka: records were not acknowledged within {self._timeout:g} s"
+                    )
+                offsets = [self._offset(report, send) for send, report in produced]
+                self._produce_all(producer, then(offsets), produced)
+                producer.commit_transaction(self._timeout)
+            except KafkaException as exc:
+                self._abort(producer, exc)
+                raise self._failed(exc, len(produced)) from exc
+            except BaseException:
+                self._abort(producer, None)
+                raise
+            producer.poll(0)
+            every = [self._offset(report, send) for send, report in produced]
+        self._acked([(send, offset) for (send, _), offset in zip(produced, every, strict=True)])
+        return every[: len(sends)]
+
+    def _produce_all(
+        self, producer: Producer, sends: Iterable[Send], produced: list[tuple[Send, _Report]]
+    ) -> None:
+        for send in sends:
+            produced.append((send, _Report()))
+            self._produce(producer, send, produced[-1][1])
 
     def _warm(self) -> None:
         with self._transaction_lock, contextlib.suppress(LedgerError):

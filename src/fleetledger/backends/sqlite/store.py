@@ -15,15 +15,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 import msgspec
 
 from fleetledger.backends.protocols import (
-    AlreadyStored,
     Leaf,
     NewCheckpoint,
     PartitionOffsets,
@@ -33,52 +30,22 @@ from fleetledger.backends.protocols import (
     StoredRecord,
     TopicPartition,
 )
-from fleetledger.backends.sqlite import schema, trees
+from fleetledger.backends.sqlite import copies, queries, retention, schema, trees
+from fleetledger.backends.sqlite.appender import Appender
 from fleetledger.backends.sqlite.connections import connect, is_busy, translated
+from fleetledger.backends.sqlite.queries import transaction
 from fleetledger.backends.sqlite.writer import GroupCommit
 from fleetledger.errors import (
     ConfigurationError,
-    IdConflict,
     LedgerClosed,
     NotFound,
     ReadOnlyLedger,
 )
-from fleetledger.events.identity import same_event
-from fleetledger.integrity import NoteSigner, leaf_hashes
-from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy
+from fleetledger.integrity import NoteSigner
+from fleetledger.topics import FamilyPolicy
 from fleetledger.types import Position
 
 _SELECT = f"SELECT {schema.COLUMNS} FROM events"
-_ID_CHUNK = 500
-
-
-class _PositionTaken(Exception):
-    """Another process appended to a partition this writer had cached; reload and retry."""
-
-
-_CONSTRAINT_UNIQUE = 2067
-"""SQLITE_CONSTRAINT_UNIQUE: an insert hit a unique index (here: a taken position)."""
-
-
-class _Stored(NamedTuple):
-    """An event id's stored position and bytes, for the duplicate check."""
-
-    position: Position
-    body: bytes
-
-
-class _Row(NamedTuple):
-    """One ``events`` row as inserted, in :data:`schema.INSERT`'s column order."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: str
-    id: str
-    subject: str
-    type: str
-    recorded_ms: int
-    body: bytes
 
 
 class SQLiteBackend:
@@ -109,14 +76,12 @@ class SQLiteBackend:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._policies: dict[str, FamilyPolicy] = {}
-        self._next: dict[TopicPartition, int] = {}
-        self._trees: dict[TopicPartition, PartitionTree] = {}
         self._notary = (
             None
             if signer is None or readonly
             else trees.InlineNotary(signer, namespace, checkpoint_every, checkpoint_interval)
         )
-        self._data_version = -1
+        self._appender = Appender(self._notary)
         self._closed = False
         self._writer: sqlite3.Connection | None = None
         self._commit: GroupCommit[Sequence[Record], list[Position]] | None = None
@@ -247,7 +212,7 @@ class SQLiteBackend:
 
     def _create_topics(self, policies: Mapping[str, FamilyPolicy]) -> None:
         conn = self._write_conn()
-        with translated(self.path), self._transaction(conn):
+        with translated(self.path), transaction(conn):
             stored = self._load_policies(conn)
             for topic, policy in policies.items():
                 existing = stored.get(topic)
@@ -299,130 +264,12 @@ class SQLiteBackend:
     def _apply_batches(self, batches: list[Sequence[Record]]) -> list[list[Position]]:
         flat = [record for batch in batches for record in batch]
         with translated(self.path):
-            try:
-                positions = self._insert(flat, dedupe=False)
-            except _PositionTaken:
-                self._next.clear()
-                self._trees.clear()
-                positions = self._insert(flat, dedupe=True)
+            positions = self._appender.append(self._write_conn(), flat)
         results, start = [], 0
         for batch in batches:
             results.append(positions[start : start + len(batch)])
             start += len(batch)
         return results
-
-    def _insert(self, records: list[Record], *, dedupe: bool) -> list[Position]:
-        """Insert in one transaction; without ``dedupe`` a repeated id aborts to the slow path.
-
-        The slow path looks every id up: a stored id with the same event is not stored again,
-        one with other content refuses the whole transaction (:class:`IdConflict`).
-        """
-        conn = self._write_conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = conn.execute("PRAGMA data_version").fetchone()[0]
-            if version != self._data_version:
-                self._next.clear()  # another process committed: cached ends may be stale
-                self._trees.clear()
-                self._data_version = version
-            known = self._existing(conn, records) if dedupe else {}
-            rows, positions, fresh = self._place(conn, records, known)
-            try:
-                inserted = conn.executemany(schema.INSERT, rows).rowcount
-            except sqlite3.IntegrityError as exc:
-                if exc.sqlite_errorcode == _CONSTRAINT_UNIQUE:
-                    raise _PositionTaken from exc
-                raise
-            if inserted != len(rows):  # an id was stored before: redo with the lookup
-                raise _PositionTaken
-            grown = self._grow_trees(conn, rows)
-            notary = self._notary
-            signed = notary is not None and notary.due(len(rows))
-            if notary is not None and signed:
-                notary.sign(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        self._next.update(fresh)
-        self._trees.update(grown)
-        if self._notary is not None:
-            self._notary.committed(len(rows), signed=signed)
-        return positions
-
-    def _place(
-        self, conn: sqlite3.Connection, records: list[Record], known: dict[str, _Stored]
-    ) -> tuple[list[_Row], list[Position], dict[TopicPartition, int]]:
-        """The rows to insert at the partitions' ends, every record's position, and the new
-        ends; a record whose id is ``known`` (or earlier in the batch) takes that position."""
-        fresh: dict[TopicPartition, int] = {}
-        rows: list[_Row] = []
-        positions: list[Position] = []
-        for r in records:
-            stored = known.get(r.id)
-            if stored is None:
-                tp = (r.topic, r.partition)
-                offset = fresh.get(tp)
-                if offset is None:
-                    offset = self._next.get(tp)
-                    if offset is None:
-                        offset = self._load_end(conn, r.topic, r.partition)
-                fresh[tp] = offset + 1
-                position = Position(r.topic, r.partition, offset)
-                known[r.id] = _Stored(position, r.body)
-                rows.append(
-                    _Row(
-                        r.topic,
-                        r.partition,
-                        offset,
-                        r.key,
-                        r.id,
-                        r.subject,
-                        r.type,
-                        r.recorded_ms,
-                        r.body,
-                    )
-                )
-                positions.append(position)
-            elif same_event(stored.body, r.body):
-                positions.append(AlreadyStored(*stored.position))
-            else:
-                raise IdConflict(r.id, stored.position)
-        return rows, positions, fresh
-
-    def _grow_trees(
-        self, conn: sqlite3.Connection, rows: list[_Row]
-    ) -> dict[TopicPartition, PartitionTree]:
-        """Hash the new rows into leaves and their partitions' frontiers (same transaction).
-
-        Rows of one partition are in offset order and gap-free, so each partition's hashes
-        extend its frontier as one batch; leaf ``i`` is the event at offset ``start + i``. The
-        cache is only updated by the caller after the commit, so a rolled-back transaction
-        leaves it untouched.
-        """
-        hashes = leaf_hashes(row.body for row in rows)
-        batches: dict[TopicPartition, list[bytes]] = {}
-        firsts: dict[TopicPartition, int] = {}
-        for row, hashed in zip(rows, hashes, strict=True):
-            batches.setdefault((row.topic, row.partition), []).append(hashed)
-            firsts.setdefault((row.topic, row.partition), row.offset)
-        grown: dict[TopicPartition, PartitionTree] = {}
-        leaves: list[tuple[str, int, int, bytes]] = []
-        for (topic, partition), batch in batches.items():
-            cached = self._trees.get((topic, partition))
-            if cached is None:
-                cached = trees.load_tree(conn, topic, partition)
-            first = firsts[(topic, partition)]
-            if cached.start + cached.frontier.size != first:
-                cached = trees.catch_up(conn, topic, partition, cached, first)
-            start, tree = cached.start, cached.frontier.copy()
-            leaves.extend((topic, partition, first - start + i, h) for i, h in enumerate(batch))
-            tree.extend_hashes(batch)
-            trees.save_tree(conn, topic, partition, PartitionTree(start, tree))
-            grown[(topic, partition)] = PartitionTree(start, tree)
-        trees.insert_leaves(conn, leaves)
-        return grown
 
     def sign(self) -> int:
         """Sign checkpoints of every partition changed since its last one, and a head, now."""
@@ -436,42 +283,10 @@ class SQLiteBackend:
     def _checkpoint(self) -> int:
         """Sign checkpoints of every partition changed since its last one (writer thread)."""
         assert self._notary is not None
-        with translated(self.path), self._transaction(self._write_conn()):
+        with translated(self.path), transaction(self._write_conn()):
             signed = self._notary.sign(self._write_conn())
         self._notary.committed(0, signed=True)
         return signed
-
-    @staticmethod
-    def _existing(conn: sqlite3.Connection, records: list[Record]) -> dict[str, _Stored]:
-        ids = list({r.id for r in records})
-        found: dict[str, _Stored] = {}
-        for i in range(0, len(ids), _ID_CHUNK):
-            chunk = ids[i : i + _ID_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT id, topic, partition, offset, body FROM events WHERE id IN ({marks})"
-            for event_id, topic, partition, offset, body in conn.execute(query, chunk):
-                found[event_id] = _Stored(Position(topic, partition, offset), body)
-        return found
-
-    @staticmethod
-    def _load_end(conn: sqlite3.Connection, topic: str, partition: int) -> int:
-        row = conn.execute(
-            "SELECT max(coalesce((SELECT max(offset) + 1 FROM events"
-            " WHERE topic = ?1 AND partition = ?2), 0),"
-            " coalesce((SELECT next_offset FROM heads WHERE topic = ?1 AND partition = ?2), 0))",
-            (topic, partition),
-        ).fetchone()
-        return int(row[0])
-
-    @contextmanager
-    def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     # -- read --------------------------------------------------------------------------------
 
@@ -479,18 +294,7 @@ class SQLiteBackend:
         policy = self._policy(topic)
         with translated(self.path):
             conn = self._reader()
-            return [self._partition_offsets(conn, topic, p) for p in range(policy.partitions)]
-
-    @classmethod
-    def _partition_offsets(
-        cls, conn: sqlite3.Connection, topic: str, partition: int
-    ) -> PartitionOffsets:
-        end = cls._load_end(conn, topic, partition)
-        row = conn.execute(
-            "SELECT offset FROM events WHERE topic = ? AND partition = ? ORDER BY offset LIMIT 1",
-            (topic, partition),
-        ).fetchone()
-        return PartitionOffsets(end if row is None else row[0], end)
+            return [queries.partition_offsets(conn, topic, p) for p in range(policy.partitions)]
 
     def read(self, topic: str, partition: int, offset: int, limit: int) -> list[StoredRecord]:
         self._check_partition(topic, partition)
@@ -515,26 +319,7 @@ class SQLiteBackend:
     def offset_for_time(self, topic: str, partition: int, ms: int) -> int:
         self._check_partition(topic, partition)
         with translated(self.path):
-            return self._offset_for_time(self._reader(), topic, partition, ms)
-
-    @classmethod
-    def _offset_for_time(cls, conn: sqlite3.Connection, topic: str, partition: int, ms: int) -> int:
-        """Binary search on offsets: recorded times grow with offsets within a partition."""
-        low, high = cls._partition_offsets(conn, topic, partition)
-        query = (
-            "SELECT offset, recorded_ms FROM events WHERE topic = ? AND partition = ?"
-            " AND offset >= ? ORDER BY offset LIMIT 1"
-        )
-        end = high
-        while low < high:
-            mid = (low + high) // 2
-            found = conn.execute(query, (topic, partition, mid)).fetchone()
-            if found is None or found[1] >= ms:
-                high = mid
-            else:
-                low = found[0] + 1
-        found = conn.execute(query, (topic, partition, low)).fetchone()
-        return end if found is None else int(found[0])
+            return queries.offset_for_time(self._reader(), topic, partition, ms)
 
     # -- proofs ------------------------------------------------------------------------------
 
@@ -562,6 +347,28 @@ class SQLiteBackend:
         with translated(self.path):
             return trees.leaf_index(self._reader(), topic, partition, offset)
 
+    # -- tree copies -------------------------------------------------------------------------
+
+    def tree_size(self, topic: str, partition: int) -> int:
+        self._check_partition(topic, partition)
+        with translated(self.path):
+            return copies.tree_size(self._reader(), topic, partition)
+
+    def append_tree(
+        self, topic: str, partition: int, items: Sequence[Record | bytes]
+    ) -> list[Position]:
+        self._check_partition(topic, partition)
+        batch = list(items)
+
+        def write() -> list[Position]:
+            conn = self._write_conn()
+            with translated(self.path), transaction(conn):
+                placed = copies.append_tree(conn, topic, partition, batch)
+            self._appender.forget((topic, partition))  # the next append reloads what changed
+            return placed
+
+        return self._writes().call(write)
+
     def checkpoints(self, namespace: str) -> list[StoredCheckpoint]:
         with translated(self.path):
             return trees.read_checkpoints(self._reader(), namespace)
@@ -571,7 +378,7 @@ class SQLiteBackend:
         rows = [(n.kind, n.topic, n.partition, n.size, n.root, n.note) for n in notes]
 
         def write() -> None:
-            with translated(self.path), self._transaction(self._write_conn()):
+            with translated(self.path), transaction(self._write_conn()):
                 trees.store_notes(self._write_conn(), rows)
 
         if rows:
@@ -584,7 +391,7 @@ class SQLiteBackend:
         rows = [(group, t, p, o, now_ms) for (t, p), o in offsets.items()]
 
         def write() -> None:
-            with translated(self.path), self._transaction(self._write_conn()):
+            with translated(self.path), transaction(self._write_conn()):
                 self._write_conn().executemany(
                     "INSERT INTO group_offsets (grp, topic, partition, next_offset, committed_ms)"
                     " VALUES (?, ?, ?, ?, ?)"
@@ -610,7 +417,7 @@ class SQLiteBackend:
 
     def delete_group(self, group: str) -> bool:
         def delete() -> bool:
-            with translated(self.path), self._transaction(self._write_conn()):
+            with translated(self.path), transaction(self._write_conn()):
                 rows = self._write_conn().execute(
                     "DELETE FROM group_offsets WHERE grp = ?", (group,)
                 )
@@ -625,50 +432,5 @@ class SQLiteBackend:
 
     def _enforce_retention(self, now_ms: int) -> int:
         conn = self._write_conn()
-        removed = 0
-        with translated(self.path), self._transaction(conn):
-            for topic, policy in self._load_policies(conn).items():
-                if policy.cleanup is Cleanup.COMPACT:
-                    removed += conn.execute(
-                        "DELETE FROM events WHERE topic = ?1 AND seq NOT IN"
-                        " (SELECT max(seq) FROM events WHERE topic = ?1 GROUP BY partition, key)",
-                        (topic,),
-                    ).rowcount
-                for partition in range(policy.partitions):
-                    cutoff = self._retention_cutoff(conn, topic, partition, policy, now_ms)
-                    if cutoff is not None:
-                        removed += self._truncate_before(conn, topic, partition, cutoff)
-        return removed
-
-    def _retention_cutoff(
-        self, conn: sqlite3.Connection, topic: str, partition: int, policy: FamilyPolicy, now: int
-    ) -> int | None:
-        cutoffs = []
-        if policy.retention_ms != FOREVER:
-            cutoffs.append(self._offset_for_time(conn, topic, partition, now - policy.retention_ms))
-        if policy.retention_bytes != FOREVER:
-            total = 0
-            rows = conn.execute(
-                "SELECT offset, length(body) FROM events WHERE topic = ? AND partition = ?"
-                " ORDER BY offset DESC",
-                (topic, partition),
-            )
-            for offset, size in rows:
-                total += size
-                if total > policy.retention_bytes:
-                    cutoffs.append(offset + 1)
-                    break
-        return max(cutoffs) if cutoffs else None
-
-    def _truncate_before(
-        self, conn: sqlite3.Connection, topic: str, partition: int, cutoff: int
-    ) -> int:
-        end = self._load_end(conn, topic, partition)
-        conn.execute(
-            "INSERT OR REPLACE INTO heads (topic, partition, next_offset) VALUES (?, ?, ?)",
-            (topic, partition, end),
-        )
-        return conn.execute(
-            "DELETE FROM events WHERE topic = ? AND partition = ? AND offset < ?",
-            (topic, partition, cutoff),
-        ).rowcount
+        with translated(self.path), transaction(conn):
+            return retention.enforce(conn, self._load_policies(conn), now_ms)

@@ -1,0 +1,155 @@
+"""The append transaction: place records at their partitions' ends, hash them into the trees.
+
+It runs in the writer thread only (group commit, see ``writer``), which owns the connection
+and the caches here. Offsets are taken from each partition's true end inside the write lock
+(``BEGIN IMMEDIATE``), so they stay gap-free and in commit order however many processes append
+to one file; the caches of partition ends and trees are dropped whenever another process
+committed (``PRAGMA data_version``), and updated only after a commit.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from fleetledger.backends.protocols import AlreadyStored, PartitionTree, Record, TopicPartition
+from fleetledger.backends.sqlite import schema, trees
+from fleetledger.backends.sqlite.queries import Row, Stored, existing, load_end
+from fleetledger.errors import IdConflict
+from fleetledger.events.identity import same_event
+from fleetledger.integrity import leaf_hashes
+from fleetledger.types import Position
+
+_CONSTRAINT_UNIQUE = 2067
+"""SQLITE_CONSTRAINT_UNIQUE: an insert hit a unique index (here: a taken position)."""
+
+
+class _PositionTaken(Exception):
+    """Another process appended to a partition this writer had cached; reload and retry."""
+
+
+class Appender:
+    """Appends batches of records in one transaction each, with their leaves and trees."""
+
+    def __init__(self, notary: trees.InlineNotary | None) -> None:
+        self.notary = notary
+        self._next: dict[TopicPartition, int] = {}
+        self._trees: dict[TopicPartition, PartitionTree] = {}
+        self._data_version = -1
+
+    def forget(self, tp: TopicPartition | None = None) -> None:
+        """Drop what is cached of one partition (``None``: of all): it changed elsewhere."""
+        if tp is None:
+            self._next.clear()
+            self._trees.clear()
+        else:
+            self._next.pop(tp, None)
+            self._trees.pop(tp, None)
+
+    def append(self, conn: sqlite3.Connection, records: list[Record]) -> list[Position]:
+        """Append ``records`` in one transaction (the fast path first, see :meth:`_insert`)."""
+        try:
+            return self._insert(conn, records, dedupe=False)
+        except _PositionTaken:
+            self.forget()
+            return self._insert(conn, records, dedupe=True)
+
+    def _insert(
+        self, conn: sqlite3.Connection, records: list[Record], *, dedupe: bool
+    ) -> list[Position]:
+        """Insert in one transaction; without ``dedupe`` a repeated id aborts to the slow path.
+
+        The slow path looks every id up: a stored id with the same event is not stored again,
+        one with other content refuses the whole transaction (:class:`IdConflict`).
+        """
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                self.forget()  # another process committed: cached ends may be stale
+                self._data_version = version
+            known = existing(conn, records) if dedupe else {}
+            rows, positions, fresh = self._place(conn, records, known)
+            try:
+                inserted = conn.executemany(schema.INSERT, rows).rowcount
+            except sqlite3.IntegrityError as exc:
+                if exc.sqlite_errorcode == _CONSTRAINT_UNIQUE:
+                    raise _PositionTaken from exc
+                raise
+            if inserted != len(rows):  # an id was stored before: redo with the lookup
+                raise _PositionTaken
+            grown = self._grow_trees(conn, rows)
+            signed = self.notary is not None and self.notary.due(len(rows))
+            if self.notary is not None and signed:
+                self.notary.sign(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._next.update(fresh)
+        self._trees.update(grown)
+        if self.notary is not None:
+            self.notary.committed(len(rows), signed=signed)
+        return positions
+
+    def _place(
+        self, conn: sqlite3.Connection, records: list[Record], known: dict[str, Stored]
+    ) -> tuple[list[Row], list[Position], dict[TopicPartition, int]]:
+        """The rows to insert at the partitions' ends, every record's position, and the new
+        ends; a record whose id is ``known`` (or earlier in the batch) takes that position."""
+        fresh: dict[TopicPartition, int] = {}
+        rows: list[Row] = []
+        positions: list[Position] = []
+        for r in records:
+            stored = known.get(r.id)
+            if stored is None:
+                tp = (r.topic, r.partition)
+                offset = fresh.get(tp)
+                if offset is None:
+                    offset = self._next.get(tp)
+                    if offset is None:
+                        offset = load_end(conn, r.topic, r.partition)
+                fresh[tp] = offset + 1
+                position = Position(r.topic, r.partition, offset)
+                known[r.id] = Stored(position, r.body)
+                rows.append(Row.of(r, offset))
+                positions.append(position)
+            elif same_event(stored.body, r.body):
+                positions.append(AlreadyStored(*stored.position))
+            else:
+                raise IdConflict(r.id, stored.position)
+        return rows, positions, fresh
+
+    def _grow_trees(
+        self, conn: sqlite3.Connection, rows: Sequence[Row]
+    ) -> dict[TopicPartition, PartitionTree]:
+        """Hash the new rows into leaves and their partitions' frontiers (same transaction).
+
+        Rows of one partition are in offset order and gap-free, so each partition's hashes
+        extend its frontier as one batch; leaf ``i`` is the event at offset ``start + i``. The
+        cache is only updated by the caller after the commit, so a rolled-back transaction
+        leaves it untouched.
+        """
+        hashes = leaf_hashes(row.body for row in rows)
+        batches: dict[TopicPartition, list[bytes]] = {}
+        firsts: dict[TopicPartition, int] = {}
+        for row, hashed in zip(rows, hashes, strict=True):
+            batches.setdefault((row.topic, row.partition), []).append(hashed)
+            firsts.setdefault((row.topic, row.partition), row.offset)
+        grown: dict[TopicPartition, PartitionTree] = {}
+        leaves: list[tuple[str, int, int, bytes]] = []
+        for (topic, partition), batch in batches.items():
+            cached = self._trees.get((topic, partition))
+            if cached is None:
+                cached = trees.load_tree(conn, topic, partition)
+            first = firsts[(topic, partition)]
+            if cached.start + cached.frontier.size != first:
+                cached = trees.catch_up(conn, topic, partition, cached, first)
+            start, tree = cached.start, cached.frontier.copy()
+            leaves.extend((topic, partition, first - start + i, h) for i, h in enumerate(batch))
+            tree.extend_hashes(batch)
+            trees.save_tree(conn, topic, partition, PartitionTree(start, tree))
+            grown[(topic, partition)] = PartitionTree(start, tree)
+        trees.insert_leaves(conn, leaves)
+        return grown
