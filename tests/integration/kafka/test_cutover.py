@@ -2,8 +2,8 @@
 heads signed before a SQLite -> Kafka cutover provably extended by heads signed after it."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
