@@ -13,8 +13,9 @@ with :class:`~fleetledger.backends.Record` values, and asserts only what their d
 promise, so memory, SQLite and Kafka are held to the same contract. Topic names are fresh in
 every test, so a backend may share one broker or directory across tests.
 
-A persistent backend sets ``persistent = True``: calling :meth:`make_backend` again within one
-test must then open the same stored log, which the durability tests use.
+A persistent backend subclasses :class:`DurableConformance` instead: calling
+:meth:`make_backend` again within one test must then open the same stored log, which its
+durability tests use.
 """
 
 from __future__ import annotations
@@ -38,14 +39,11 @@ from fleetledger.events.envelope import Position
 from fleetledger.testing import make_record
 from fleetledger.topics import Cleanup, FamilyPolicy, partition_for
 
-__all__ = ["BackendConformance"]
+__all__ = ["BackendConformance", "DurableConformance"]
 
 
 class BackendConformance:
     """Abstract: subclass it as ``Test...`` and implement :meth:`make_backend`."""
-
-    persistent: ClassVar[bool] = False
-    """True when a second :meth:`make_backend` in one test opens the same stored log."""
 
     gap_free_offsets: ClassVar[bool] = True
     """False for a backend whose offsets increase with gaps between appends (Kafka: a
@@ -53,7 +51,7 @@ class BackendConformance:
     strictly increase in append order instead of to exact numbers after an earlier append."""
 
     def make_backend(self) -> Backend:
-        """A new backend; for a persistent one, the same stored log on every call in a test."""
+        """A new backend (for a durable one, the same stored log on every call in a test)."""
         raise NotImplementedError
 
     # -- fixtures and helpers ----------------------------------------------------------------
@@ -518,70 +516,6 @@ class BackendConformance:
         (position,) = backend.append([self.record(topic, key="a")])
         self.assert_continues(position, Position(topic, 0, 3))
 
-    # -- durability (persistent backends) ----------------------------------------------------
-
-    def _require_persistent(self) -> None:
-        if not self.persistent:
-            pytest.skip("the backend does not persist across make_backend() calls")
-
-    def test_acknowledged_records_survive_reopening(self, backend: Backend) -> None:
-        """Every acknowledged record is there, unchanged, in a newly opened backend."""
-        self._require_persistent()
-        records = [self.record(partition=p) for p in (0, 1, 0)]
-        backend.append(records)
-        backend.close()
-        reopened = self.open()
-        assert [r.id for r in self.stored(reopened, self.task)] == [records[0].id, records[2].id]
-        assert reopened.topics()[self.task] == _policy("task")
-        found = reopened.find(records[1].id)
-        assert found is not None
-        assert found.body == records[1].body
-
-    def test_an_append_is_visible_to_another_open_backend_when_it_returns(
-        self, backend: Backend
-    ) -> None:
-        """A second backend on the same store sees a record as soon as append returned."""
-        self._require_persistent()
-        other = self.open()
-        record = self.record()
-        backend.append([record])
-        found = other.find(record.id)
-        assert found is not None
-        assert found.position == Position(self.task, 0, 0)
-
-    def test_offsets_continue_after_reopening(self, backend: Backend) -> None:
-        """A reopened backend appends after the last stored offset."""
-        self._require_persistent()
-        backend.append([self.record(), self.record()])
-        backend.close()
-        (position,) = self.open().append([self.record()])
-        self.assert_continues(position, Position(self.task, 0, 2))
-
-    def test_idempotent_ids_survive_reopening(self, backend: Backend) -> None:
-        """Re-appending a stored id after reopening still returns its first position."""
-        self._require_persistent()
-        record = self.record(partition=1)
-        backend.append([record])
-        backend.close()
-        assert self.open().append([record]) == [Position(self.task, 1, 0)]
-
-    def test_offsets_never_restart_after_retention_and_reopening(self, backend: Backend) -> None:
-        """A partition emptied by retention continues from its old end after reopening."""
-        self._require_persistent()
-        topic = self.timed(backend, _policy("diag", partitions=1, retention_ms=10), [0, 1])
-        backend.enforce_retention(now_ms=1000)
-        backend.close()
-        reopened = self.open()
-        assert reopened.offsets(topic) == [PartitionOffsets(2, 2)]
-        assert reopened.append([self.record(topic, recorded_ms=1000)]) == [Position(topic, 0, 2)]
-
-    def test_committed_offsets_survive_reopening(self, backend: Backend) -> None:
-        """A group's committed offsets are there in a newly opened backend."""
-        self._require_persistent()
-        backend.commit(self.group("readers"), {(self.task, 1): 4})
-        backend.close()
-        assert self.open().committed(self.group("readers")) == {(self.task, 1): 4}
-
     # -- lifecycle ---------------------------------------------------------------------------
 
     def test_a_closed_backend_refuses_appends(self, backend: Backend) -> None:
@@ -612,6 +546,64 @@ class BackendConformance:
         """close() may be called again without error."""
         backend.close()
         backend.close()
+
+
+class DurableConformance(BackendConformance):
+    """For a backend whose stored log outlives the object: a second :meth:`make_backend` in
+    one test opens the same stored log, which these tests use. Subclass it instead of
+    :class:`BackendConformance` for such a backend."""
+
+    def test_acknowledged_records_survive_reopening(self, backend: Backend) -> None:
+        """Every acknowledged record is there, unchanged, in a newly opened backend."""
+        records = [self.record(partition=p) for p in (0, 1, 0)]
+        backend.append(records)
+        backend.close()
+        reopened = self.open()
+        assert [r.id for r in self.stored(reopened, self.task)] == [records[0].id, records[2].id]
+        assert reopened.topics()[self.task] == _policy("task")
+        found = reopened.find(records[1].id)
+        assert found is not None
+        assert found.body == records[1].body
+
+    def test_an_append_is_visible_to_another_open_backend_when_it_returns(
+        self, backend: Backend
+    ) -> None:
+        """A second backend on the same store sees a record as soon as append returned."""
+        other = self.open()
+        record = self.record()
+        backend.append([record])
+        found = other.find(record.id)
+        assert found is not None
+        assert found.position == Position(self.task, 0, 0)
+
+    def test_offsets_continue_after_reopening(self, backend: Backend) -> None:
+        """A reopened backend appends after the last stored offset."""
+        backend.append([self.record(), self.record()])
+        backend.close()
+        (position,) = self.open().append([self.record()])
+        self.assert_continues(position, Position(self.task, 0, 2))
+
+    def test_idempotent_ids_survive_reopening(self, backend: Backend) -> None:
+        """Re-appending a stored id after reopening still returns its first position."""
+        record = self.record(partition=1)
+        backend.append([record])
+        backend.close()
+        assert self.open().append([record]) == [Position(self.task, 1, 0)]
+
+    def test_offsets_never_restart_after_retention_and_reopening(self, backend: Backend) -> None:
+        """A partition emptied by retention continues from its old end after reopening."""
+        topic = self.timed(backend, _policy("diag", partitions=1, retention_ms=10), [0, 1])
+        backend.enforce_retention(now_ms=1000)
+        backend.close()
+        reopened = self.open()
+        assert reopened.offsets(topic) == [PartitionOffsets(2, 2)]
+        assert reopened.append([self.record(topic, recorded_ms=1000)]) == [Position(topic, 0, 2)]
+
+    def test_committed_offsets_survive_reopening(self, backend: Backend) -> None:
+        """A group's committed offsets are there in a newly opened backend."""
+        backend.commit(self.group("readers"), {(self.task, 1): 4})
+        backend.close()
+        assert self.open().committed(self.group("readers")) == {(self.task, 1): 4}
 
 
 def _policy(family: str, partitions: int = 2, **options: Any) -> FamilyPolicy:

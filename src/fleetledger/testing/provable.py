@@ -8,11 +8,11 @@
         def make_backend(self) -> Backend:
             return MyBackend(...)
 
-It runs the whole :class:`~fleetledger.testing.conformance.BackendConformance` suite and then
-the promises of :class:`~fleetledger.backends.protocols.ProvableLog` and
+It runs the whole :class:`~fleetledger.testing.conformance.DurableConformance` suite (a log
+that keeps trees keeps its records across reopening) and then the promises of :class:`~fleetledger.backends.protocols.ProvableLog` and
 :class:`~fleetledger.backends.protocols.CheckpointStore`: whether a backend stores its leaves
-(SQLite) or derives them from its records (Kafka), leaf ``i`` of a partition is the RFC 6962
-leaf hash of its ``i``-th record, at that record's offset, so ``verify``, ``prove`` and
+(SQLite, Kafka's notary) or derives them from its records (Kafka, past the notary's newest
+checkpoint), leaf ``i`` of a partition is the RFC 6962 leaf hash of its ``i``-th record, at that record's offset, so ``verify``, ``prove`` and
 evidence bundles give the same answers everywhere.
 """
 
@@ -32,7 +32,7 @@ from fleetledger.backends.protocols import (
 )
 from fleetledger.errors import LedgerClosed
 from fleetledger.integrity import Frontier, NoteSigner, leaf_hash, sign_checkpoint
-from fleetledger.testing.conformance import BackendConformance
+from fleetledger.testing.conformance import DurableConformance
 from fleetledger.topics import Cleanup, FamilyPolicy
 
 __all__ = ["ProvableConformance"]
@@ -42,7 +42,7 @@ class _Provable(Backend, ProvableLog, CheckpointStore, Protocol):
     """What this tier tests: a backend that is also provable and stores notes."""
 
 
-class ProvableConformance(BackendConformance):
+class ProvableConformance(DurableConformance):
     """Abstract: :meth:`make_backend` returns a backend that is a ProvableLog and a
     CheckpointStore."""
 
@@ -108,8 +108,7 @@ class ProvableConformance(BackendConformance):
             assert (kept.frontier.size, kept.frontier.root()) == (11, rebuilt.root())
 
     def test_leaves_survive_reopening(self, backend: Backend) -> None:
-        if not self.persistent:
-            return
+        """The stored leaves are the same in a newly opened backend."""
         expected = self.fill(backend, 4)
         backend.close()
         assert self.provable(self.open()).leaves(self.task, 0, 0, 100) == expected

@@ -62,7 +62,6 @@ class TestKafkaBackend(ProvableConformance):
     group), so tests sharing one broker would see each other's commits.
     """
 
-    persistent = True
     gap_free_offsets = False  # a transaction's commit marker takes an offset
     known_failures: ClassVar[dict[str, list[pytest.MarkDecorator]]] = KNOWN_FAILURES
 
