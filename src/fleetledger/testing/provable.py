@@ -9,11 +9,13 @@
             return MyBackend(...)
 
 It runs the whole :class:`~fleetledger.testing.conformance.DurableConformance` suite (a log
-that keeps trees keeps its records across reopening) and then the promises of :class:`~fleetledger.backends.protocols.ProvableLog` and
+that keeps trees keeps its records across reopening) and then the promises of
+:class:`~fleetledger.backends.protocols.ProvableLog` and
 :class:`~fleetledger.backends.protocols.CheckpointStore`: whether a backend stores its leaves
 (SQLite, Kafka's notary) or derives them from its records (Kafka, past the notary's newest
-checkpoint), leaf ``i`` of a partition is the RFC 6962 leaf hash of its ``i``-th record, at that record's offset, so ``verify``, ``prove`` and
-evidence bundles give the same answers everywhere.
+checkpoint), leaf ``i`` of a partition is the RFC 6962 leaf hash of its ``i``-th record, at
+that record's offset, so ``verify``, ``prove`` and evidence bundles give the same answers
+everywhere.
 """
 
 from __future__ import annotations
