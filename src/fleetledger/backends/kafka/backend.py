@@ -45,7 +45,7 @@ import atexit
 import threading
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import cast
 
 from confluent_kafka import Message
@@ -205,19 +205,16 @@ class KafkaBackend:
     def _produce(self, writer: Writer, records: Sequence[Record]) -> list[Position]:
         if not records:
             return []
-        first = self._ticks(len(records))
-        sends = (  # encoded one by one as the writer produces them
-            Send(
-                r.topic,
-                r.partition,
-                binding.to_message(r, first + n, self._attest),
-                r.recorded_ms,
-                r.id,
-            )
-            for n, r in enumerate(records)
-        )
-        offsets = writer.send(sends, len(records))
+        offsets = writer.send(self._sends(records), len(records))
         return [Position(r.topic, r.partition, o) for r, o in zip(records, offsets, strict=True)]
+
+    def _sends(self, records: Sequence[Record]) -> Iterator[Send]:
+        """What to produce for ``records``: encoded one by one as the writer produces them,
+        each attested, with strictly increasing ``fl_appended`` times."""
+        first = self._ticks(len(records))
+        for n, r in enumerate(records):
+            message = binding.to_message(r, first + n, self._attest)
+            yield Send(r.topic, r.partition, message, r.recorded_ms, r.id)
 
     def _ticks(self, count: int) -> int:
         """The first of ``count`` consecutive nanoseconds for ``fl_appended``: the wall clock,
@@ -424,17 +421,7 @@ class KafkaBackend:
                     f"event {event_id} is already stored at {known[event_id]}: the destination"
                     " holds other data under the same ids"
                 )
-            first = self._ticks(len(records))
-            sends = [
-                Send(
-                    r.topic,
-                    r.partition,
-                    binding.to_message(r, first + n, self._attest),
-                    r.recorded_ms,
-                    r.id,
-                )
-                for n, r in enumerate(records)
-            ]
+            sends = list(self._sends(records))
             offsets = self._trees.append_tree(writer, (topic, partition), sends, batch)
         finally:
             self._ids.release(fresh)

@@ -121,7 +121,7 @@ class Writer:
         if count == 1:
             (send,) = sends
             return [self._send_one(send)]
-        return self._send_transaction(sends)
+        return self.send_linked(sends, None)
 
     def _new_producer(self, extra: Mapping[str, ClientValue] | None = None) -> Producer:
         config = self._settings.config(
@@ -151,13 +151,22 @@ class Writer:
             )
         return self._offset(delivery, send)
 
-    def _send_transaction(self, sends: Iterable[Send]) -> list[int]:
+    def send_linked(
+        self, sends: Iterable[Send], then: Callable[[list[int]], list[Send]] | None
+    ) -> list[int]:
+        """One transaction: ``sends``, then (if given) the records ``then`` makes of their
+        offsets (a copied tree's leaves name the offsets of its records), all committed or
+        none; returns the offsets of ``sends``."""
         with self._transaction_lock:
             producer = self._transaction_producer()
             produced: list[tuple[Send, _Report]] = []
             try:
                 producer.begin_transaction()
                 self._produce_all(producer, sends, produced)
+                count = len(produced)
+                if then is not None:
+                    offsets = self._acknowledged(producer, produced)
+                    self._produce_all(producer, then(offsets), produced)
                 producer.commit_transaction(self._timeout)
             except KafkaException as exc:
                 self._abort(producer, exc)
@@ -166,39 +175,15 @@ class Writer:
                 self._abort(producer, None)
                 raise
             producer.poll(0)
-            offsets = [self._offset(report, send) for send, report in produced]
-        self._acked([(send, offset) for (send, _), offset in zip(produced, offsets, strict=True)])
-        return offsets
-
-    def send_linked(
-        self, sends: Sequence[Send], then: Callable[[list[int]], list[Send]]
-    ) -> list[int]:
-        """One transaction: ``sends``, then the records ``then`` makes of their offsets (a copied
-        tree's leaves name the offsets of its records), all committed or none; returns the
-        offsets of ``sends``."""
-        with self._transaction_lock:
-            producer = self._transaction_producer()
-            produced: list[tuple[Send, _Report]] = []
-            try:
-                producer.begin_transaction()
-                self._produce_all(producer, sends, produced)
-                if producer.flush(self._timeout):
-                    raise BackendError(
-                        f"Kafka: records were not acknowledged within {self._timeout:g} s"
-                    )
-                offsets = [self._offset(report, send) for send, report in produced]
-                self._produce_all(producer, then(offsets), produced)
-                producer.commit_transaction(self._timeout)
-            except KafkaException as exc:
-                self._abort(producer, exc)
-                raise self._failed(exc, len(produced)) from exc
-            except BaseException:
-                self._abort(producer, None)
-                raise
-            producer.poll(0)
             every = [self._offset(report, send) for send, report in produced]
         self._acked([(send, offset) for (send, _), offset in zip(produced, every, strict=True)])
-        return every[: len(sends)]
+        return every[:count]
+
+    def _acknowledged(self, producer: Producer, produced: list[tuple[Send, _Report]]) -> list[int]:
+        """The offsets of what was produced so far, once the broker acknowledged it all."""
+        if producer.flush(self._timeout):
+            raise BackendError(f"Kafka: records were not acknowledged within {self._timeout:g} s")
+        return [self._offset(report, send) for send, report in produced]
 
     def _produce_all(
         self, producer: Producer, sends: Iterable[Send], produced: list[tuple[Send, _Report]]
