@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from fleetledger.errors import ContractError
 from fleetledger.events.codec import canonical_data
 from fleetledger.events.envelope import WRITER_ATTRIBUTES, format_time
@@ -23,7 +25,8 @@ from fleetledger.events.registry import EventType
 from fleetledger.types import Classification
 
 MAX_ATTRIBUTE_LENGTH = 1024
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+"""Control characters, line separators and lone surrogates: none belongs in an attribute."""
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}\Z")
 # RFC 3986 URI-reference: the characters its grammar allows, and %HH escapes only.
 _URI_REFERENCE = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+\Z")
@@ -33,20 +36,22 @@ _RFC3339 = re.compile(
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
 )
 _CLASSIFICATIONS = {c.value: c for c in Classification}
+_EXTENSIONS = tuple((name, NewEvent.__struct_fields__.index(name)) for name in WRITER_ATTRIBUTES)
+"""Each extension attribute and its place among a :class:`NewEvent`'s fields."""
+_SOURCES: set[str] = set()
+_MAX_SOURCES = 4096
 
 
 def text(name: str, value: object) -> str:
     """``value`` if it is 1 to 1024 characters of text without control characters."""
     if type(value) is str and 0 < len(value) <= MAX_ATTRIBUTE_LENGTH:
-        if not value.isspace() and not _CONTROL.search(value) and value.isprintable():
+        if not _CONTROL.search(value) and not value.isspace():
             return value
         if not _encodable(value):
             raise ContractError(f"{name!r} holds a lone surrogate, not text", field=name)
         if value.isspace():
             raise ContractError(f"{name!r} must not be blank", field=name)
-        if _CONTROL.search(value):
-            raise ContractError(f"{name!r} must not hold control characters", field=name)
-        return value
+        raise ContractError(f"{name!r} must not hold control characters", field=name)
     if value is None:
         raise ContractError(f"{name!r} is required", field=name)
     if type(value) is not str:
@@ -56,6 +61,8 @@ def text(name: str, value: object) -> str:
 
 def source(value: object) -> str:
     """``value`` if it is an attribute text that is an RFC 3986 URI-reference."""
+    if type(value) is str and value in _SOURCES:
+        return value
     checked = text("source", value)
     if not _URI_REFERENCE.match(checked) or _bad_scheme(checked):
         raise ContractError(
@@ -63,6 +70,8 @@ def source(value: object) -> str:
             f" urn:agent:planner; percent-encode other characters: {checked!r}",
             field="source",
         )
+    if len(_SOURCES) < _MAX_SOURCES:
+        _SOURCES.add(checked)  # a fleet has few sources: each is parsed once
     return checked
 
 
@@ -74,11 +83,8 @@ def _bad_scheme(value: str) -> bool:
 
 def extensions(event: NewEvent) -> dict[str, str]:
     """The writer's extension attributes that are set, checked."""
-    found = {}
-    for name in WRITER_ATTRIBUTES:
-        value = getattr(event, name)
-        if value is not None:
-            found[name] = text(name, value)
+    values = msgspec.structs.astuple(event)
+    found = {name: text(name, values[at]) for name, at in _EXTENSIONS if values[at] is not None}
     trace = found.get("traceparent")
     if trace is not None and not _TRACEPARENT.match(trace):
         raise ContractError(

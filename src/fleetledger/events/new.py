@@ -52,6 +52,11 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
     def of(cls, attributes: object) -> NewEvent:
         """The event a mapping of attribute names describes; :class:`ContractError` names an
         attribute that is not a writer's."""
+        if type(attributes) is dict and attributes.keys() <= _FIELDS:
+            try:  # the common case, checked in C: the names, then the required ones
+                return cls(**attributes)
+            except TypeError:
+                pass
         if isinstance(attributes, NewEvent):
             return attributes
         if not isinstance(attributes, Mapping):
@@ -64,7 +69,7 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
         for required in ("type", "subject"):
             if required not in attributes:
                 raise ContractError(f"{required!r} is required", field=required)
-        return cls(**{str(name): value for name, value in attributes.items()})
+        return cls(**attributes)  # every name is one of the fields: checked above
 
 
 _FIELDS = frozenset(NewEvent.__struct_fields__)

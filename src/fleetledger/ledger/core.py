@@ -20,8 +20,7 @@ Reading goes the other way: :meth:`LedgerCore.decode` turns stored bytes back in
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -165,16 +164,20 @@ class LedgerCore:
         and they take consecutive recorded times in batch order. A fault in event ``i`` of
         several says ``event i:`` and sets the error's ``index``."""
         who, count = principal or self.principal, len(events)
-        valid = []
-        for index, event in enumerate(events):
-            with _numbered(index, count):
+        valid: list[Valid] = []
+        try:
+            for event in events:
                 valid.append(self.validate(event))
+        except ContractError as exc:
+            raise _numbered(exc, len(valid), count) from None
         self.authorize(who, valid)
         first = self.clock.tick(count)
-        records = []
-        for index, checked in enumerate(valid):
-            with _numbered(index, count):
-                records.append(self._build(checked, who, first + index))
+        records: list[Record] = []
+        try:
+            for checked in valid:
+                records.append(self._build(checked, who, first + len(records)))
+        except ContractError as exc:
+            raise _numbered(exc, len(records), count) from None
         return records
 
     def validate(self, event: NewEvent | Mapping[str, Any]) -> Valid:
@@ -324,14 +327,10 @@ class LedgerCore:
 _FOREIGN = "written into a ledger topic by a producer that is not a ledger writer"
 
 
-@contextmanager
-def _numbered(index: int, count: int) -> Iterator[None]:
-    """A :class:`ContractError` about event ``index`` of ``count`` says which (type and
-    attributes kept), when there are several."""
-    try:
-        yield
-    except ContractError as exc:
-        if count > 1 and exc.index is None:
-            exc.args = (f"event {index}: {exc}", *exc.args[1:])
-            exc.index = index
-        raise
+def _numbered(exc: ContractError, index: int, count: int) -> ContractError:
+    """``exc``, about event ``index`` of ``count``, saying which when there are several (its
+    type and attributes kept)."""
+    if count > 1 and exc.index is None:
+        exc.args = (f"event {index}: {exc}", *exc.args[1:])
+        exc.index = index
+    return exc
