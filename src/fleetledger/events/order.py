@@ -46,7 +46,7 @@ class Ordered(Protocol):
 def order_key(event: Ordered) -> OrderKey:
     """The event's place in the ledger's order (see the module docstring)."""
     recorded = event.recordedtime or ""
-    if len(recorded) != _FIXED_WIDTH or not recorded.endswith("Z"):
+    if len(recorded) != _FIXED_WIDTH or recorded[-1] != "Z":
         recorded = _canonical(recorded)
     return recorded, event.id
 

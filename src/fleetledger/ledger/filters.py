@@ -51,6 +51,15 @@ class EventFilter:
             until=None if until is None else _bound(until, "until"),
         )
 
+    @property
+    def empty(self) -> bool:
+        """Whether no condition is set: every event passes."""
+        return not (self.types or self.agent or self.tenant or self.since or self.until)
+
+    def apply(self, events: list[Event]) -> list[Event]:
+        """The events that pass, in their order (all of them, at once, for an empty filter)."""
+        return events if self.empty else [event for event in events if self.matches(event)]
+
     def matches(self, event: Event) -> bool:
         """Whether ``event`` passes every condition."""
         if self.types and not any(fnmatchcase(event.type, glob) for glob in self.types):

@@ -328,7 +328,7 @@ class Ledger:
         if corrected:
             superseded = {event.supersedes for event in events if event.supersedes}
             events = [event for event in events if event.id not in superseded]
-        yield from filter(where.matches, events)
+        yield from where.apply(events)
 
     @overload
     def tail(
@@ -395,8 +395,8 @@ class Ledger:
         """What ``tail`` shows of ``records``: matching events, and foreign records if asked,
         in the ledger's order (foreign records, which carry no order key, by position)."""
         events, strangers = self._core.read(records)
-        shown = sorted(filter(where.matches, events), key=order_key)
-        return [*strangers, *shown] if foreign else list(shown)
+        shown = sorted(where.apply(events), key=order_key)
+        return [*strangers, *shown] if foreign else [*shown]
 
     def _read_from(self, positions: dict[TopicPartition, int]) -> list[StoredRecord]:
         """Everything after ``positions`` (advanced in place)."""

@@ -36,6 +36,7 @@ from fleetledger.backends.protocols import (
 )
 from fleetledger.errors import ConfigurationError, NotFound, ReadOnlyLedger
 from fleetledger.topics import FamilyPolicy, in_namespace
+from fleetledger.topics.naming import prefix
 from fleetledger.types import Position
 
 __all__ = ["LedgerLog"]
@@ -57,6 +58,7 @@ class LedgerLog:
         self.readonly = readonly
         self._check_open = check_open
         self._tiers = tiers_of(backend)
+        self._prefix = prefix(namespace)
 
     @property
     def tiers(self) -> frozenset[type[Any]]:
@@ -116,7 +118,8 @@ class LedgerLog:
     def read_subject(self, subject: str) -> list[StoredRecord]:
         """See :meth:`ReadableLog.read_subject`: the namespace's records only."""
         records = self._read().read_subject(subject)
-        return [r for r in records if in_namespace(r.topic, self.namespace)]
+        prefix = self._prefix
+        return [r for r in records if r.topic.startswith(prefix)]
 
     def find(self, event_id: str) -> StoredRecord | None:
         """See :meth:`ReadableLog.find`: a record of another namespace is not found."""
