@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+from fleetledger.events.codec import CanonicalEnvelope
 from fleetledger.integrity import Frontier
 from fleetledger.topics import FamilyPolicy
 from fleetledger.types import Position, TopicPartition
@@ -71,6 +72,13 @@ class Record(NamedTuple):
     type: str
     recorded_ms: int
     body: bytes
+    event: CanonicalEnvelope | None = None
+    """The attributes ``body`` encodes, when the ledger's core built it: a binding that stores
+    attributes apart from the data (Kafka's binary mode) takes them from here instead of
+    parsing the body (see :meth:`CanonicalEnvelope.attributes` and ``data_json``)."""
+    minted: bool = False
+    """The id was minted by the ledger's core for this record (a UUIDv7), so no record stored
+    before can hold it: a backend may skip looking for it."""
 
 
 class StoredRecord(NamedTuple):

@@ -36,18 +36,22 @@ class _Unusual(Exception):
     """Raised by the fast path for anything it leaves to the careful one."""
 
 
-def canonical_json(value: Any) -> bytes:
+def canonical_json(value: Any, *, path: str = "$", depth: int = 1) -> bytes:
     """Encode ``value`` (JSON-compatible builtins) as RFC 8785 canonical JSON.
 
     The fast path lets msgspec sort keys (code-point order equals UTF-16 order unless a key has
     a character beyond the BMP) and only rewrites numbers; anything unusual (such keys, bad
-    values) takes the careful path, which also names where a bad value sits.
+    values) takes the careful path, which also names where a bad value sits. A value encoded
+    to sit inside another (an event's data) says where (``path``) and at which level of
+    nesting (``depth``: 2 for an event's data), so errors and :data:`MAX_DEPTH` are the
+    enclosing document's.
     """
+    room = MAX_DEPTH - depth + 1
     try:
-        return _encode_sorted(_fast(value, MAX_DEPTH))
+        return _encode_sorted(_fast(value, room))
     except (_Unusual, UnicodeEncodeError):  # msgspec cannot write a lone surrogate
         pass
-    return _encode(_careful(value, "$", MAX_DEPTH))
+    return _encode(_careful(value, path, room))
 
 
 class CanonicalEnvelope(msgspec.Struct, omit_defaults=True, kw_only=True):
@@ -79,6 +83,25 @@ class CanonicalEnvelope(msgspec.Struct, omit_defaults=True, kw_only=True):
     traceparent: str | None = None
     supersedes: str | None = None
 
+    def attributes(self) -> list[tuple[str, str | int]]:
+        """Every attribute but ``data`` that the bytes hold, by name in sorted order."""
+        values = msgspec.structs.astuple(self)
+        return [(name, values[at]) for name, at in _ATTRIBUTE_FIELDS if values[at] is not None]
+
+    def data_json(self) -> bytes:
+        """The canonical bytes of ``data``: exactly the member's value inside the event's."""
+        data = self.data
+        return bytes(data) if type(data) is msgspec.Raw else _encode_sorted(data)
+
+
+_ATTRIBUTE_FIELDS = tuple(
+    sorted(
+        (name, at)
+        for at, name in enumerate(CanonicalEnvelope.__struct_fields__)
+        if name != "data"
+    )
+)
+
 
 def canonical_data(data: dict[str, Any], walk: tuple[str, ...]) -> dict[str, Any] | None:
     """``data`` with the fields named in ``walk`` made ready for RFC 8785 encoding.
@@ -96,16 +119,15 @@ def canonical_data(data: dict[str, Any], walk: tuple[str, ...]) -> dict[str, Any
     return fixed
 
 
-def encode_event(envelope: CanonicalEnvelope, *, careful: bool = False) -> bytes:
+def encode_event(envelope: CanonicalEnvelope) -> bytes:
     """The canonical bytes of an event: the hot path of every append.
 
     ``envelope.data`` is a model instance the type proves plain (no floats, large integers or
-    free-form keys, so msgspec writes it canonically as it is) or a dict from
-    :func:`canonical_data`; ``careful`` sends everything through :func:`canonical_json`.
+    free-form keys, so msgspec writes it canonically as it is), a dict from
+    :func:`canonical_data`, or :class:`msgspec.Raw` bytes :func:`canonical_json` wrote (at
+    ``depth=2``). The attributes are checked text under fixed ASCII names, which msgspec
+    writes canonically.
     """
-    if careful:
-        fields = msgspec.structs.asdict(envelope)
-        return canonical_json({k: v for k, v in fields.items() if v is not None})
     return _encode_sorted(envelope)
 
 

@@ -28,7 +28,7 @@ import msgspec
 from fleetledger.backends.protocols import Record, StoredRecord
 from fleetledger.errors import ConfigurationError, ContractError, EventTooLarge
 from fleetledger.events import checks
-from fleetledger.events.codec import CanonicalEnvelope, encode_event
+from fleetledger.events.codec import CanonicalEnvelope, canonical_json, encode_event
 from fleetledger.events.envelope import CONTENT_TYPE, SPECVERSION, Event
 from fleetledger.events.foreign import ForeignRecord, is_foreign
 from fleetledger.events.ids import uuid7
@@ -218,8 +218,7 @@ class LedgerCore:
     def _build(self, valid: Valid, principal: Principal, recorded_us: int) -> Record:
         """Stages 3 to 6 for one validated event: stamp, encrypt, encode, route."""
         envelope = self._stamp(valid, principal, recorded_us)
-        envelope = self.encrypt(envelope)
-        body = self._encode(envelope, valid)
+        envelope, body = self._encode(self.encrypt(envelope), valid)
         route = valid.route
         key = valid.key
         return Record(
@@ -231,6 +230,8 @@ class LedgerCore:
             envelope.type,
             recorded_us // 1000,
             body,
+            envelope,
+            valid.event.id is None,
         )
 
     def _stamp(self, valid: Valid, principal: Principal, recorded_us: int) -> CanonicalEnvelope:
@@ -258,15 +259,22 @@ class LedgerCore:
         """Stage 4: confidential fields encrypted for their data subject (none yet)."""
         return envelope
 
-    def _encode(self, envelope: CanonicalEnvelope, valid: Valid) -> bytes:
-        """Stage 5: the canonical bytes, within the size limit."""
+    def _encode(
+        self, envelope: CanonicalEnvelope, valid: Valid
+    ) -> tuple[CanonicalEnvelope, bytes]:
+        """Stage 5: the canonical bytes, within the size limit (data that needs the careful
+        encoder is encoded first and carried as raw JSON, so the envelope says what the bytes
+        hold)."""
         try:
-            body = encode_event(envelope, careful=valid.careful)
+            if valid.careful:
+                data = canonical_json(envelope.data, path="$.data", depth=2)
+                envelope = msgspec.structs.replace(envelope, data=msgspec.Raw(data))
+            body = encode_event(envelope)
         except (ContractError, UnicodeEncodeError, RecursionError) as exc:
             raise checks.encoding_error(msgspec.structs.asdict(envelope), valid.data, exc) from None
         if len(body) > self.max_event_bytes:
             raise EventTooLarge(len(body), self.max_event_bytes)
-        return body
+        return envelope, body
 
     def _route(self, type_: object) -> _Route:
         spec = self.registry.get(checks.text("type", type_))

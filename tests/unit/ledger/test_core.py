@@ -8,7 +8,7 @@ import pytest
 
 from fleetledger import ContractError, Ledger, Position, Principal
 from fleetledger.events import canonical_json
-from fleetledger.testing import FakeClock, memory_ledger
+from fleetledger.testing import FakeClock, memory_ledger, prepared
 
 STAMPED = ["authid", "authtype", "recordedtime"]
 
@@ -201,3 +201,37 @@ def test_the_event_as_a_dict_is_the_stored_json(ledger: Ledger) -> None:
     """Event.to_dict() is the CloudEvents structured JSON the ledger stored."""
     ledger.append("task.requested", subject="t-1", id="evt-1", data={"goal": "g"})
     assert ledger.get("evt-1").to_dict() == json.loads(body_of(ledger, "evt-1"))
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "evaluation.scored", "data": {"metric": "m", "score": 0.5, "evaluator": "e"}},
+        {
+            "type": "tool.call.requested",
+            "data": {"call_id": "c-1", "tool": "t", "arguments": {"\U0001f600": 1e21, "z": 1.5}},
+        },
+    ],
+    ids=["plain", "careful"],
+)
+def test_a_prepared_records_envelope_holds_exactly_what_its_bytes_hold(
+    ledger: Ledger, event: dict[str, object]
+) -> None:
+    """Attributes and data JSON from the record's envelope rebuild its body byte for byte,
+    so a binding may write them apart without parsing the body."""
+    (record,) = prepared([{"subject": "t-1", **event}], ledger)
+    assert record.event is not None
+    rebuilt = dict(record.event.attributes())
+    rebuilt["data"] = json.loads(record.event.data_json())
+    assert canonical_json(rebuilt) == record.body
+    assert json.loads(record.body)["data"] == json.loads(record.event.data_json())
+
+
+def test_only_records_with_minted_ids_say_so(ledger: Ledger) -> None:
+    """A record whose id the ledger minted is marked; one with the writer's id is not."""
+    events = [{"type": "task.started", "subject": "t-1"}, {**_STARTED, "id": "evt-9"}]
+    minted, given = prepared(events, ledger)
+    assert (minted.minted, given.minted) == (True, False)
+
+
+_STARTED = {"type": "task.started", "subject": "t-1"}
