@@ -96,9 +96,7 @@ class CanonicalEnvelope(msgspec.Struct, omit_defaults=True, kw_only=True):
 
 _ATTRIBUTE_FIELDS = tuple(
     sorted(
-        (name, at)
-        for at, name in enumerate(CanonicalEnvelope.__struct_fields__)
-        if name != "data"
+        (name, at) for at, name in enumerate(CanonicalEnvelope.__struct_fields__) if name != "data"
     )
 )
 

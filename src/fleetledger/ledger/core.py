@@ -259,9 +259,7 @@ class LedgerCore:
         """Stage 4: confidential fields encrypted for their data subject (none yet)."""
         return envelope
 
-    def _encode(
-        self, envelope: CanonicalEnvelope, valid: Valid
-    ) -> tuple[CanonicalEnvelope, bytes]:
+    def _encode(self, envelope: CanonicalEnvelope, valid: Valid) -> tuple[CanonicalEnvelope, bytes]:
         """Stage 5: the canonical bytes, within the size limit (data that needs the careful
         encoder is encoded first and carried as raw JSON, so the envelope says what the bytes
         hold)."""

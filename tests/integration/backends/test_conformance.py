@@ -22,7 +22,6 @@ class TestMemoryBackend(BackendConformance):
 class TestSQLiteBackend(ProvableConformance):
     """The embedded backend: one SQLite file per test, reopened by each make_backend call."""
 
-
     @pytest.fixture(autouse=True)
     def _directory(self, tmp_path: Path) -> None:
         self.path = tmp_path / "ledger.db"
