@@ -11,16 +11,15 @@ microseconds. Every refusal is a :class:`ContractError` whose ``field`` names th
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from fleetledger.errors import ContractError
-from fleetledger.events.codec import canonical_data
+from fleetledger.events.codec import canonical_fields
 from fleetledger.events.envelope import WRITER_ATTRIBUTES, format_time
-from fleetledger.events.new import NewEvent
 from fleetledger.events.registry import EventType
 from fleetledger.types import Classification
 
@@ -36,8 +35,7 @@ _RFC3339 = re.compile(
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
 )
 _CLASSIFICATIONS = {c.value: c for c in Classification}
-_EXTENSIONS = tuple((name, NewEvent.__struct_fields__.index(name)) for name in WRITER_ATTRIBUTES)
-"""Each extension attribute and its place among a :class:`NewEvent`'s fields."""
+_TRACE_AT = WRITER_ATTRIBUTES.index("traceparent")
 _SOURCES: set[str] = set()
 _MAX_SOURCES = 4096
 
@@ -45,7 +43,9 @@ _MAX_SOURCES = 4096
 def text(name: str, value: object) -> str:
     """``value`` if it is 1 to 1024 characters of text without control characters."""
     if type(value) is str and 0 < len(value) <= MAX_ATTRIBUTE_LENGTH:
-        if not _CONTROL.search(value) and not value.isspace():
+        # isprintable() is False for every character _CONTROL finds (and for some it allows,
+        # such as format characters): a fast yes for nearly every attribute.
+        if (value.isprintable() or not _CONTROL.search(value)) and not value.isspace():
             return value
         if not _encodable(value):
             raise ContractError(f"{name!r} holds a lone surrogate, not text", field=name)
@@ -81,17 +81,18 @@ def _bad_scheme(value: str) -> bool:
     return ":" in head and not _SCHEME.match(head)
 
 
-def extensions(event: NewEvent) -> dict[str, str]:
-    """The writer's extension attributes that are set, checked."""
-    values = msgspec.structs.astuple(event)
-    found = {name: text(name, values[at]) for name, at in _EXTENSIONS if values[at] is not None}
-    trace = found.get("traceparent")
+def extension_values(values: Sequence[str | None]) -> None:
+    """Check the writer's extension attributes, given in :data:`WRITER_ATTRIBUTES` order
+    (``None`` where unset)."""
+    for name, value in zip(WRITER_ATTRIBUTES, values, strict=True):
+        if value is not None:
+            text(name, value)
+    trace = values[_TRACE_AT]
     if trace is not None and not _TRACEPARENT.match(trace):
         raise ContractError(
             "traceparent must be W3C trace context: 00-<32 hex>-<16 hex>-<2 hex>",
             field="traceparent",
         )
-    return found
 
 
 def classification(default: Classification, given: object) -> str:
@@ -145,13 +146,15 @@ def data(spec: EventType, value: Any) -> tuple[Any, bool]:
     """The data checked against the type's model, ready to encode, and whether it needs the
     careful canonical encoder (floats, big integers or odd keys the fast path leaves alone)."""
     try:
+        model = spec.check(value)
         if not spec.unplain_fields:
-            return spec.check(value), False
-        validated = spec.validate(value)
+            return model, False
+        ready = canonical_fields(model, spec.unplain_fields)
+        if ready is not None:
+            return ready, False
+        return spec.validate(value), True
     except RecursionError:
         raise ContractError(f"{spec.type}: data is nested too deeply", field="data") from None
-    ready = canonical_data(validated, spec.unplain_fields)
-    return (validated, True) if ready is None else (ready, False)
 
 
 def encoding_error(envelope: Mapping[str, Any], data: Any, exc: Exception) -> ContractError:
@@ -184,6 +187,8 @@ def _invalid_text(value: object, path: str, depth: int = 0) -> str | None:
     if depth > 200:
         return None
     children: list[tuple[str, object]] = []
+    if isinstance(value, msgspec.Struct):  # a data model, as the fast path hands it on
+        value = msgspec.structs.asdict(value)
     if isinstance(value, Mapping):
         for key, item in value.items():
             children += [(path, key), (f"{path}.{key}" if path else str(key), item)]

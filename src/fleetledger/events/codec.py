@@ -13,13 +13,14 @@ levels deep.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from fleetledger.errors import ContractError
 
 MAX_SAFE_INTEGER = 2**53 - 1
+S = TypeVar("S", bound=msgspec.Struct)
 
 MAX_DEPTH = 100
 """How many levels objects and arrays may nest, counting the outermost value (an event) as one.
@@ -54,7 +55,7 @@ def canonical_json(value: Any, *, path: str = "$", depth: int = 1) -> bytes:
     return _encode(_careful(value, path, room))
 
 
-class CanonicalEnvelope(msgspec.Struct, omit_defaults=True, kw_only=True):
+class CanonicalEnvelope(msgspec.Struct, omit_defaults=True):
     """The attributes of a stored event, for :func:`encode_event`.
 
     Encoded with sorted field names, which is RFC 8785 key order for these ASCII names;
@@ -101,20 +102,26 @@ _ATTRIBUTE_FIELDS = tuple(
 )
 
 
-def canonical_data(data: dict[str, Any], walk: tuple[str, ...]) -> dict[str, Any] | None:
-    """``data`` with the fields named in ``walk`` made ready for RFC 8785 encoding.
+def canonical_fields(model: S, names: tuple[str, ...]) -> S | None:
+    """``model`` (a data model instance) with the attributes in ``names`` ready for RFC 8785
+    encoding by msgspec: itself when nothing needs rewriting, else a copy.
 
     Returns ``None`` when something needs :func:`canonical_json`'s careful path (a key beyond
     the BMP, a value JSON cannot hold, nesting past :data:`MAX_DEPTH`), which also names where
-    the fault is. ``data`` is an event's data, so its fields sit inside two levels already.
+    the fault is. ``model`` is an event's data, so its fields sit inside two levels already.
+    A rewritten number may be :class:`msgspec.Raw` in a field typed ``float``: the struct is
+    only encoded, never read back as a model.
     """
-    fixed = dict(data)
+    changed: dict[str, Any] = {}
     try:
-        for name in walk:
-            fixed[name] = _fast(fixed[name], MAX_DEPTH - 2)
+        for name in names:
+            value = getattr(model, name)
+            ready = _fast(value, MAX_DEPTH - 2)
+            if ready is not value:
+                changed[name] = ready
     except _Unusual:
         return None
-    return fixed
+    return msgspec.structs.replace(model, **changed) if changed else model
 
 
 def encode_event(envelope: CanonicalEnvelope) -> bytes:
@@ -122,7 +129,7 @@ def encode_event(envelope: CanonicalEnvelope) -> bytes:
 
     ``envelope.data`` is a model instance the type proves plain (no floats, large integers or
     free-form keys, so msgspec writes it canonically as it is), a dict from
-    :func:`canonical_data`, or :class:`msgspec.Raw` bytes :func:`canonical_json` wrote (at
+    :func:`canonical_fields`, or :class:`msgspec.Raw` bytes :func:`canonical_json` wrote (at
     ``depth=2``). The attributes are checked text under fixed ASCII names, which msgspec
     writes canonically.
     """
@@ -130,37 +137,57 @@ def encode_event(envelope: CanonicalEnvelope) -> bytes:
 
 
 def _fast(value: Any, room: int) -> Any:
-    """``value`` ready for msgspec; ``room`` is how many more levels of nesting may open."""
+    """``value`` ready for msgspec (itself when it already is: objects and arrays are copied
+    only when something inside them changes); ``room`` is how many more levels of nesting may
+    open."""
     kind = type(value)
     if kind is str or kind is bool or value is None:
         return value
-    if kind is dict:
-        if not room:
-            raise _Unusual
-        room -= 1
-        out = {}
-        for key, item in value.items():
-            if type(key) is not str or not key.isascii():
-                raise _Unusual
-            out[key] = item if type(item) is str else _fast(item, room)
-        return out
     if kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
         return value  # a larger int falls through to the final raise
+    if kind is dict:
+        return _fast_object(value, room)
+    if kind is list or kind is tuple:
+        return _fast_array(value, room)
     if kind is float:
         if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER and value.is_integer():
             return int(value)  # exact below 2^53, and written without ".0" as JCS wants
         if not math.isfinite(value):
             raise _Unusual
         return msgspec.Raw(es_number(value).encode())
-    if kind is list or kind is tuple:
-        if not room:
-            raise _Unusual
-        room -= 1
-        items = []
-        for item in value:  # a loop, not a comprehension: that would make room a closure cell
-            items.append(item if type(item) is str else _fast(item, room))
-        return items
     raise _Unusual
+
+
+def _fast_object(value: dict[Any, Any], room: int) -> dict[str, Any]:
+    if not room:
+        raise _Unusual
+    out = None
+    for key, item in value.items():
+        if type(key) is not str or not key.isascii():
+            raise _Unusual
+        if type(item) is str:
+            continue
+        ready = _fast(item, room - 1)
+        if ready is not item:
+            if out is None:
+                out = dict(value)
+            out[key] = ready
+    return value if out is None else out
+
+
+def _fast_array(value: list[Any] | tuple[Any, ...], room: int) -> list[Any] | tuple[Any, ...]:
+    if not room:
+        raise _Unusual
+    items = None
+    for at, item in enumerate(value):
+        if type(item) is str:
+            continue
+        ready = _fast(item, room - 1)
+        if ready is not item:
+            if items is None:
+                items = list(value)
+            items[at] = ready
+    return value if items is None else items
 
 
 def _careful(value: Any, path: str, room: int) -> Any:

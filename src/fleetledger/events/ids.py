@@ -27,22 +27,33 @@ class _Uuid7:
         self._prefix = ""
 
     def __call__(self) -> str:
+        return self.many(1)[0]
+
+    def many(self, count: int) -> list[str]:
+        """``count`` new ids in order: one clock reading and one lock for all of them."""
+        heads: list[str] = []
         with self._lock:
             now = time.time_ns() // 1_000_000
             if now > self._last_ms:
                 self._last_ms = now
-                self._counter = self._random.getrandbits(11)  # random start, room to count
+                self._counter = self._random.getrandbits(11) - 1  # random start, room to count
                 self._prefix = f"{now >> 16:08x}-{now & 0xFFFF:04x}-7"
-            else:
-                self._counter += 1
-                if self._counter > 0xFFF:  # 4096 ids in one millisecond: borrow the next one
-                    self._last_ms += 1
-                    self._counter = 0
-                    ms = self._last_ms
-                    self._prefix = f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-7"
             counter, prefix = self._counter, self._prefix
-        tail = self._random.getrandbits(62)
-        return f"{prefix}{counter:03x}-{0x8000 | tail >> 48:04x}-{tail & 0xFFFFFFFFFFFF:012x}"
+            for _ in range(count):
+                counter += 1
+                if counter > 0xFFF:  # 4096 ids in one millisecond: borrow the next one
+                    self._last_ms += 1
+                    counter = 0
+                    ms = self._last_ms
+                    prefix = self._prefix = f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-7"
+                heads.append(f"{prefix}{counter:03x}-")
+            self._counter = counter
+        bits = self._random.getrandbits
+        tails = [bits(62) for _ in range(count)]
+        return [
+            f"{head}{0x8000 | tail >> 48:04x}-{tail & 0xFFFFFFFFFFFF:012x}"
+            for head, tail in zip(heads, tails, strict=True)
+        ]
 
 
 uuid7 = _Uuid7()

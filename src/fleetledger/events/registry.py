@@ -66,13 +66,14 @@ class EventType:
 
     @cached_property
     def unplain_fields(self) -> tuple[str, ...]:
-        """Data fields whose values may need canonical rewriting (floats, big ints, odd keys).
+        """Attributes of the model whose values may need canonical rewriting (floats, big
+        ints, odd keys).
 
         Fields the model proves plain (strings, booleans, bounded integers, ...) are encoded as
         they are, which keeps canonical encoding off the hot path for most events.
         """
         info = _struct_info(self.model)
-        return tuple(f.encode_name for f in info.fields if not _plain(f.type))
+        return tuple(f.name for f in info.fields if not _plain(f.type))
 
     def check(self, data: Any) -> EventData:
         """Return ``data`` converted to the model (defaults filled in), or raise

@@ -2,10 +2,11 @@
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from fleetledger.errors import ContractError
-from fleetledger.events.codec import MAX_DEPTH, canonical_data, canonical_json
+from fleetledger.events.codec import MAX_DEPTH, canonical_fields, canonical_json
 
 
 def nested(levels: int) -> Any:
@@ -66,7 +67,20 @@ def test_a_list_containing_itself_is_a_contract_error() -> None:
         canonical_json(cycle)
 
 
+class _Free(msgspec.Struct):
+    f: Any
+
+
 def test_data_fields_count_the_event_and_data_levels() -> None:
     """Inside an event's data two levels are used, so a field may nest MAX_DEPTH - 2 more."""
-    assert canonical_data({"f": nested(MAX_DEPTH - 2)}, ("f",)) is not None
-    assert canonical_data({"f": nested(MAX_DEPTH - 1)}, ("f",)) is None
+    assert canonical_fields(_Free(nested(MAX_DEPTH - 2)), ("f",)) is not None
+    assert canonical_fields(_Free(nested(MAX_DEPTH - 1)), ("f",)) is None
+
+
+def test_data_that_needs_no_rewriting_is_not_copied() -> None:
+    """Plain values leave the model as it is; a rewritten number makes a copy."""
+    plain = _Free({"a": [1, "x", None, True], "b": {"c": 2}})
+    assert canonical_fields(plain, ("f",)) is plain
+    fixed = canonical_fields(_Free({"a": [1.0]}), ("f",))
+    assert fixed is not None
+    assert fixed.f == {"a": [1]}
