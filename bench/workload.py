@@ -19,12 +19,13 @@ from typing import Any
 
 import fleetledger
 from fleetledger.backends.protocols import Record
+from fleetledger.integrity import leaf_hash as leaf
 from fleetledger.ledger.core import LedgerCore
 
 EVENTS_PER_TASK = 10
 Event = Mapping[str, Any]
-Row = tuple[str, int, int, str, str, str, str, int, bytes]
-"""The nine columns of ``schema.INSERT``: topic, partition, offset, key, id, ... body."""
+Row = tuple[str, int, int, str, str, str, str, int, bytes, bytes]
+"""The ten columns of ``schema.INSERT``: topic, partition, offset, key, id, ... body, leaf."""
 
 _TOOLS = ("payments.refund", "crm.lookup", "search.web", "email.send", "orders.get")
 _TYPES = ("task.requested", "tool.call.requested", "tool.call.completed", "task.completed")
@@ -110,7 +111,7 @@ class RowBuilder:
             tp = (record.topic, record.partition)
             offset = self._next.get(tp, 0)
             self._next[tp] = offset + 1
-            rows.append((record.topic, record.partition, offset, *record[2:8]))
+            rows.append((record.topic, record.partition, offset, *record[2:8], leaf(record.body)))
         return rows  # type: ignore[return-value]
 
 

@@ -31,6 +31,7 @@ from fleetledger.integrity import (
     parse_note,
     sign_note,
 )
+from tests.integration.integrity.leafstore import drop_leaves, leaf, leaf_hashes, set_leaf
 
 Open = Callable[..., Ledger]
 SQL = Callable[..., list[tuple[Any, ...]]]
@@ -196,7 +197,7 @@ def test_a_forged_event_appended_with_its_own_leaf_is_reported_as_inserted_at_it
         topic, partition, end = events[-1]
         forged = Position(topic, partition, end + 1)
         body = _forge(sql, trial.rng.choice(events), forged)
-        sql("INSERT INTO leaves VALUES (?, ?, ?, ?)", *forged, leaf_hash(body))
+        set_leaf(sql, *forged, leaf_hash(body))
 
         assert _where(trial.verify()) == [(*forged, FindingKind.INSERTED)], trial.seed
 
@@ -213,11 +214,7 @@ def test_a_forged_event_in_place_of_a_removed_one_contradicts_every_claim_that_c
         events = trial.partition()
         position = trial.rng.choice(events)
         body = _forge(sql, trial.rng.choice(events), position)
-        sql(
-            "UPDATE leaves SET hash = ? WHERE topic = ? AND partition = ? AND idx = ?",
-            leaf_hash(body),
-            *position,
-        )
+        set_leaf(sql, *position, leaf_hash(body))
         _roll_tree(sql, position.topic, position.partition)
 
         found = trial.verify()
@@ -242,7 +239,7 @@ def test_a_tail_truncated_after_a_checkpoint_is_reported_at_the_first_missing_of
         topic, partition, cut = trial.rng.choice(events)
         where = "topic = ? AND partition = ? AND"
         sql(f"DELETE FROM events WHERE {where} offset >= ?", topic, partition, cut)
-        sql(f"DELETE FROM leaves WHERE {where} idx >= ?", topic, partition, cut)
+        drop_leaves(sql, topic, partition, cut)
         _roll_tree(sql, topic, partition)
 
         found = _where(trial.verify())
@@ -310,7 +307,7 @@ def _delete(sql: SQL, position: Position, *, leaf: bool) -> None:
     """Delete the event at ``position`` (and its leaf, if ``leaf``)."""
     sql("DELETE FROM events WHERE topic = ? AND partition = ? AND offset = ?", *position)
     if leaf:
-        sql("DELETE FROM leaves WHERE topic = ? AND partition = ? AND idx = ?", *position)
+        drop_leaves(sql, *position, position.offset)
 
 
 def _swap_bodies(sql: SQL, first: Position, second: Position) -> None:
@@ -322,12 +319,17 @@ def _swap_bodies(sql: SQL, first: Position, second: Position) -> None:
 
 
 def _swap_offsets(sql: SQL, first: Position, second: Position) -> None:
-    """Move each row to the other's offset (through -1: offsets are unique per partition)."""
+    """Move each row to the other's offset (through -1: offsets are unique per partition),
+    each offset keeping its leaf."""
     update = "UPDATE events SET offset = ? WHERE topic = ? AND partition = ? AND offset = ?"
     topic, partition = first.topic, first.partition
+    leaves = [leaf(sql, *first), leaf(sql, *second)]
     sql(update, -1, topic, partition, first.offset)
     sql(update, first.offset, topic, partition, second.offset)
     sql(update, second.offset, topic, partition, -1)
+    for position, hashed in zip((first, second), leaves, strict=True):
+        assert hashed is not None
+        set_leaf(sql, *position, hashed)
 
 
 def _forge(sql: SQL, model: Position, at: Position) -> bytes:
@@ -358,16 +360,7 @@ def _forge(sql: SQL, model: Position, at: Position) -> bytes:
 def _roll_tree(sql: SQL, topic: str, partition: int) -> None:
     """Make the partition's stored tree the tree of its stored leaves, as an attacker can."""
     tree = Frontier()
-    tree.extend_hashes(
-        [
-            hashed
-            for (hashed,) in sql(
-                "SELECT hash FROM leaves WHERE topic = ? AND partition = ? ORDER BY idx",
-                topic,
-                partition,
-            )
-        ]
-    )
+    tree.extend_hashes(leaf_hashes(sql, topic, partition))
     sql(
         "UPDATE trees SET size = ?, frontier = ? WHERE topic = ? AND partition = ?",
         tree.size,

@@ -8,6 +8,7 @@ import pytest
 
 from fleetledger import IntegrityError, Ledger
 from fleetledger.integrity import Frontier, leaf_hashes, tree_root
+from tests.integration.integrity.leafstore import set_leaf
 
 Open = Callable[..., Ledger]
 Append = Callable[[Ledger, int], list[int]]
@@ -51,22 +52,25 @@ def test_leaves_stay_when_retention_removes_bodies(open_ledger: Open, sql: SQL) 
 
 
 def _downgrade_to_version_1(sql: SQL) -> None:
-    for table in ("leaves", "trees", "checkpoints"):
+    sql("DROP VIEW leaves")
+    sql("DROP TRIGGER events_keep_leaves")
+    for table in ("expired_leaves", "trees", "checkpoints"):
         sql(f"DROP TABLE {table}")
+    sql("ALTER TABLE events DROP COLUMN leaf")
     sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
 
 
 def test_a_version_1_file_gets_its_leaves_backfilled_once_at_open(
     open_ledger: Open, append_tasks: Append, sql: SQL
 ) -> None:
-    """Opening a version-1 file hashes its stored bodies into leaves and trees, then is v2."""
+    """Opening a version-1 file hashes its stored bodies into leaves and trees, once."""
     with open_ledger(sign=False) as old:
         append_tasks(old, 9)
     _downgrade_to_version_1(sql)
 
     ledger = open_ledger(sign=False)
 
-    assert sql("SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert sql("SELECT value FROM meta WHERE key = 'schema_version'") == [("3",)]
     assert sql("SELECT count(*) FROM leaves") == [(9,)]
     assert ledger.verify().ok
 
@@ -151,7 +155,7 @@ def test_an_append_refuses_to_extend_a_tree_with_stray_leaves(
     ledger = open_ledger(sign=False)
     append_tasks(ledger, 2)
     ((topic, partition, hashed),) = sql("SELECT topic, partition, hash FROM leaves WHERE idx = 1")
-    sql("INSERT INTO leaves VALUES (?, ?, 2, ?)", topic, partition, hashed)
+    set_leaf(sql, topic, partition, 2, hashed)
     sql(
         "INSERT INTO events (topic, partition, offset, key, id, subject, type, recorded_ms, body)"
         " SELECT topic, partition, 2, key, 'forged', subject, type, recorded_ms, body"

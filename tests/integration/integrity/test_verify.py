@@ -21,6 +21,7 @@ from fleetledger.integrity import (
     sign_checkpoint,
     sign_note,
 )
+from tests.integration.integrity.leafstore import drop_leaves, set_leaf
 
 Open = Callable[..., Ledger]
 Append = Callable[[Ledger, int], list[int]]
@@ -122,7 +123,7 @@ def test_a_forged_event_with_its_own_leaf_is_inserted(
         EVENTS,
         forged,
     )
-    sql("INSERT INTO leaves VALUES (?, ?, ?, ?)", topic, number, EVENTS, leaf_hash(forged))
+    set_leaf(sql, topic, number, EVENTS, leaf_hash(forged))
 
     assert _first(open_ledger, verifier) == (EVENTS, FindingKind.INSERTED)
 
@@ -146,7 +147,7 @@ def test_a_tail_truncated_after_a_checkpoint_is_reported(
 ) -> None:
     """Cutting events, leaves and the tree back to 6 leaves contradicts the signed 8 and 12."""
     sql("DELETE FROM events WHERE offset >= 6")
-    sql("DELETE FROM leaves WHERE idx >= 6")
+    drop_leaves(sql, *partition, 6)
     tree = Frontier()
     tree.extend_hashes([hashed for (hashed,) in sql("SELECT hash FROM leaves ORDER BY idx")])
     sql("UPDATE trees SET size = ?, frontier = ?", tree.size, tree.to_bytes())

@@ -9,6 +9,7 @@ committed (``PRAGMA data_version``), and updated only after a commit.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Sequence
 
@@ -17,7 +18,6 @@ from fleetledger.backends.sqlite import schema, trees
 from fleetledger.backends.sqlite.queries import Row, Stored, existing, load_end
 from fleetledger.errors import IdConflict
 from fleetledger.events.identity import same_event
-from fleetledger.integrity import leaf_hashes
 from fleetledger.types import Position
 
 _CONSTRAINT_UNIQUE = 2067
@@ -68,7 +68,7 @@ class Appender:
             if version != self._data_version:
                 self.forget()  # another process committed: cached ends may be stale
                 self._data_version = version
-            known = existing(conn, records) if dedupe else {}
+            known = existing(conn, records) if dedupe else None
             rows, positions, fresh = self._place(conn, records, known)
             try:
                 inserted = conn.executemany(schema.INSERT, rows).rowcount
@@ -94,15 +94,18 @@ class Appender:
         return positions
 
     def _place(
-        self, conn: sqlite3.Connection, records: list[Record], known: dict[str, Stored]
+        self, conn: sqlite3.Connection, records: list[Record], known: dict[str, Stored] | None
     ) -> tuple[list[Row], list[Position], dict[TopicPartition, int]]:
-        """The rows to insert at the partitions' ends, every record's position, and the new
-        ends; a record whose id is ``known`` (or earlier in the batch) takes that position."""
+        """The rows to insert at the partitions' ends (each with its leaf hash), every record's
+        position, and the new ends. With ``known`` (the slow path), a record whose id is known
+        or earlier in the batch takes that position; without, a repeated id makes the insert
+        store fewer rows than placed, which sends the batch to the slow path."""
         fresh: dict[TopicPartition, int] = {}
         rows: list[Row] = []
         positions: list[Position] = []
+        sha = hashlib.sha256
         for r in records:
-            stored = known.get(r.id)
+            stored = None if known is None else known.get(r.id)
             if stored is None:
                 tp = (r.topic, r.partition)
                 offset = fresh.get(tp)
@@ -111,10 +114,14 @@ class Appender:
                     if offset is None:
                         offset = load_end(conn, r.topic, r.partition)
                 fresh[tp] = offset + 1
-                position = Position(r.topic, r.partition, offset)
-                known[r.id] = Stored(position, r.body)
-                rows.append(Row.of(r, offset))
-                positions.append(position)
+                body = r.body
+                rows.append(
+                    (*tp, offset, r.key, r.id, r.subject, r.type, r.recorded_ms, body,
+                     sha(b"\x00" + body).digest())
+                )  # fmt: skip
+                positions.append(_position(Position, (*tp, offset)))
+                if known is not None:
+                    known[r.id] = Stored(positions[-1], body)
             elif same_event(stored.body, r.body):
                 positions.append(AlreadyStored(*stored.position))
             else:
@@ -124,21 +131,23 @@ class Appender:
     def _grow_trees(
         self, conn: sqlite3.Connection, rows: Sequence[Row]
     ) -> dict[TopicPartition, PartitionTree]:
-        """Hash the new rows into leaves and their partitions' frontiers (same transaction).
+        """Extend the new rows' partitions' frontiers by their leaves (same transaction).
 
         Rows of one partition are in offset order and gap-free, so each partition's hashes
         extend its frontier as one batch; leaf ``i`` is the event at offset ``start + i``. The
         cache is only updated by the caller after the commit, so a rolled-back transaction
         leaves it untouched.
         """
-        hashes = leaf_hashes(row.body for row in rows)
         batches: dict[TopicPartition, list[bytes]] = {}
         firsts: dict[TopicPartition, int] = {}
-        for row, hashed in zip(rows, hashes, strict=True):
-            batches.setdefault((row.topic, row.partition), []).append(hashed)
-            firsts.setdefault((row.topic, row.partition), row.offset)
+        for row in rows:
+            tp = (row[0], row[1])
+            batch = batches.get(tp)
+            if batch is None:
+                batch = batches[tp] = []
+                firsts[tp] = row[2]
+            batch.append(row[9])
         grown: dict[TopicPartition, PartitionTree] = {}
-        leaves: list[tuple[str, int, int, bytes]] = []
         for (topic, partition), batch in batches.items():
             cached = self._trees.get((topic, partition))
             if cached is None:
@@ -146,10 +155,12 @@ class Appender:
             first = firsts[(topic, partition)]
             if cached.start + cached.frontier.size != first:
                 cached = trees.catch_up(conn, topic, partition, cached, first)
-            start, tree = cached.start, cached.frontier.copy()
-            leaves.extend((topic, partition, first - start + i, h) for i, h in enumerate(batch))
+            tree = cached.frontier.copy()
             tree.extend_hashes(batch)
-            trees.save_tree(conn, topic, partition, PartitionTree(start, tree))
-            grown[(topic, partition)] = PartitionTree(start, tree)
-        trees.insert_leaves(conn, leaves)
+            grown[(topic, partition)] = PartitionTree(cached.start, tree)
+            trees.save_tree(conn, topic, partition, grown[(topic, partition)])
         return grown
+
+
+_position = tuple.__new__
+"""``Position`` without its Python-level ``__new__``: one is made per appended event."""

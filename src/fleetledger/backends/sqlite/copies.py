@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from fleetledger.backends.protocols import PartitionTree, Record
 from fleetledger.backends.sqlite import schema, trees
-from fleetledger.backends.sqlite.queries import Row, existing, load_end
+from fleetledger.backends.sqlite.queries import Row, existing, load_end, row_of
 from fleetledger.errors import IntegrityError
-from fleetledger.integrity import HASH_SIZE, leaf_hash
+from fleetledger.integrity import HASH_SIZE
 from fleetledger.types import Position
 
 
@@ -33,7 +33,7 @@ def append_tree(
             f" {kept.start + kept.frontier.size}, partition to {end}): a tree can only be copied"
             " into a partition that holds a copy of it"
         )
-    rows, hashes = _rows(topic, partition, end, items)
+    rows, hashes, lone = _rows(topic, partition, end, items)
     taken = existing(conn, [item for item in items if isinstance(item, Record)])
     if taken:
         event_id, stored = next(iter(taken.items()))
@@ -42,8 +42,7 @@ def append_tree(
             " other data under the same ids"
         )
     conn.executemany(schema.INSERT, rows)
-    first = kept.frontier.size
-    trees.insert_leaves(conn, [(topic, partition, first + n, h) for n, h in enumerate(hashes)])
+    trees.insert_expired(conn, lone)
     frontier = kept.frontier.copy()
     frontier.extend_hashes(hashes)
     trees.save_tree(conn, topic, partition, PartitionTree(0, frontier))
@@ -51,7 +50,7 @@ def append_tree(
         "INSERT OR REPLACE INTO heads (topic, partition, next_offset) VALUES (?, ?, ?)",
         (topic, partition, end + len(items)),
     )
-    return [Position(row.topic, row.partition, row.offset) for row in rows]
+    return [Position(row[0], row[1], row[2]) for row in rows]
 
 
 def tree_size(conn: sqlite3.Connection, topic: str, partition: int) -> int:
@@ -70,17 +69,20 @@ def tree_size(conn: sqlite3.Connection, topic: str, partition: int) -> int:
 
 def _rows(
     topic: str, partition: int, end: int, items: Sequence[Record | bytes]
-) -> tuple[list[Row], list[bytes]]:
+) -> tuple[list[Row], list[bytes], list[tuple[str, int, int, bytes]]]:
     """The event rows of the records among ``items`` (placed from offset ``end`` on, one
-    offset per item) and every item's leaf hash."""
+    offset per item), every item's leaf hash, and the ``expired_leaves`` rows of the leaves
+    that come without their event."""
     rows: list[Row] = []
     hashes: list[bytes] = []
+    lone: list[tuple[str, int, int, bytes]] = []
     for n, item in enumerate(items):
         if isinstance(item, Record):
-            rows.append(Row.of(item, end + n))
-            hashes.append(leaf_hash(item.body))
+            rows.append(row_of(item, end + n))
+            hashes.append(rows[-1][-1])
         elif isinstance(item, bytes) and len(item) == HASH_SIZE:
             hashes.append(item)
+            lone.append((topic, partition, end + n, item))
         else:
             raise IntegrityError(f"a leaf of a copied tree is a record or {HASH_SIZE} bytes")
-    return rows, hashes
+    return rows, hashes, lone

@@ -8,38 +8,32 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from fleetledger.backends.protocols import PartitionOffsets, Record
+from fleetledger.integrity import leaf_hash
 from fleetledger.types import Position
 
 _ID_CHUNK = 500
 
 
-class Row(NamedTuple):
-    """One ``events`` row as inserted, in ``schema.INSERT``'s column order."""
+Row = tuple[str, int, int, str, str, str, str, int, bytes, bytes]
+"""One ``events`` row as inserted, in ``schema.INSERT``'s column order: the stored record's
+columns, then its leaf hash."""
 
-    topic: str
-    partition: int
-    offset: int
-    key: str
-    id: str
-    subject: str
-    type: str
-    recorded_ms: int
-    body: bytes
 
-    @classmethod
-    def of(cls, record: Record, offset: int) -> Row:
-        """The row of ``record`` placed at ``offset``."""
-        return cls(
-            record.topic,
-            record.partition,
-            offset,
-            record.key,
-            record.id,
-            record.subject,
-            record.type,
-            record.recorded_ms,
-            record.body,
-        )
+def row_of(record: Record, offset: int) -> Row:
+    """The row of ``record`` placed at ``offset``."""
+    body = record.body
+    return (
+        record.topic,
+        record.partition,
+        offset,
+        record.key,
+        record.id,
+        record.subject,
+        record.type,
+        record.recorded_ms,
+        body,
+        leaf_hash(body),
+    )
 
 
 class Stored(NamedTuple):

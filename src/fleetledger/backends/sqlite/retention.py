@@ -2,8 +2,9 @@
 
 Per partition, compaction keeps the latest event of each key; ``retention_ms`` removes events
 recorded before the window; ``retention_bytes`` the oldest until the rest fits. Leaves are
-never removed, so proofs stay valid; a partition's end is remembered (``heads``), so its
-offsets never restart even when it is left empty.
+never removed (a trigger moves a removed event's leaf to ``expired_leaves``), so proofs stay
+valid; a partition's end is remembered (``heads``), so its offsets never restart even when it
+is left empty.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ def enforce(conn: sqlite3.Connection, policies: Mapping[str, FamilyPolicy], now_
     removed = 0
     for topic, policy in policies.items():
         if policy.cleanup is Cleanup.COMPACT:
-            removed += conn.execute(
-                "DELETE FROM events WHERE topic = ?1 AND seq NOT IN"
+            removed += _remove(
+                conn,
+                "topic = ?1 AND seq NOT IN"
                 " (SELECT max(seq) FROM events WHERE topic = ?1 GROUP BY partition, key)",
                 (topic,),
-            ).rowcount
+            )
         for partition in range(policy.partitions):
             cutoff = _cutoff(conn, topic, partition, policy, now_ms)
             if cutoff is not None:
@@ -60,7 +62,12 @@ def _truncate_before(conn: sqlite3.Connection, topic: str, partition: int, cutof
         "INSERT OR REPLACE INTO heads (topic, partition, next_offset) VALUES (?, ?, ?)",
         (topic, partition, end),
     )
-    return conn.execute(
-        "DELETE FROM events WHERE topic = ? AND partition = ? AND offset < ?",
-        (topic, partition, cutoff),
-    ).rowcount
+    return _remove(
+        conn, "topic = ?1 AND partition = ?2 AND offset < ?3", (topic, partition, cutoff)
+    )
+
+
+def _remove(conn: sqlite3.Connection, where: str, params: tuple[object, ...]) -> int:
+    """Delete the events ``where`` selects (the ``events_keep_leaves`` trigger keeps their
+    leaves)."""
+    return int(conn.execute(f"DELETE FROM events WHERE {where}", params).rowcount)

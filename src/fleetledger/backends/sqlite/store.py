@@ -139,10 +139,7 @@ class SQLiteBackend:
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
-            # A file without a version predates it (or was filled by plain sqlite3): backfill
-            # its leaves too; on a new file that finds nothing to hash.
-            if trees.stored_version(conn) < schema.SCHEMA_VERSION:
-                trees.backfill(conn)
+            trees.upgrade(conn)  # an older file, once; a new one gets its version
         except BaseException:
             conn.execute("ROLLBACK")
             raise

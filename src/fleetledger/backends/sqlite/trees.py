@@ -7,6 +7,7 @@ a checkpoint signs exactly the trees that transaction sees.
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -35,18 +36,17 @@ from fleetledger.topics import checkpoint_origin, in_namespace
 _LEAVES_PER_STATEMENT = 125
 
 
-def insert_leaves(conn: sqlite3.Connection, leaves: list[tuple[str, int, int, bytes]]) -> None:
-    """Store ``(topic, partition, idx, hash)`` rows, many per statement.
-
-    Multi-row ``VALUES`` cost about a third less per leaf than ``executemany`` here, and the
-    leaves are on every append's path.
-    """
+def insert_expired(conn: sqlite3.Connection, leaves: list[tuple[str, int, int, bytes]]) -> None:
+    """Store ``(topic, partition, idx, hash)`` rows of leaves without events, many per statement
+    (multi-row ``VALUES`` cost about a third less per leaf than ``executemany``)."""
     step = _LEAVES_PER_STATEMENT
     for start in range(0, len(leaves), step):
         chunk = leaves[start : start + step]
         marks = ",".join(("(?, ?, ?, ?)",) * len(chunk))
         params = [value for leaf in chunk for value in leaf]
-        conn.execute(f"INSERT INTO leaves (topic, partition, idx, hash) VALUES {marks}", params)
+        conn.execute(
+            f"INSERT INTO expired_leaves (topic, partition, idx, hash) VALUES {marks}", params
+        )
 
 
 def load_tree(conn: sqlite3.Connection, topic: str, partition: int) -> PartitionTree:
@@ -68,8 +68,34 @@ def stored_version(conn: sqlite3.Connection) -> int:
     return 0 if row is None else int(row[0])
 
 
-def backfill(conn: sqlite3.Connection) -> None:
-    """Hash the leaves of an older file once, from its stored bodies, and mark it version 2.
+def upgrade(conn: sqlite3.Connection) -> None:
+    """Bring an older file to the current layout, once, in the caller's transaction.
+
+    A file without a version (version 1, or filled by plain sqlite3) gets its leaves hashed
+    from its stored bodies; a version-2 file's leaves move into their events' rows (those whose
+    events are gone, into ``expired_leaves``). A new file passes through both steps quickly.
+    """
+    version = stored_version(conn)
+    if version >= schema.SCHEMA_VERSION:
+        return
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+    if "leaf" not in columns:
+        conn.execute("ALTER TABLE events ADD COLUMN leaf BLOB")
+    conn.execute(schema.V2_LEAVES)
+    if version < 2:
+        _backfill(conn)
+    _move_leaves(conn)
+    conn.execute("DROP TABLE leaves")
+    conn.execute(schema.LEAVES_VIEW)
+    conn.execute(schema.KEEP_LEAVES)
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+        (str(schema.SCHEMA_VERSION),),
+    )
+
+
+def _backfill(conn: sqlite3.Connection) -> None:
+    """Hash the leaves of a version-1 file from its stored bodies, into the version-2 table.
 
     A partition whose stored events are gap-free gets a tree over them. If retention already
     removed its first events, those leaves are gone with the bodies: its tree starts at the
@@ -83,14 +109,32 @@ def backfill(conn: sqlite3.Connection) -> None:
             (topic, partition, start),
         )
         hashes = leaf_hashes(body for (body,) in bodies)
-        insert_leaves(conn, [(topic, partition, i, h) for i, h in enumerate(hashes)])
+        conn.executemany(
+            "INSERT INTO leaves (topic, partition, idx, hash) VALUES (?, ?, ?, ?)",
+            [(topic, partition, i, h) for i, h in enumerate(hashes)],
+        )
         tree = Frontier()
         tree.extend_hashes(hashes)
         save_tree(conn, topic, partition, PartitionTree(start, tree))
-    conn.execute(
-        "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
-        (str(schema.SCHEMA_VERSION),),
-    )
+
+
+def _move_leaves(conn: sqlite3.Connection) -> None:
+    """Version 2 to 3: each leaf of the ``leaves`` table into its event's row, or into
+    ``expired_leaves`` when the event is gone."""
+    for where in conn.execute("SELECT topic, partition, start FROM trees").fetchall():
+        conn.execute(
+            "UPDATE events SET leaf = (SELECT hash FROM leaves l WHERE l.topic = ?1"
+            " AND l.partition = ?2 AND l.idx = events.offset - ?3)"
+            " WHERE topic = ?1 AND partition = ?2 AND offset >= ?3",
+            where,
+        )
+        conn.execute(
+            "INSERT INTO expired_leaves (topic, partition, idx, hash)"
+            " SELECT topic, partition, idx, hash FROM leaves l"
+            " WHERE l.topic = ?1 AND l.partition = ?2 AND NOT EXISTS (SELECT 1 FROM events e"
+            " WHERE e.topic = ?1 AND e.partition = ?2 AND e.offset = l.idx + ?3)",
+            where,
+        )
 
 
 def _partition_spans(conn: sqlite3.Connection) -> dict[TopicPartition, tuple[int, int, int]]:
@@ -113,29 +157,38 @@ def catch_up(
 ) -> PartitionTree:
     """The tree of ``kept`` extended by events stored past it and before ``end`` (a bulk load).
 
-    Events written into the file without the ledger (plain sqlite3) have no leaves; the next
-    append to their partition hashes them in, as any writer of the file could: signed
-    checkpoints still cover exactly what they covered, and until then ``verify`` reports them
-    as inserted. Holes, or leaves already stored past the tree, are refused.
+    Events written into the file without the ledger (plain sqlite3) are outside the tree; the
+    next append to their partition hashes them in (a leaf such a writer stored is kept if it
+    is the event's), as any writer of the file could: signed checkpoints still cover exactly
+    what they covered, and until then ``verify`` reports them as inserted. Holes, and leaves
+    past the tree that are not their events', are refused.
     """
     size = kept.frontier.size
     tree_end = kept.start + size
     rows = conn.execute(
-        "SELECT offset, body FROM events WHERE topic = ? AND partition = ? AND offset >= ?"
+        "SELECT offset, body, leaf FROM events WHERE topic = ? AND partition = ? AND offset >= ?"
         " AND offset < ? ORDER BY offset",
         (topic, partition, tree_end, end),
     ).fetchall()
     stray = conn.execute(
-        "SELECT count(*) FROM leaves WHERE topic = ? AND partition = ? AND idx >= ?",
+        "SELECT count(*) FROM expired_leaves WHERE topic = ? AND partition = ? AND idx >= ?",
         (topic, partition, size),
     ).fetchone()[0]
+    hashes = leaf_hashes(body for _, body, _ in rows)
+    missing = []
+    for (offset, _, stored), hashed in zip(rows, hashes, strict=True):
+        if stored is None:
+            missing.append((hashed, topic, partition, offset))
+        elif stored != hashed:
+            stray += 1  # a leaf that is not its event's: forged, never adopted
     if tree_end > end or len(rows) != end - tree_end or stray:
         raise IntegrityError(
             f"the tree of {topic}/{partition} ends at offset {tree_end}, the partition at {end},"
             " and the events between cannot be hashed in; run fleetledger verify"
         )
-    hashes = leaf_hashes(body for _, body in rows)
-    insert_leaves(conn, [(topic, partition, size + i, h) for i, h in enumerate(hashes)])
+    conn.executemany(
+        "UPDATE events SET leaf = ? WHERE topic = ? AND partition = ? AND offset = ?", missing
+    )
     frontier = kept.frontier.copy()
     frontier.extend_hashes(hashes)
     return PartitionTree(kept.start, frontier)
@@ -144,13 +197,38 @@ def catch_up(
 def read_leaves(
     conn: sqlite3.Connection, topic: str, partition: int, start: int, limit: int
 ) -> list[Leaf]:
-    """Up to ``limit`` stored leaves of one partition from index ``start`` on, in order."""
+    """Up to ``limit`` stored leaves of one partition from index ``start`` on, in order: those
+    in their events' rows merged with those whose events expired."""
     tree = read_tree(conn, topic, partition)
     first = 0 if tree is None else tree.start
+    if not _has_leaf_column(conn):
+        return _read_v2_leaves(conn, (first, topic, partition, start, limit))
+    kept = conn.execute(
+        "SELECT offset - ?1, leaf, offset FROM events WHERE topic = ?2 AND partition = ?3"
+        " AND offset >= ?1 + ?4 AND leaf IS NOT NULL ORDER BY offset LIMIT ?5",
+        (first, topic, partition, start, limit),
+    ).fetchall()
+    expired = conn.execute(
+        "SELECT idx, hash, idx + ?1 FROM expired_leaves WHERE topic = ?2 AND partition = ?3"
+        " AND idx >= ?4 ORDER BY idx LIMIT ?5",
+        (first, topic, partition, start, limit),
+    ).fetchall()
+    if expired:
+        kept = list(heapq.merge(kept, expired))[:limit]
+    return list(map(Leaf._make, kept))
+
+
+def _has_leaf_column(conn: sqlite3.Connection) -> bool:
+    """Whether the file has the version-3 layout (a reader may open an older file as it is)."""
+    return any(row[1] == "leaf" for row in conn.execute("PRAGMA table_info(events)"))
+
+
+def _read_v2_leaves(conn: sqlite3.Connection, params: tuple[int, str, int, int, int]) -> list[Leaf]:
+    """:func:`read_leaves` of a version-2 file: ``(first, topic, partition, start, limit)``."""
     rows = conn.execute(
         "SELECT idx, hash, idx + ? FROM leaves WHERE topic = ? AND partition = ? AND idx >= ?"
         " ORDER BY idx LIMIT ?",
-        (first, topic, partition, start, limit),
+        params,
     )
     return list(map(Leaf._make, rows))
 
