@@ -33,7 +33,7 @@ from fleetledger.events.envelope import CONTENT_TYPE, SPECVERSION, WRITER_ATTRIB
 from fleetledger.events.foreign import ForeignRecord, is_foreign
 from fleetledger.events.ids import uuid7
 from fleetledger.events.new import NewEvent
-from fleetledger.events.order import HybridClock, format_us
+from fleetledger.events.order import HybridClock
 from fleetledger.events.registry import EventType, TypeRegistry
 from fleetledger.governance.principal import Principal
 from fleetledger.topics import FamilyPolicy, family_of, partition_for, topic_name
@@ -241,16 +241,12 @@ class LedgerCore:
         count = len(batch)
         first = us = self.clock.tick(count)
         minted = iter(uuid7.many(sum(1 for v in batch if v.event.id is None)))
-        author, kind = principal.id, principal.type
-        second, prefix = -1, ""
+        author, kind, recorded_at = principal.id, principal.type, self.clock.format
         envelopes: list[CanonicalEnvelope] = []
         try:
             for valid in batch:
                 new, spec = valid.event, valid.route.spec
-                if us // 1_000_000 != second:
-                    second = us // 1_000_000
-                    prefix = format_us(second * 1_000_000)[:20]
-                recorded = f"{prefix}{us % 1_000_000:06d}Z"
+                recorded = recorded_at(us)
                 us += 1
                 envelopes.append(
                     CanonicalEnvelope(

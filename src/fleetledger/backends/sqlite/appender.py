@@ -1,10 +1,10 @@
 """The append transaction: place records at their partitions' ends, hash them into the trees.
 
-It runs in the writer thread only (group commit, see ``writer``), which owns the connection
-and the caches here. Offsets are taken from each partition's true end inside the write lock
-(``BEGIN IMMEDIATE``), so they stay gap-free and in commit order however many processes append
-to one file; the caches of partition ends and trees are dropped whenever another process
-committed (``PRAGMA data_version``), and updated only after a commit.
+It runs on one thread at a time (a group commit's leader, see ``writer``), which uses the writer
+connection and the caches here. Offsets are taken from each partition's true end inside the write
+lock (``BEGIN IMMEDIATE``), so they stay gap-free and in commit order however many processes append
+to one file; the caches of partition ends and trees are dropped whenever another process committed
+(``PRAGMA data_version``), and updated only after a commit.
 """
 
 from __future__ import annotations
@@ -155,9 +155,7 @@ class Appender:
             first = firsts[(topic, partition)]
             if cached.start + cached.frontier.size != first:
                 cached = trees.catch_up(conn, topic, partition, cached, first)
-            tree = cached.frontier.copy()
-            tree.extend_hashes(batch)
-            grown[(topic, partition)] = PartitionTree(cached.start, tree)
+            grown[(topic, partition)] = PartitionTree(cached.start, cached.frontier.extended(batch))
             trees.save_tree(conn, topic, partition, grown[(topic, partition)])
         return grown
 

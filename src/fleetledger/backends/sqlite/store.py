@@ -1,12 +1,13 @@
 """The embedded backend: one SQLite file in WAL mode, safe for many threads and processes.
 
-Appends go through one writer thread per process (group commit); processes serialize on
-SQLite's write lock, and each transaction assigns offsets from the partition's true end, so
-offsets stay gap-free and in commit order however many writers share the file. Reads use one
-connection per thread and never block the writer.
+Appends of one process go through group commit (one writing thread at a time, leading a group of
+concurrent appends; see ``writer``); processes serialize on SQLite's write lock, and each
+transaction assigns offsets from the partition's true end, so offsets stay gap-free and in commit
+order however many writers share the file. Reads use one connection per thread and never block the
+writer.
 
-The same transaction hashes each new event's body into its partition's RFC 6962 tree (the
-``leaves`` and ``trees`` tables) and, with a signer, stores signed checkpoints every
+The same transaction hashes each new event's body into its partition's RFC 6962 tree (its row's
+``leaf`` and the ``trees`` table) and, with a signer, stores signed checkpoints every
 ``checkpoint_every`` events or ``checkpoint_interval`` seconds and on close.
 """
 
@@ -173,13 +174,13 @@ class SQLiteBackend:
         return conn
 
     def _writes(self) -> GroupCommit[Sequence[Record], list[Position]]:
-        """The writer thread, or :class:`ReadOnlyLedger` for a ledger opened to read."""
+        """The group commit, or :class:`ReadOnlyLedger` for a ledger opened to read."""
         if self._commit is None:
             raise ReadOnlyLedger(f"{self.path} was opened read-only: it takes no writes")
         return self._commit
 
     def _write_conn(self) -> sqlite3.Connection:
-        assert self._writer is not None  # only the writer thread calls this, which exists
+        assert self._writer is not None  # only a group commit's leader calls this
         return self._writer
 
     def close(self) -> None:
@@ -278,7 +279,7 @@ class SQLiteBackend:
         return self._writes().call(self._checkpoint)
 
     def _checkpoint(self) -> int:
-        """Sign checkpoints of every partition changed since its last one (writer thread)."""
+        """Sign checkpoints of every partition changed since its last one (as a leader)."""
         assert self._notary is not None
         with translated(self.path), transaction(self._write_conn()):
             signed = self._notary.sign(self._write_conn())

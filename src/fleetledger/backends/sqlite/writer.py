@@ -1,17 +1,29 @@
-"""Group commit: one writer thread folds concurrent appends into shared transactions.
+"""Group commit: concurrent appends share transactions, led by one of their own threads.
 
 With ``synchronous=FULL`` every commit costs an fsync, so one commit per append caps a ledger at
-the disk's fsync rate. Callers instead queue their batch and wait; the writer takes everything
-queued, commits it in one transaction, and wakes each caller with its own positions. A batch
-that fails is retried alone, so one bad batch never fails its neighbours.
+the disk's fsync rate. Callers instead queue their batch; the first caller to find nobody
+writing becomes the *leader*: it takes everything queued (its own batch first), commits it in
+one transaction, wakes each caller with its own positions, and hands the lead to the oldest
+batch still waiting, whose thread does the same. While a leader waits for its fsync (which
+releases the GIL), the other callers prepare their next batches, so the next group is larger.
+
+A caller alone never waits for another thread: its own thread writes, which is what keeps a
+single writer's latency close to plain SQLite's. A batch that fails is retried alone, so one
+bad batch never fails its neighbours.
+
+An append is not interrupted halfway: on the main thread Ctrl-C (with Python's default handler)
+is held while the caller writes or waits for its group, and raised once its append is done.
 """
 
 from __future__ import annotations
 
+import importlib
+import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any, Generic, TypeVar
 
 from fleetledger.errors import LedgerClosed
@@ -21,20 +33,32 @@ R = TypeVar("R")
 V = TypeVar("V")
 
 
-@dataclass
-class _Job(Generic[T, R]):
-    payload: T | None = None
-    call: Callable[[], Any] | None = None
-    done: threading.Event = field(default_factory=threading.Event)
-    result: Any = None
-    error: BaseException | None = None
+class _Job:
+    """One caller's batch (``payload``) or exclusive call (``call``), and what became of it."""
+
+    __slots__ = ("call", "done", "error", "lead", "payload", "result", "wake")
+
+    def __init__(self, payload: Any = None, call: Callable[[], Any] | None = None) -> None:
+        self.payload = payload
+        self.call = call
+        self.wake = threading.Event()
+        """Set when the job is done, or when its thread is handed the lead."""
+        self.done = False
+        self.lead = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 class GroupCommit(Generic[T, R]):
-    """Serialize all writes through one thread, merging consecutive payload jobs.
+    """Serialize all writes, merging the payload jobs queued at the same time.
 
-    ``apply`` receives a list of payloads and returns one result per payload; it runs in the
-    writer thread only, so it may own a connection that no other thread touches.
+    ``apply`` receives a list of payloads and returns one result per payload; it runs on one
+    thread at a time (a leader), so it may use a connection no one else uses meanwhile.
     """
 
     def __init__(
@@ -43,77 +67,78 @@ class GroupCommit(Generic[T, R]):
         *,
         size: Callable[[T], int],
         max_size: int = 20_000,
-        name: str = "fleetledger-writer",
     ) -> None:
         self._apply = apply
         self._size = size
         self._max_size = max_size
-        self._jobs: deque[_Job[T, R]] = deque()
-        self._ready = threading.Condition()
+        self._jobs: deque[_Job] = deque()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._leading = False
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
 
     def submit(self, payload: T) -> R:
-        """Queue ``payload`` and return its result once its transaction committed."""
-        job: _Job[T, R] = _Job(payload=payload)
-        self._enqueue(job)
-        return self._wait(job)  # type: ignore[no-any-return]
+        """Write ``payload`` in a group and return its result once its transaction committed."""
+        return self._run(_Job(payload=payload))  # type: ignore[no-any-return]
 
     def call(self, fn: Callable[[], V]) -> V:
-        """Run ``fn`` alone in the writer thread (schema changes, offset commits, retention)."""
-        job: _Job[T, R] = _Job(call=fn)
-        self._enqueue(job)
-        return self._wait(job)  # type: ignore[no-any-return]
+        """Run ``fn`` alone between groups (schema changes, offset commits, retention)."""
+        return self._run(_Job(call=fn))  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        """Finish every queued job, then stop the writer thread."""
-        with self._ready:
+        """Refuse new jobs, and return once every queued job is done."""
+        with self._idle:
             self._closed = True
-            self._ready.notify()
-        self._thread.join()
+            while self._leading or self._jobs:
+                self._idle.wait()
 
-    def _enqueue(self, job: _Job[T, R]) -> None:
-        with self._ready:
-            if self._closed:
-                raise LedgerClosed("the ledger is closed")
-            self._jobs.append(job)
-            self._ready.notify()
+    def _run(self, job: _Job) -> Any:
+        with _held_interrupts():
+            with self._lock:
+                if self._closed:
+                    raise LedgerClosed("the ledger is closed")
+                self._jobs.append(job)
+                job.lead = not self._leading
+                self._leading = True
+            if not job.lead:
+                job.wake.wait()
+            if not job.done:  # handed the lead: its batch heads the queue
+                self._lead(job)
+        return job.outcome()
 
-    @staticmethod
-    def _wait(job: _Job[T, R]) -> Any:
-        job.done.wait()
-        if job.error is not None:
-            raise job.error
-        return job.result
+    def _lead(self, job: _Job) -> None:
+        """Write the group that starts with ``job``, then hand the lead on."""
+        try:
+            with self._lock:
+                group = self._take()
+            self._execute(group)
+        finally:
+            with self._lock:
+                if self._jobs:
+                    successor = self._jobs[0]
+                    successor.lead = True
+                    successor.wake.set()
+                else:
+                    self._leading = False
+                    self._idle.notify_all()
 
-    def _run(self) -> None:
-        while True:
-            with self._ready:
-                while not self._jobs and not self._closed:
-                    self._ready.wait()
-                if not self._jobs:
-                    return
-                jobs = self._take()
-            self._execute(jobs)
-
-    def _take(self) -> list[_Job[T, R]]:
+    def _take(self) -> list[_Job]:
         first = self._jobs.popleft()
         if first.call is not None:
             return [first]
-        jobs, total = [first], self._size(first.payload)  # type: ignore[arg-type]
+        jobs, total = [first], self._size(first.payload)
         while self._jobs and self._jobs[0].call is None and total < self._max_size:
             job = self._jobs.popleft()
-            total += self._size(job.payload)  # type: ignore[arg-type]
+            total += self._size(job.payload)
             jobs.append(job)
         return jobs
 
-    def _execute(self, jobs: Sequence[_Job[T, R]]) -> None:
+    def _execute(self, jobs: Sequence[_Job]) -> None:
         try:
             if jobs[0].call is not None:
                 jobs[0].result = jobs[0].call()
             else:
-                results = self._apply([job.payload for job in jobs])  # type: ignore[misc]
+                results = self._apply([job.payload for job in jobs])
                 for job, result in zip(jobs, results, strict=True):
                     job.result = result
         except BaseException as exc:
@@ -124,4 +149,45 @@ class GroupCommit(Generic[T, R]):
                     self._execute([job])
                 return
         for job in jobs:
-            job.done.set()
+            job.done = True
+            job.wake.set()
+
+
+@contextmanager
+def _held_interrupts() -> Iterator[None]:
+    """Hold SIGINT on the main thread while the block runs, if Python's default handler is in
+    place (a handler someone installed is left to do as it does); raise it afterwards."""
+    if (
+        threading.current_thread() is not _MAIN
+        or _signals.getsignal(_SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    pressed: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        pressed.append(signum)
+
+    _signals.signal(_SIGINT, hold)
+    try:
+        yield
+    finally:
+        _signals.signal(_SIGINT, signal.default_int_handler)
+    if pressed:
+        raise KeyboardInterrupt
+
+
+_MAIN = threading.main_thread()
+_SIGINT = int(signal.SIGINT)
+
+
+def _c_signals() -> Any:
+    """The C functions under ``signal``'s wrappers (which spend microseconds on enum lookups
+    at each call), or ``signal`` itself on a Python without them."""
+    try:
+        return importlib.import_module("_signal")
+    except ImportError:  # pragma: no cover - another Python implementation
+        return signal
+
+
+_signals = _c_signals()
