@@ -110,7 +110,7 @@ class RowBuilder:
             tp = (record.topic, record.partition)
             offset = self._next.get(tp, 0)
             self._next[tp] = offset + 1
-            rows.append((record.topic, record.partition, offset, *record[2:]))
+            rows.append((record.topic, record.partition, offset, *record[2:8]))
         return rows  # type: ignore[return-value]
 
 
