@@ -459,6 +459,7 @@ class KafkaBackend:
         _OPEN.discard(self)
         if self._writer is not None:
             self._writer.close()
+        self._ids.close()
         self._fetcher.close()
         self._groups.close()
         self._admin.close()
