@@ -155,15 +155,18 @@ class IdBarrier:
             if claim is not None:
                 claim.set()
 
-    def acked(self, acked: Sequence[tuple[Send, int]]) -> None:
+    def acked(self, sends: Sequence[Send], offsets: Sequence[int]) -> None:
         """Index records the broker acknowledged, at once, so that a concurrent append's
-        catch-up finds them."""
+        catch-up finds them (in partitions the index covers: the others start from the log)."""
         with self._lock:
-            for send, offset in acked:
-                if send.event_id:
-                    self._index.remember(
-                        Position(send.topic, send.partition, offset), send.event_id
-                    )
+            index = self._index
+            partitions = {(s.topic, s.partition) for s in sends}
+            covered = {tp for tp in partitions if index.next(tp) is not None}
+            if not covered:
+                return
+            for send, offset in zip(sends, offsets, strict=True):
+                if send.event_id and (send.topic, send.partition) in covered:
+                    index.remember(Position(send.topic, send.partition, offset), send.event_id)
 
     # -- lookups -------------------------------------------------------------------------------
 
