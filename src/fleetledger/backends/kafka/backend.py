@@ -197,9 +197,11 @@ class KafkaBackend:
         known, fresh = self._ids.claim(records)
         try:
             stored = self._produce(writer, fresh)  # indexed as acknowledged (see _acked)
-            known.update((r.id, position) for r, position in zip(fresh, stored, strict=True))
         finally:
             self._ids.release(fresh)
+        if not known and len(fresh) == len(records):
+            return stored  # every record new, each id once: minted ids always are
+        known.update((r.id, position) for r, position in zip(fresh, stored, strict=True))
         return _positions(records, known, fresh)
 
     def _produce(self, writer: Writer, records: Sequence[Record]) -> list[Position]:
@@ -224,12 +226,14 @@ class KafkaBackend:
             self._last_ns = first + count - 1
             return first
 
-    def _acked(self, acked: Sequence[tuple[Send, int]]) -> None:
+    def _acked(self, sends: Sequence[Send], offsets: Sequence[int]) -> None:
         """Records the broker acknowledged: their offsets move the ends the fetcher knows, and
         their ids are indexed at once (on the poll thread for a single append), so that a
         concurrent append's catch-up finds both known and has nothing to fetch."""
-        self._fetcher.appended(((s.topic, s.partition), offset) for s, offset in acked)
-        self._ids.acked(acked)
+        self._fetcher.appended(
+            ((s.topic, s.partition), offset) for s, offset in zip(sends, offsets, strict=True)
+        )
+        self._ids.acked(sends, offsets)
 
     # -- read --------------------------------------------------------------------------------
 
@@ -459,6 +463,7 @@ class KafkaBackend:
         _OPEN.discard(self)
         if self._writer is not None:
             self._writer.close()
+        self._ids.close()
         self._fetcher.close()
         self._groups.close()
         self._admin.close()

@@ -38,7 +38,7 @@ from fleetledger.backends.kafka.attest import Attestor, Covered
 from fleetledger.backends.protocols import Record, StoredRecord
 from fleetledger.errors import LedgerError
 from fleetledger.events import foreign
-from fleetledger.events.codec import canonical_json
+from fleetledger.events.codec import CanonicalEnvelope, canonical_json
 
 Headers = list[tuple[str, bytes]]
 """Kafka message headers as confluent-kafka takes them."""
@@ -97,7 +97,7 @@ def to_message(record: Record, appended_ns: int, attestor: Attestor = UNATTESTED
     if verbatim is not None:
         key, fields, data = verbatim
         return Message(key, data, fields)  # type: ignore[arg-type]  # Kafka takes nulls
-    binary = _ledger_binary(record) or _binary(record)
+    binary = _from_event(record) or _ledger_binary(record) or _binary(record)
     if binary is not None:
         value, headers = binary
     else:
@@ -313,9 +313,50 @@ _LEDGER_HEADERS = tuple(
     _HEADER_NAMES.get(name, CE_PREFIX + name) for name in _LedgerEvent.__struct_fields__
 )
 """The header of each field of :class:`_LedgerEvent`, in field order (``data``'s is unused)."""
+_ENVELOPE_HEADERS = tuple(
+    (at, _HEADER_NAMES.get(name, CE_PREFIX + name))
+    for name, at in sorted(
+        (name, at) for at, name in enumerate(CanonicalEnvelope.__struct_fields__) if name != "data"
+    )
+)
+"""``(field index, header)`` of each attribute of the core's envelope, in name order."""
+_ENVELOPE_VERSION = CanonicalEnvelope.__struct_fields__.index("dataversion")
 _DATA_FIELD = _LedgerEvent.__struct_fields__.index("data")
 _VERSION_FIELD = _LedgerEvent.__struct_fields__.index("dataversion")
 _decode_ledger_event = msgspec.json.Decoder(_LedgerEvent).decode
+
+
+def _from_event(record: Record) -> tuple[bytes, Headers] | None:
+    """Binary mode straight from the attributes the ledger's core encoded into the body
+    (``record.event``), with no parse and no re-encoding: the same headers, in the same
+    order (the attributes' sorted names, :meth:`CanonicalEnvelope.attributes`), and the same
+    value as :func:`_ledger_binary` makes of that body.
+
+    The core's envelope is canonical by construction (checked text, ``dataversion`` a
+    catalogue version): what is left to check is what a record's columns or an odd attribute
+    may change, as in :func:`_ledger_binary`. None: no envelope, or one that takes the other
+    paths.
+    """
+    event = record.event
+    if (
+        event is None
+        or event.id != record.id
+        or event.subject != record.subject
+        or event.type != record.type
+        or event.datacontenttype != JSON
+        or event.dataversion < 0
+        or millis(event.recordedtime) != record.recorded_ms
+    ):
+        return None
+    values: list[Any] = list(msgspec.structs.astuple(event))
+    values[_ENVELOPE_VERSION] = str(event.dataversion)
+    try:
+        headers = [
+            (name, values[at].encode()) for at, name in _ENVELOPE_HEADERS if values[at] is not None
+        ]
+    except UnicodeEncodeError:  # a lone surrogate has no UTF-8 form
+        return None
+    return event.data_json(), headers
 
 
 def _ledger_binary(record: Record) -> tuple[bytes, Headers] | None:

@@ -1,14 +1,27 @@
-"""Idempotency by event id on Kafka: the barrier every append passes, and the copies it drops.
+"""Idempotency by event id on Kafka: the barrier appends of chosen ids pass, and the copies it
+drops.
 
 Kafka's idempotent producer guarantees that its own retries never duplicate a message within
 one producer session; it knows nothing of event ids, and a new process is a new session. So the
-backend keeps an id index (see ``index``): before an append it catches up with what was written
-to the partitions it appends to since it last looked (a ListOffsets answer, asked after the
-append began, proves that nothing was, see ``ends``; otherwise it reads it), and an id already
-among the newest ``id_window`` records of a partition it has read (or anywhere this process
-appended it) is not produced again. If the stored record holds the same event its position is
-returned (an :class:`AlreadyStored`); if not, the append is refused
+backend keeps an id index (see ``index``).
+
+An id the ledger's core minted for the record (a new UUIDv7, ``Record.minted``) cannot be
+stored yet: such records pass no barrier and claim nothing, they are only indexed once
+acknowledged. Before an append of ids the caller chose, the index catches up with what was
+written to the partitions it appends to since it last looked, and an id already among the
+newest ``id_window`` records of a partition it has read (or anywhere this process appended it)
+is not produced again. If the stored record holds the same event its position is returned (an
+:class:`AlreadyStored`); if not, the append is refused
 (:class:`~fleetledger.errors.IdConflict`) before anything is produced.
+
+Catching up: the first append to a partition reads it to its end (from ``id_window`` records
+before it); from then on a follower thread (see ``follow``) reads on in the background and
+reports each end it reaches. The barrier is then one ListOffsets answer, asked after the append
+began, that proves the index already holds everything before it (see ``ends``), with no fetch.
+When it does not (a record appended a moment ago that the follower has not read yet: another
+process's, or this one's own last commit marker), the barrier reads the rest itself at once:
+on Tansu the follower reports an end only after an empty fetch has waited out its
+``fetch.wait.max.ms``, longer than such a read takes.
 
 Concurrent appends of one process share the barrier, and an id being appended is *claimed*
 until its append ends, so a concurrent append of the same id waits and then finds it. Two
@@ -23,6 +36,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 
+from confluent_kafka import Message
+
+from fleetledger.backends.kafka.follow import IdFollower
 from fleetledger.backends.kafka.index import IdIndex
 from fleetledger.backends.kafka.reader import Fetcher
 from fleetledger.backends.kafka.settings import KafkaSettings
@@ -64,6 +80,7 @@ class IdBarrier:
         self._syncing = False
         self._wanted: set[TopicPartition] = set()
         self._claims: dict[str, threading.Event] = {}
+        self._follower = IdFollower(settings, self._followed, self._ended, self._next)
 
     # -- appends -------------------------------------------------------------------------------
 
@@ -72,10 +89,15 @@ class IdBarrier:
         and records to produce, which stay claimed until :meth:`release`.
 
         :class:`IdConflict` when a stored id (or one earlier in the batch) holds another event.
+        Records of minted ids are all fresh, and claim nothing.
         """
+        chosen = {(r.topic, r.partition) for r in records if not r.minted}
+        if not chosen:
+            return {}, list(records)
         deadline = time.monotonic() + self._settings.timeout
         while True:
-            self.catch_up({(r.topic, r.partition) for r in records})
+            self.catch_up(chosen)
+            self._follower.follow(chosen)
             with self._lock:
                 busy = next((self._claims[r.id] for r in records if r.id in self._claims), None)
                 if busy is None:
@@ -95,6 +117,9 @@ class IdBarrier:
         fresh: list[Record] = []
         claim = threading.Event()  # one for the whole append: released together
         for record in records:
+            if record.minted:
+                fresh.append(record)
+                continue
             if record.id in known or record.id in self._claims:
                 continue
             position = self._index.get(record.id)
@@ -109,6 +134,8 @@ class IdBarrier:
         """Compare each repeated id's bytes with the stored (or first) record of the id."""
         first: dict[str, Record] = {}
         for record in records:
+            if record.minted:
+                continue
             earlier = first.setdefault(record.id, record)
             if earlier is not record and not same_event(earlier.body, record.body):
                 raise IdConflict(record.id, f"{record.topic}/{record.partition} (in this batch)")
@@ -119,21 +146,27 @@ class IdBarrier:
 
     def release(self, fresh: Sequence[Record]) -> None:
         """End the claims :meth:`claim` took on ``fresh`` (appended or not)."""
+        chosen = [record.id for record in fresh if not record.minted]
+        if not chosen:
+            return
         with self._lock:
-            claims = {self._claims.pop(record.id, None) for record in fresh}
+            claims = {self._claims.pop(event_id, None) for event_id in chosen}
         for claim in claims:
             if claim is not None:
                 claim.set()
 
-    def acked(self, acked: Sequence[tuple[Send, int]]) -> None:
+    def acked(self, sends: Sequence[Send], offsets: Sequence[int]) -> None:
         """Index records the broker acknowledged, at once, so that a concurrent append's
-        catch-up finds them."""
+        catch-up finds them (in partitions the index covers: the others start from the log)."""
         with self._lock:
-            for send, offset in acked:
-                if send.event_id:
-                    self._index.remember(
-                        Position(send.topic, send.partition, offset), send.event_id
-                    )
+            index = self._index
+            partitions = {(s.topic, s.partition) for s in sends}
+            covered = {tp for tp in partitions if index.next(tp) is not None}
+            if not covered:
+                return
+            for send, offset in zip(sends, offsets, strict=True):
+                if send.event_id and (send.topic, send.partition) in covered:
+                    index.remember(Position(send.topic, send.partition, offset), send.event_id)
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -221,10 +254,7 @@ class IdBarrier:
         if new:
             self._begin(new)
         latest = self._fetcher.latest(partitions)
-        ends = self._fetcher.proven_ends(latest)
-        with self._lock:
-            starts = {tp: self._index.next(tp) or 0 for tp in partitions}
-        starts = {tp: n for tp, n in starts.items() if (end := ends[tp]) is None or n < end}
+        starts = self._behind(latest)
         if not starts:
             return
         batches = self._fetcher.fetch(starts, latest=latest)
@@ -233,6 +263,42 @@ class IdBarrier:
                 ids = [self._id_of(message) for message in batch.messages]
                 last = ids[-1][0] + 1 if ids else starts[tp]
                 self._index.add(tp, ids, batch.end if batch.end is not None else last)
+
+    def _behind(self, latest: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
+        """Where the index of each partition it is behind on goes on, given ListOffsets
+        answers ``latest``: those whose end they do not prove, or that end the index has not
+        reached."""
+        ends = self._fetcher.proven_ends(latest)
+        with self._lock:
+            starts = {tp: self._index.next(tp) or 0 for tp in latest}
+        return {tp: n for tp, n in starts.items() if (end := ends[tp]) is None or n < end}
+
+    def _next(self, tp: TopicPartition) -> int | None:
+        """Where the index of ``tp`` goes on (None: never read)."""
+        with self._lock:
+            return self._index.next(tp)
+
+    def _followed(self, tp: TopicPartition, messages: list[Message]) -> None:
+        """Index what the follower read (ids it has not indexed yet: their seals are checked
+        outside the lock)."""
+        start = self._next(tp)
+        if start is None:
+            return
+        ids = [self._id_of(m) for m in messages if (m.offset() or 0) >= start]
+        with self._lock:
+            self._index.add(tp, ids, (messages[-1].offset() or 0) + 1)
+
+    def _ended(self, tp: TopicPartition, end: int, last: int | None) -> None:
+        """The follower read ``tp`` to its end (``last``: its last record): the index holds
+        everything before ``end``, which is the proven end ListOffsets answers are held to."""
+        with self._lock:
+            if self._index.next(tp) is not None:
+                self._index.add(tp, (), end)
+        self._fetcher.reached(tp, end, last)
+
+    def close(self) -> None:
+        """Stop the follower."""
+        self._follower.close()
 
     def _begin(self, partitions: Iterable[TopicPartition]) -> None:
         """Start indexing new partitions ``id_window`` records before their end."""

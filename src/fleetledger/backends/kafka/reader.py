@@ -142,6 +142,12 @@ class Fetcher:
         with translated("creating a consumer"):
             self._consumer = Consumer(config)
 
+    def reached(self, tp: Partition, end: int, last: int | None) -> None:
+        """Another consumer of this process (the id follower) read ``tp`` to its end,
+        ``last`` being the last record it read (see :meth:`Ends.reached`)."""
+        with self._ends_lock:
+            self._ends.reached(tp, end, last)
+
     def appended(self, positions: Iterable[tuple[Partition, int]]) -> None:
         """This process's acknowledged records: the ends moved past them."""
         with self._ends_lock:

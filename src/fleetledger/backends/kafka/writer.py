@@ -41,38 +41,62 @@ class Send(NamedTuple):
     event_id: str = ""
 
 
-Acked = Callable[[Sequence[tuple[Send, int]]], None]
-"""Told of the records the broker acknowledged (a batch: once committed), with their offsets,
-before the append that wrote them returns."""
+Acked = Callable[[Sequence[Send], Sequence[int]], None]
+"""Told of the records the broker acknowledged (a batch: once committed) and their offsets, in
+the same order, before the append that wrote them returns."""
 
 
-class _Report:
-    """The delivery report of one message of a transaction, served before its commit returns."""
+class _Reports:
+    """The delivery reports of one transaction: one callable serves every message of it
+    (they are served before its commit returns)."""
 
-    __slots__ = ("done", "error", "offset")
+    __slots__ = ("error", "messages")
 
     def __init__(self) -> None:
-        self.done = False
+        self.messages: list[Message] = []
         self.error: KafkaError | None = None
-        self.offset = -1
 
     def __call__(self, error: KafkaError | None, message: Message) -> None:
-        self.error = error
-        self.offset = (message.offset() or 0) if error is None else -1
-        self.done = True
+        if error is not None and self.error is None:
+            self.error = error
+        self.messages.append(message)
+
+    def offsets(self, sends: Sequence[Send]) -> list[int]:
+        """The offset of each of ``sends``, the messages reported so far, in order.
+
+        Reports name a message by its partition only; the idempotent producer writes a
+        partition's messages in the order they were produced, so there the n-th smallest
+        offset is the n-th message's.
+        """
+        if self.error is not None:
+            raise translate(self.error, f"appending {len(sends)} records")
+        if len(self.messages) != len(sends):
+            raise BackendError(
+                f"Kafka: {len(sends) - len(self.messages)} of {len(sends)} records got no "
+                "delivery report"
+            )
+        placed: dict[tuple[str | None, int | None], list[int]] = {}
+        for message in self.messages:
+            placed.setdefault((message.topic(), message.partition()), []).append(
+                message.offset() or 0
+            )
+        order = {tp: iter(sorted(offsets)) for tp, offsets in placed.items()}
+        return [next(order[send.topic, send.partition]) for send in sends]
 
 
-class _Delivery(_Report):
+class _Delivery:
     """The delivery report of one single message, waited for by the appending thread.
 
     Served on the poll thread, which reports the offset (``acked``) and closes the message's
     number in ``in_flight`` before it wakes the appending thread.
     """
 
-    __slots__ = ("acked", "arrived", "in_flight", "number", "send")
+    __slots__ = ("acked", "arrived", "done", "error", "in_flight", "number", "offset", "send")
 
     def __init__(self, send: Send, in_flight: InFlight, acked: Acked) -> None:
-        super().__init__()
+        self.done = False
+        self.error: KafkaError | None = None
+        self.offset = -1
         self.send = send
         self.arrived = threading.Event()
         self.in_flight = in_flight
@@ -80,10 +104,12 @@ class _Delivery(_Report):
         self.number = in_flight.start()
 
     def __call__(self, error: KafkaError | None, message: Message) -> None:
-        super().__call__(error, message)
+        self.error = error
+        self.offset = (message.offset() or 0) if error is None else -1
+        self.done = True
         try:
             if error is None:
-                self.acked([(self.send, self.offset)])
+                self.acked((self.send,), (self.offset,))
         except Exception:  # an exception here would stop the poll thread
             LOG.exception("reporting an acknowledged offset failed")
         finally:
@@ -159,14 +185,15 @@ class Writer:
         none; returns the offsets of ``sends``."""
         with self._transaction_lock:
             producer = self._transaction_producer()
-            produced: list[tuple[Send, _Report]] = []
+            produced: list[Send] = []
+            reports = _Reports()
             try:
                 producer.begin_transaction()
-                self._produce_all(producer, sends, produced)
+                self._produce_all(producer, sends, produced, reports)
                 count = len(produced)
                 if then is not None:
-                    offsets = self._acknowledged(producer, produced)
-                    self._produce_all(producer, then(offsets), produced)
+                    offsets = self._acknowledged(producer, produced, reports)
+                    self._produce_all(producer, then(offsets), produced, reports)
                 producer.commit_transaction(self._timeout)
             except KafkaException as exc:
                 self._abort(producer, exc)
@@ -175,22 +202,25 @@ class Writer:
                 self._abort(producer, None)
                 raise
             producer.poll(0)
-            every = [self._offset(report, send) for send, report in produced]
-        self._acked([(send, offset) for (send, _), offset in zip(produced, every, strict=True)])
+            every = reports.offsets(produced)
+        self._acked(produced, every)
         return every[:count]
 
-    def _acknowledged(self, producer: Producer, produced: list[tuple[Send, _Report]]) -> list[int]:
+    def _acknowledged(
+        self, producer: Producer, produced: list[Send], reports: _Reports
+    ) -> list[int]:
         """The offsets of what was produced so far, once the broker acknowledged it all."""
         if producer.flush(self._timeout):
             raise BackendError(f"Kafka: records were not acknowledged within {self._timeout:g} s")
-        return [self._offset(report, send) for send, report in produced]
+        return reports.offsets(produced)
 
     def _produce_all(
-        self, producer: Producer, sends: Iterable[Send], produced: list[tuple[Send, _Report]]
+        self, producer: Producer, sends: Iterable[Send], produced: list[Send], reports: _Reports
     ) -> None:
+        produce = self._produce
         for send in sends:
-            produced.append((send, _Report()))
-            self._produce(producer, send, produced[-1][1])
+            produced.append(send)
+            produce(producer, send, reports)
 
     def _warm(self) -> None:
         with self._transaction_lock, contextlib.suppress(LedgerError):
@@ -233,7 +263,7 @@ class Writer:
         )
 
     @staticmethod
-    def _produce(producer: Producer, send: Send, delivery: _Report) -> None:
+    def _produce(producer: Producer, send: Send, delivery: _Reports | _Delivery) -> None:
         message = send.message
         try:
             producer.produce(
@@ -250,7 +280,7 @@ class Writer:
                 raise
 
     @staticmethod
-    def _offset(delivery: _Report, send: Send) -> int:
+    def _offset(delivery: _Delivery, send: Send) -> int:
         if not delivery.done:
             raise BackendError(f"Kafka: {send.topic}/{send.partition} gave no delivery report")
         if delivery.error is not None:
