@@ -110,8 +110,20 @@ class RowBuilder:
             tp = (record.topic, record.partition)
             offset = self._next.get(tp, 0)
             self._next[tp] = offset + 1
-            rows.append((record.topic, record.partition, offset, *record[2:]))
-        return rows  # type: ignore[return-value]
+            rows.append(
+                (
+                    record.topic,
+                    record.partition,
+                    offset,
+                    record.key,
+                    record.id,
+                    record.subject,
+                    record.type,
+                    record.recorded_ms,
+                    record.body,
+                )
+            )
+        return rows
 
 
 def prepare(core: LedgerCore, events: Sequence[Event]) -> list[Record]:
