@@ -142,6 +142,25 @@ def test_a_filled_ledger_file_holds_what_its_appends_would_have_stored(
     assert scale.count_events(tmp_path / "raw.db") == 300
 
 
+def test_the_large_scale_files_are_built_once_then_taken_from_the_cache(
+    bench: dict[str, ModuleType], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BENCH_SCALE=large fills its 10^7-event files once; later runs reuse them."""
+    scale = bench["scale"]
+    monkeypatch.setattr(scale, "CACHE", tmp_path / "cache")
+    ledger = scale.cached("ledger", 400)
+    built = ledger.stat().st_mtime_ns
+
+    assert scale.cached("ledger", 400) == ledger
+    assert ledger.stat().st_mtime_ns == built
+    assert ledger.name == "ledger-400.db"
+    assert scale.count_events(scale.cached("raw", 400)) == 400
+    assert sorted(p.name for p in (tmp_path / "cache").glob("*.done")) == [
+        "ledger-400.db.done",
+        "raw-400.db.done",
+    ]
+
+
 def test_each_memory_child_covers_every_event_of_the_file(
     bench: dict[str, ModuleType], tmp_path: Path
 ) -> None:
