@@ -92,9 +92,16 @@ def _memory(axes: Any, results: list[Result]) -> None:
         text = f"+{grown:.0f} MB"
         if result.projected is not None:
             text += f" (1e7: +{result.projected:.0f})"
-        axes.annotate(text, (0, row), xytext=(3, 9), textcoords="offset points", fontsize=7)
+        axes.annotate(
+            text,
+            (0, row),
+            xytext=(3, 11),
+            textcoords="offset points",
+            fontsize=7,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+        )
     axes.axvline(100.0, color=TARGET, linewidth=2)
     labels = [r.name.removeprefix("memory: ").replace(", peak RSS", "\n") for r in results]
     axes.set_yticks(rows, labels, fontsize=8)
     axes.set_xlabel("peak RSS growth, MB (black line = 100 MB bound)", fontsize=8)
-    axes.set_title("memory: growth of peak RSS with the ledger's size", fontsize=9)
+    axes.set_title("memory: peak RSS growth", fontsize=9)

@@ -62,7 +62,7 @@ class Plan:
     single: tuple[tuple[int, int], ...] = ((1, 1600), (8, 400), (64, 50))
     """Single appends: (threads, appends per thread per round) for each line."""
     peer_batches: int = 10  # timed batches per round and side (peers)
-    peer_single: int = 500  # single appends per round and side, 1 thread (peers)
+    peer_single: int = 1000  # single appends per round and side, 1 thread (peers)
     peer_each: int = 100  # single appends per thread, 8 threads (peers)
     batch: int = 1000  # events per append_many / executemany transaction
     cached: bool = False  # the large files come from bench/.cache (BENCH_SCALE=large)
@@ -162,8 +162,13 @@ def sizes(plan: Plan, directory: Path, log: Callable[[str], None]) -> list[Resul
     tasks = replay.sample_tasks(small, plan.replay_tasks)
     results = replay.decode_rates(small, tasks, rounds=plan.rounds)
     log("append rate vs size ...")
+    names = (scale.label(plan.small), scale.label(plan.large))
     results += scale.append_vs_size(
-        files, batch=plan.batch, batches=plan.scale_batches, rounds=plan.scale_rounds
+        files,
+        batch=plan.batch,
+        batches=plan.scale_batches,
+        rounds=plan.scale_rounds,
+        names=names,
     )
     log("timeline latency ...")
     large = files["ledger", "large"]
@@ -175,7 +180,7 @@ def sizes(plan: Plan, directory: Path, log: Callable[[str], None]) -> list[Resul
         for size in ("small", "large")
     ]
     smaller, larger = memory.compare(ledger_files[0], ledger_files[1], directory, log)
-    results += memory.results(smaller, larger, scale.label(plan.small), scale.label(plan.large))
+    results += memory.results(smaller, larger, *names)
     return results
 
 

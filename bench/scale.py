@@ -213,10 +213,15 @@ def fill_sizes(
 
 
 def append_vs_size(
-    files: Files, *, batch: int = 1000, batches: int = 4, rounds: int = 3
+    files: Files,
+    *,
+    batch: int = 1000,
+    batches: int = 4,
+    rounds: int = 3,
+    names: tuple[str, str] | None = None,
 ) -> list[Result]:
     """Ledger and raw batched rates on both sizes; each round appends ``batches + 1`` batches
-    (one untimed warm-up) to each file."""
+    (one untimed warm-up) to each file. ``names`` labels the sizes (default: their counts)."""
     sizes = {key: count_events(path) for key, path in files.items()}
     rates: dict[tuple[str, str], list[float]] = {key: [] for key in files}
     workload = Workload(seed=4)
@@ -234,7 +239,7 @@ def append_vs_size(
                 ),
             )
     grown = count_events(files["ledger", "small"])
-    small, large = label(sizes["ledger", "small"]), label(sizes["ledger", "large"])
+    small, large = names or (label(sizes["ledger", "small"]), label(sizes["ledger", "large"]))
     rate_of = {key: median(values) for key, values in rates.items()}
     ratio = rate_of["ledger", "large"] / rate_of["ledger", "small"]
     return [
@@ -245,7 +250,8 @@ def append_vs_size(
             "events/s",
             f">= {SIZE_TARGET:g}x",
             ratio >= SIZE_TARGET,
-            f"the small file grew from {sizes['ledger', 'small']} to {grown} while measured; "
+            f"the small file grew from {sizes['ledger', 'small']:,} to {grown:,} while measured,"
+            f" the large one held {sizes['ledger', 'large']:,}; "
             + spread(rates["ledger", "large"], rates["ledger", "small"], ("large", "small")),
             SIZE_TARGET,
         ),
