@@ -12,7 +12,7 @@ rotates every round), medians over rounds:
 
 ``eventsourcing`` runs as its documentation sets it up: an ``Application`` whose environment
 names its SQLite persistence module (``PERSISTENCE_MODULE=eventsourcing.sqlite``) and a file
-(``SQLITE_DBNAME``). The module switches every file connection to WAL; it leaves
+(``SQLITE_DBNAME``). The module puts the file in WAL mode; it leaves
 ``synchronous`` at SQLite's default, which is FULL in this build: checked on its own
 connection before each round (the round is refused otherwise). A task is one aggregate: its
 first event creates it (``Task.__init__``, event ``Requested``), the others are ``Recorded``
