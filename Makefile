@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -25,8 +25,11 @@ test: $(STAMP)
 fuzz: $(STAMP)
 	FLEETLEDGER_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -m fuzz -q --timeout=1800
 
+# Every benchmark, one table; writes bench/results.json and the chart bench/results.png that
+# bench/README.md shows. BENCH_SCALE=large measures the larger file at 10^7 events (cached in
+# bench/.cache/, built on first use: minutes and gigabytes).
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --json bench/results.json --chart bench/results.png
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -37,7 +40,7 @@ lint: $(STAMP)
 # Re-pin every dependency to what resolves today (run after changing pyproject.toml).
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet -e '.[dev]'
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev,bench]'
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 	rm -rf .lock-venv
 

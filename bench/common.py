@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,9 @@ from fleetledger.ledger import Ledger
 class Result:
     """One line of the report: the ledger's figure, the baseline's, and the target.
 
-    ``ratio`` is ledger / baseline; ``passed`` is None when the line has no target.
+    ``ratio`` is ledger / baseline; ``passed`` is None when the line has no target (an
+    information line, whose name says "(info)"). ``goal`` is the ratio the target asks for, when
+    it asks for one (the chart draws it); a line in ``MB`` (memory) compares by difference.
     """
 
     name: str
@@ -33,13 +35,23 @@ class Result:
     target: str
     passed: bool | None
     note: str = ""
+    goal: float | None = None
+    projected: float | None = None
+    """Memory lines measured below 10^7 events: the growth (MB) at 10^7 if it is linear."""
 
     @property
     def ratio(self) -> float | None:
         return None if not self.baseline else self.ledger / self.baseline
 
+    @property
+    def growth(self) -> float | None:
+        """ledger - baseline, for lines that compare by difference (memory, in MB)."""
+        if self.unit != "MB" or self.baseline is None:
+            return None
+        return self.ledger - self.baseline
+
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ratio": self.ratio}
+        return {**asdict(self), "ratio": self.ratio, "growth": self.growth}
 
 
 def at_least(
@@ -48,7 +60,16 @@ def at_least(
     """A ratio target on the medians of per-round rates: ``ledger >= factor * baseline``."""
     mine, theirs = median(ledger), median(baseline)
     passed = mine >= factor * theirs
-    return Result(name, mine, theirs, unit, f">= {factor:g}x", passed, spread(ledger, baseline))
+    return Result(
+        name, mine, theirs, unit, f">= {factor:g}x", passed, spread(ledger, baseline), factor
+    )
+
+
+def retarget(result: Result, factor: float) -> Result:
+    """The same measured line with another ratio target (``ledger >= factor * baseline``)."""
+    ratio = result.ratio
+    passed = None if ratio is None else ratio >= factor
+    return replace(result, target=f">= {factor:g}x", passed=passed, goal=factor)
 
 
 def spread(

@@ -2,8 +2,9 @@
 
 * batched: ``Ledger.append_many`` of ``batch`` events vs ``executemany`` of the same rows, one
   transaction per batch, into the same table and indexes.
-* concurrent: ``threads`` writers each calling ``Ledger.append`` (group commit folds them into
-  shared transactions) vs one thread committing one row per transaction.
+* single appends: ``threads`` writers (1, 8, 64) each calling ``Ledger.append`` (group commit
+  folds concurrent calls into shared transactions) vs one thread committing one row per
+  transaction.
 
 Each round writes fresh files; ledger and baseline alternate which goes first; the figure is
 the median of the rounds' rates.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,10 @@ from fleetledger.ledger import Ledger
 from workload import Row, RowBuilder, Workload, offline_core, prepare
 
 Batch = list[dict[str, Any]]
+
+BATCHED_TARGET = 0.6  # VISION section 9: pure Python seems to cap near 0.6x raw executemany
+SINGLE_TARGETS = {1: 0.8, 8: 1.5, 64: 3.0}
+"""Writers -> the ratio their single appends must reach against raw one row per transaction."""
 
 
 # -- batched ------------------------------------------------------------------------------------
@@ -84,7 +90,7 @@ def batched(directory: Path, *, batch: int = 1000, batches: int = 20, rounds: in
             (raw_rates, partial(_raw_batched_round, raw_path, workload, batch, batches)),
         )
     name = f"batched append ({batch}/txn)"
-    return at_least(name, ledger_rates, raw_rates, "events/s", 0.8)
+    return at_least(name, ledger_rates, raw_rates, "events/s", BATCHED_TARGET)
 
 
 def prepare_only(*, batch: int = 1000, batches: int = 20, rounds: int = 5) -> Result:
@@ -160,17 +166,23 @@ def _raw_single_round(path: Path, workload: Workload, count: int) -> float:
 
 
 def concurrent(directory: Path, *, threads: int = 8, each: int = 500, rounds: int = 5) -> Result:
-    """Median events/s: ``threads`` ledger writers vs one raw writer, one row per commit."""
+    """Median events/s: ``threads`` ledger writers vs one raw writer, one row per commit; the
+    target is ``SINGLE_TARGETS[threads]`` (information for another count of writers)."""
     ledger_rates: list[float] = []
     raw_rates: list[float] = []
     workload = Workload(seed=2)
     for index in range(rounds):
-        ledger_path = directory / f"single-ledger-{index}.db"
-        raw_path = directory / f"single-raw-{index}.db"
+        ledger_path = directory / f"single-{threads}-ledger-{index}.db"
+        raw_path = directory / f"single-{threads}-raw-{index}.db"
         alternate(
             index,
             (ledger_rates, partial(_ledger_concurrent_round, ledger_path, workload, threads, each)),
             (raw_rates, partial(_raw_single_round, raw_path, workload, threads * each)),
         )
-    name = f"single appends, {threads} threads"
-    return at_least(name, ledger_rates, raw_rates, "events/s", 1.0)
+    writers = "1 thread" if threads == 1 else f"{threads} threads (group commit)"
+    name = f"single appends, {writers}"
+    factor = SINGLE_TARGETS.get(threads)
+    if factor is None:
+        result = at_least(f"{name} (info)", ledger_rates, raw_rates, "events/s", 1.0)
+        return replace(result, target="-", passed=None, goal=None)
+    return at_least(name, ledger_rates, raw_rates, "events/s", factor)

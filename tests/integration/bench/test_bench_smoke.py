@@ -25,6 +25,9 @@ MODULES = (
     "replay",
     "scale",
     "integrity",
+    "memory",
+    "peers",
+    "chart",
     "kafka_append",
     "run",
 )
@@ -57,28 +60,142 @@ def test_every_benchmark_runs_at_a_tiny_size(
         scale_batches=1,
         scale_rounds=2,
         verify_events=300,
+        single=((1, 5), (8, 3), (64, 1)),
+        peer_batches=1,
+        peer_single=5,
+        peer_each=2,
         batch=50,
     )
-    results = run.run(plan, tmp_path, lambda _: None)
+    notes: list[str] = []
+    results = run.run(plan, tmp_path, lambda _: None, notes)
 
     names = [r.name for r in results]
     assert names[0].startswith("batched append")
     assert "prepare" in names[1]
-    assert names[2].startswith("single appends")
+    assert names[2] == "single appends, 1 thread"
+    assert names[3] == "single appends, 8 threads (group commit)"
+    assert names[4] == "single appends, 64 threads (group commit)"
+    assert sum(n.startswith("vs eventsourcing") for n in names) == 3
+    assert sum("eventsourcing vs raw sqlite3" in n for n in names) == 3
     assert any(n.startswith("replay") for n in names)
     assert any(n.startswith("task timeline") for n in names)
+    assert [n.split(",")[0] for n in names if n.startswith("memory")] == [
+        "memory: verify",
+        "memory: replay",
+        "memory: mirror",
+    ]
     assert sum(n.startswith("checkpoints on vs off") for n in names) == 2
     assert any(n.startswith("verify, 300 signed events") for n in names)
-    assert len(results) == 15
+    assert len(results) == 26
+    assert notes == []
     for result in results:
         assert result.ledger > 0
         assert result.baseline is None or result.baseline > 0
+        assert (result.passed is None) == (result.target == "-")
+        assert result.passed is not None or "(info)" in result.name or result.unit == "MB/s"
     run.print_table(results)
     run.print_plain(results)
-    assert "batched append" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "batched append" in out
+    assert "FAIL" not in out
     report = tmp_path / "results.json"
-    run.write_json(report, plan, results, 1.0, quick=True)
-    assert len(json.loads(report.read_text())["results"]) == 15
+    run.write_json(report, plan, results, 1.0, quick=True, notes=["a note"])
+    written = json.loads(report.read_text())
+    assert len(written["results"]) == 26
+    assert {r["verdict"] for r in written["results"]} <= {"PASS", "MISS", "-"}
+    assert written["notes"] == ["a note"]
+    assert written["plan"]["single"] == [[1, 5], [8, 3], [64, 1]]
+    picture = tmp_path / "results.png"
+    bench["chart"].draw(results, picture, title="smoke")
+    assert picture.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_kafka_lines_get_the_issues_targets(bench: dict[str, ModuleType]) -> None:
+    """kafka_append measures; run.py sets the targets: 0.5x batched, 0.8x single appends."""
+    run, common = bench["run"], bench["common"]
+    measured = [
+        common.Result("kafka batched append (1000/txn)", 60.0, 100.0, "events/s", "x", False),
+        common.Result("kafka single appends, 8 threads", 70.0, 100.0, "events/s", "x", True),
+        common.Result("kafka read, partition pages of 1000", 1.0, 2.0, "events/s", "-", None),
+    ]
+    batched, single, read = (run.kafka_target(r) for r in measured)
+
+    assert (batched.target, batched.passed, batched.goal) == (">= 0.5x", True, 0.5)
+    assert (single.target, single.passed, single.goal) == (">= 0.8x", False, 0.8)
+    assert read == measured[2]
+
+
+def test_a_filled_ledger_file_holds_what_its_appends_would_have_stored(
+    bench: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    """Events, leaves and trees: verify finds nothing, and appending continues the trees."""
+    common, scale, workload = bench["common"], bench["scale"], bench["workload"]
+    path = tmp_path / "filled.db"
+    scale.fill([scale.Target(path, 700, trees=True), scale.Target(tmp_path / "raw.db", 300)])
+    with common.open_ledger(path) as ledger:
+        before = ledger.verify()
+        ledger.append_many(workload.Workload(seed=12).events(100))
+        after = ledger.verify()
+
+    assert (before.ok, before.events, before.leaves) == (True, 700, 700)
+    assert (after.ok, after.events, after.leaves) == (True, 800, 800)
+    assert scale.count_events(tmp_path / "raw.db") == 300
+
+
+def test_the_large_scale_files_are_built_once_then_taken_from_the_cache(
+    bench: dict[str, ModuleType], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BENCH_SCALE=large fills its 10^7-event files once; later runs reuse them."""
+    scale = bench["scale"]
+    monkeypatch.setattr(scale, "CACHE", tmp_path / "cache")
+    ledger = scale.cached("ledger", 400)
+    built = ledger.stat().st_mtime_ns
+
+    assert scale.cached("ledger", 400) == ledger
+    assert ledger.stat().st_mtime_ns == built
+    assert ledger.name == "ledger-400.db"
+    assert scale.count_events(scale.cached("raw", 400)) == 400
+    assert sorted(p.name for p in (tmp_path / "cache").glob("*.done")) == [
+        "ledger-400.db.done",
+        "raw-400.db.done",
+    ]
+
+
+def test_each_memory_child_covers_every_event_of_the_file(
+    bench: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    """verify, replay and mirror each run in a child process and report their peak RSS."""
+    memory, scale = bench["memory"], bench["scale"]
+    path = tmp_path / "ledger.db"
+    scale.fill([scale.Target(path, 500, trees=True)])
+    for operation in memory.OPERATIONS:
+        usage = memory.measure(operation, path, tmp_path / "scratch.db")
+
+        assert usage.events == 500
+        assert usage.peak_mb >= usage.opened_mb > 0
+    assert list(tmp_path.glob("scratch.db*")) == []
+
+
+def test_eventsourcing_stores_one_durable_row_per_event(
+    bench: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    """The peer writes every event (batched and one per save) with WAL and synchronous=FULL."""
+    peers, workload = bench["peers"], bench["workload"]
+    events = workload.Workload(seed=13).events(60)
+    peer = peers.EventSourcing(tmp_path / "es.db", peers._task_class())
+    try:
+        peer.save_batch(events[:40])
+        peer.save_each(events[40:])
+    finally:
+        peer.close()
+    conn = sqlite3.connect(tmp_path / "es.db")
+    try:
+        stored = conn.execute("SELECT count(*), count(DISTINCT originator_id) FROM stored_events")
+        count, tasks = stored.fetchone()
+    finally:
+        conn.close()
+
+    assert (count, tasks) == (60, 6)
 
 
 def test_the_raw_baseline_writes_the_rows_the_ledger_writes(
