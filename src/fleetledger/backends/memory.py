@@ -126,6 +126,14 @@ class MemoryBackend:
             self._check_open()
             return [r for r in self._seq if r.subject == subject and self._by_id.get(r.id) is r]
 
+    def bodies(
+        self, topic: str, partition: int, offset: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        return [(r.offset, r.body) for r in self.read(topic, partition, offset, limit)]
+
+    def subject_bodies(self, subject: str) -> list[tuple[str, int, int, bytes]]:
+        return [(r.topic, r.partition, r.offset, r.body) for r in self.read_subject(subject)]
+
     def find(self, event_id: str) -> StoredRecord | None:
         with self._lock:
             self._check_open()

@@ -175,6 +175,21 @@ class ReadableLog(Protocol):
         """
         ...
 
+    def bodies(
+        self, topic: str, partition: int, offset: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        """Offset and stored bytes of up to ``limit`` records from ``offset`` on, in order.
+
+        What decoding events and verifying need, without the other columns: the records
+        :meth:`read` would return, each as ``(offset, body)``.
+        """
+        ...
+
+    def subject_bodies(self, subject: str) -> list[tuple[str, int, int, bytes]]:
+        """``(topic, partition, offset, body)`` of the records :meth:`read_subject` returns,
+        in the same order: what a replay decodes."""
+        ...
+
     def find(self, event_id: str) -> StoredRecord | None:
         """The record with this event id, if the log holds it."""
         ...
@@ -253,16 +268,6 @@ class ProvableLog(Protocol):
         """Up to ``limit`` stored leaves of one partition from leaf index ``start`` on, in order.
 
         Leaves are never removed by retention or compaction.
-        """
-        ...
-
-    def bodies(
-        self, topic: str, partition: int, offset: int, limit: int
-    ) -> list[tuple[int, bytes]]:
-        """Offset and stored bytes of up to ``limit`` records from ``offset`` on, in order.
-
-        What verifying needs, without the other columns: the same records as
-        :meth:`ReadableLog.read` would return, each as ``(offset, body)``.
         """
         ...
 

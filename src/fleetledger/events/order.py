@@ -21,10 +21,12 @@ after a round trip. ``recordedtime`` is written in one fixed-width form
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from operator import attrgetter
+from typing import Protocol, TypeVar
 
+E = TypeVar("E", bound="Ordered")
 OrderKey = tuple[str, str]
 """``(recordedtime, id)``: sorts events in the order the ledger recorded them."""
 
@@ -49,6 +51,32 @@ def order_key(event: Ordered) -> OrderKey:
     if len(recorded) != _FIXED_WIDTH or recorded[-1] != "Z":
         recorded = _canonical(recorded)
     return recorded, event.id
+
+
+def in_order(events: Iterable[E]) -> list[E]:
+    """``events`` sorted by their order key (:func:`order_key`); compared as they are when
+    every recorded time is in the ledger's fixed-width form, as the ledger writes them."""
+    ordered = list(events)
+    times = list(map(_RECORDED, ordered))
+    if all(type(t) is str and len(t) == _FIXED_WIDTH and t[-1] == "Z" for t in times):
+        ordered.sort(key=_KEY)
+    else:
+        ordered.sort(key=order_key)
+    return ordered
+
+
+_RECORDED = attrgetter("recordedtime")
+_KEY = attrgetter("recordedtime", "id")
+
+
+def recorded_us(text: str) -> int:
+    """Microseconds since the epoch of a recorded time (``-1`` for text that is no time)."""
+    fixed = text if len(text) == _FIXED_WIDTH and text[-1] == "Z" else _canonical(text)
+    try:
+        moment = datetime.fromisoformat(fixed[:-1] + "+00:00")
+    except ValueError:
+        return -1
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 def _canonical(text: str) -> str:

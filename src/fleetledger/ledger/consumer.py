@@ -14,14 +14,15 @@ from datetime import datetime
 from types import TracebackType
 from typing import Literal, NamedTuple, Protocol
 
-from fleetledger.backends.protocols import OffsetStore, ReadableLog, StoredRecord, TopicPartition
+from fleetledger.backends.protocols import OffsetStore, ReadableLog, TopicPartition
 from fleetledger.errors import ConfigurationError, ContractError, LedgerClosed
 from fleetledger.events.envelope import Event
 from fleetledger.ledger.filters import aware_ms
 
 Start = Literal["earliest", "latest"]
-Decode = Callable[[Sequence[StoredRecord]], list[Event]]
-"""Turns stored records into the events among them (foreign records left out)."""
+Decode = Callable[[str, int, Sequence[tuple[int, bytes]]], list[Event]]
+"""Turns ``(offset, body)`` rows of a topic's partition into the events among them (foreign
+records left out)."""
 
 
 class GroupLog(ReadableLog, OffsetStore, Protocol):
@@ -121,21 +122,23 @@ class Consumer:
                     break
                 index = (self._next_partition + step) % count
                 share = -(-wanted // (count - step))  # ceiling: the last partitions take the rest
-                records = self._take(self.assignment[index], share)
-                found = found or bool(records)
-                events.extend(self._decode(records))
+                read, taken = self._take(self.assignment[index], share)
+                found = found or read
+                events += taken
             if count:
                 self._next_partition = (self._next_partition + 1) % count
             if not found:
                 break
         return events
 
-    def _take(self, tp: TopicPartition, limit: int) -> list[StoredRecord]:
-        """Up to ``limit`` records of one partition from this consumer's position on."""
-        records = self._log.read(*tp, self._positions[tp], limit)
-        if records:
-            self._positions[tp] = records[-1].offset + 1
-        return records
+    def _take(self, tp: TopicPartition, limit: int) -> tuple[bool, list[Event]]:
+        """Whether any record was read of up to ``limit`` records of one partition from this
+        consumer's position on (which moves past them), and the events among them."""
+        rows = self._log.bodies(*tp, self._positions[tp], limit)
+        if not rows:
+            return False, []
+        self._positions[tp] = rows[-1][0] + 1
+        return True, self._decode(*tp, rows)
 
     def __iter__(self) -> Iterator[Event]:
         """Every event available now, in batches, without waiting for more."""

@@ -27,13 +27,13 @@ import msgspec
 
 from fleetledger.backends.protocols import Record, StoredRecord
 from fleetledger.errors import ConfigurationError, ContractError, EventTooLarge
-from fleetledger.events import checks
+from fleetledger.events import checks, foreign
 from fleetledger.events.codec import CanonicalEnvelope, canonical_json, encode_event
 from fleetledger.events.envelope import CONTENT_TYPE, SPECVERSION, WRITER_ATTRIBUTES, Event
-from fleetledger.events.foreign import ForeignRecord, is_foreign
+from fleetledger.events.foreign import ForeignRecord
 from fleetledger.events.ids import uuid7
 from fleetledger.events.new import NewEvent
-from fleetledger.events.order import HybridClock
+from fleetledger.events.order import HybridClock, recorded_us
 from fleetledger.events.registry import EventType, TypeRegistry
 from fleetledger.governance.principal import Principal
 from fleetledger.topics import FamilyPolicy, family_of, partition_for, topic_name
@@ -113,6 +113,10 @@ assert _FIELDS[_EXTENSIONS] == WRITER_ATTRIBUTES == CanonicalEnvelope.__struct_f
 _UNSET = (None,) * len(WRITER_ATTRIBUTES)
 _MAX_CACHED_KEYS = 65536
 _astuple = msgspec.structs.astuple
+_position = tuple.__new__
+"""``Position`` without its Python-level ``__new__``: reads make one per event."""
+_PREFIX = foreign.PREFIX
+_PREFIX_SIZE = len(_PREFIX)
 _new_record = tuple.__new__
 """``Record`` without its Python-level ``__new__``: the hot path builds one per event."""
 
@@ -148,6 +152,8 @@ class LedgerCore:
         """Authorization rules run at the authorize stage, in order (none: open ledger)."""
         self._physical = clock
         self._routes: dict[str, _Route] = {}
+        self._seen = ""
+        """The latest recorded time read so far (fixed-width text compares as time)."""
 
     def topic(self, family: str) -> str:
         """The topic a family's events go to."""
@@ -330,45 +336,63 @@ class LedgerCore:
     def decode(self, record: StoredRecord) -> Event | ForeignRecord:
         """The event a stored record holds, with its position; a :class:`ForeignRecord` when
         its bytes are not a ledger event (see :mod:`fleetledger.events.foreign`)."""
-        position = Position(record.topic, record.partition, record.offset)
-        body = record.body
-        if is_foreign(body):
-            return ForeignRecord(position=position, body=body, reason=_FOREIGN)
-        try:
-            event = _decode(body)
-        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
-            return ForeignRecord(position=position, body=body, reason=f"not a ledger event: {exc}")
-        _set(event, "position", position)
-        return event
+        events, strangers = self.page(
+            record.topic, record.partition, [(record.offset, record.body)]
+        )
+        return events[0] if events else strangers[0]
 
     def events(self, records: Iterable[StoredRecord]) -> list[Event]:
         """The events among ``records`` (foreign records left out), the clock told of them."""
-        return self.read(records)[0]
+        return self.located((r.topic, r.partition, r.offset, r.body) for r in records)[0]
 
-    def read(self, records: Iterable[StoredRecord]) -> tuple[list[Event], list[ForeignRecord]]:
-        """``records`` decoded: the events, and the foreign records; reading events moves the
-        clock past them (:meth:`observe`), so what is appended next is recorded after."""
+    def page(
+        self, topic: str, partition: int, rows: Iterable[tuple[int, bytes]]
+    ) -> tuple[list[Event], list[ForeignRecord]]:
+        """``(offset, body)`` rows of one partition decoded (see :meth:`located`)."""
+        return self.located((topic, partition, offset, body) for offset, body in rows)
+
+    def located(
+        self, rows: Iterable[tuple[str, int, int, bytes]]
+    ) -> tuple[list[Event], list[ForeignRecord]]:
+        """``(topic, partition, offset, body)`` rows decoded: the events, and the foreign
+        records; reading events moves the clock past them, so what is appended next is
+        recorded after."""
         events: list[Event] = []
         strangers: list[ForeignRecord] = []
-        latest = -1
-        for record in records:
-            decoded = self.decode(record)
-            if isinstance(decoded, Event):
-                events.append(decoded)
-                latest = max(latest, record.recorded_ms)
-            else:
-                strangers.append(decoded)
-        if latest >= 0:
-            self.observe(latest)
+        for topic, partition, offset, body in rows:
+            position = _position(Position, (topic, partition, offset))
+            try:
+                if body[:_PREFIX_SIZE] == _PREFIX:
+                    raise _Foreign
+                event = _decode(body)
+            except (_Foreign, msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+                strangers.append(_stranger(position, body, exc))
+                continue
+            _set(event, "position", position)
+            events.append(event)
+        self._saw(events)
         return events, strangers
 
-    def observe(self, recorded_ms: int) -> None:
-        """Tell the clock an event recorded in millisecond ``recorded_ms`` was read: later
-        appends are stamped after it."""
-        self.clock.observe(recorded_ms * 1000 + 999)
+    def _saw(self, events: list[Event]) -> None:
+        """Tell the clock of the latest recorded time among ``events``."""
+        if events:
+            latest = max(event.recordedtime or "" for event in events)
+            if latest > self._seen:
+                self._seen = latest
+                self.clock.observe(recorded_us(latest))
 
 
 _FOREIGN = "written into a ledger topic by a producer that is not a ledger writer"
+
+
+class _Foreign(Exception):
+    """A record's bytes are the canonical encoding of a foreign record."""
+
+
+def _stranger(position: Position, body: bytes, exc: Exception) -> ForeignRecord:
+    """The foreign record at ``position``, and why (``exc``: why it is no event)."""
+    reason = _FOREIGN if isinstance(exc, _Foreign) else f"not a ledger event: {exc}"
+    return ForeignRecord(position=position, body=body, reason=reason)
 
 
 def _careful(envelope: CanonicalEnvelope) -> CanonicalEnvelope:

@@ -28,7 +28,6 @@ from fleetledger.backends.protocols import (
     PartitionOffsets,
     Record,
     SigningLog,
-    StoredRecord,
     TopicPartition,
     supports,
 )
@@ -43,7 +42,7 @@ from fleetledger.errors import (
 from fleetledger.events.envelope import Event
 from fleetledger.events.foreign import ForeignRecord
 from fleetledger.events.new import NewEvent
-from fleetledger.events.order import order_key
+from fleetledger.events.order import in_order
 from fleetledger.events.registry import EventData, EventType, Kind
 from fleetledger.governance.principal import Principal
 from fleetledger.integrity import EvidenceBundle, NoteSigner, NoteVerifier
@@ -299,7 +298,9 @@ class Ledger:
         _counts(partition=partition, offset=offset, limit=limit)
         if since is not None:
             offset = self._log.offset_for_time(topic, partition, aware_ms(since, "since"))
-        return self._core.events(self._log.read(topic, partition, offset, limit))
+        return self._core.page(topic, partition, self._log.bodies(topic, partition, offset, limit))[
+            0
+        ]
 
     def replay(
         self,
@@ -323,8 +324,10 @@ class Ledger:
         """
         wanted = None if families is None else {self.topic(f) for f in families}
         where = EventFilter.of(types=types, agent=agent, tenant=tenant, since=since, until=until)
-        records = [r for r in self._log.read_subject(task) if wanted is None or r.topic in wanted]
-        events = sorted(self._core.events(records), key=order_key)
+        rows = self._log.subject_bodies(task)
+        if wanted is not None:
+            rows = [row for row in rows if row[0] in wanted]
+        events = in_order(self._core.located(rows)[0])
         if corrected:
             superseded = {event.supersedes for event in events if event.supersedes}
             events = [event for event in events if event.id not in superseded]
@@ -390,22 +393,23 @@ class Ledger:
                 time.sleep(poll_interval)
 
     def _shown(
-        self, records: list[StoredRecord], where: EventFilter, foreign: bool
+        self, rows: list[tuple[str, int, int, bytes]], where: EventFilter, foreign: bool
     ) -> list[Event | ForeignRecord]:
-        """What ``tail`` shows of ``records``: matching events, and foreign records if asked,
+        """What ``tail`` shows of ``rows``: matching events, and foreign records if asked,
         in the ledger's order (foreign records, which carry no order key, by position)."""
-        events, strangers = self._core.read(records)
-        shown = sorted(where.apply(events), key=order_key)
+        events, strangers = self._core.located(rows)
+        shown = in_order(where.apply(events))
         return [*strangers, *shown] if foreign else [*shown]
 
-    def _read_from(self, positions: dict[TopicPartition, int]) -> list[StoredRecord]:
-        """Everything after ``positions`` (advanced in place)."""
-        batch: list[StoredRecord] = []
+    def _read_from(self, positions: dict[TopicPartition, int]) -> list[tuple[str, int, int, bytes]]:
+        """``(topic, partition, offset, body)`` of everything after ``positions`` (advanced in
+        place)."""
+        batch: list[tuple[str, int, int, bytes]] = []
         for (topic, partition), start in positions.items():
             offset = start
-            while records := self._log.read(topic, partition, offset, 1000):
-                offset = records[-1].offset + 1
-                batch.extend(records)
+            while rows := self._log.bodies(topic, partition, offset, 1000):
+                offset = rows[-1][0] + 1
+                batch += [(topic, partition, at, body) for at, body in rows]
             positions[(topic, partition)] = offset
         return batch
 
@@ -424,7 +428,13 @@ class Ledger:
         self._check_open()
         topics = [self.topic(f) for f in families] if families else sorted(self._stored())
         return Consumer(
-            self._log, self._core.events, group, topics, start=start, member=member, members=members
+            self._log,
+            lambda topic, partition, rows: self._core.page(topic, partition, rows)[0],
+            group,
+            topics,
+            start=start,
+            member=member,
+            members=members,
         )
 
     def lag(self, group: str | None = None) -> list[Lag]:

@@ -121,6 +121,18 @@ class LedgerLog:
         prefix = self._prefix
         return [r for r in records if r.topic.startswith(prefix)]
 
+    def bodies(
+        self, topic: str, partition: int, offset: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        """See :meth:`ReadableLog.bodies`."""
+        return self._read().bodies(self._own(topic), partition, offset, limit)
+
+    def subject_bodies(self, subject: str) -> list[tuple[str, int, int, bytes]]:
+        """See :meth:`ReadableLog.subject_bodies`: the namespace's records only."""
+        rows = self._read().subject_bodies(subject)
+        prefix = self._prefix
+        return [row for row in rows if row[0].startswith(prefix)]
+
     def find(self, event_id: str) -> StoredRecord | None:
         """See :meth:`ReadableLog.find`: a record of another namespace is not found."""
         found = self._read().find(event_id)
@@ -180,12 +192,6 @@ class LedgerLog:
     def leaves(self, topic: str, partition: int, start: int, limit: int) -> list[Leaf]:
         """See :meth:`ProvableLog.leaves`."""
         return self._provable().leaves(self._own(topic), partition, start, limit)
-
-    def bodies(
-        self, topic: str, partition: int, offset: int, limit: int
-    ) -> list[tuple[int, bytes]]:
-        """See :meth:`ProvableLog.bodies`."""
-        return self._provable().bodies(self._own(topic), partition, offset, limit)
 
     def tree(self, topic: str, partition: int) -> PartitionTree | None:
         """See :meth:`ProvableLog.tree`."""

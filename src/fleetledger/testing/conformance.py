@@ -347,6 +347,30 @@ class BackendConformance:
         backend.append([self.record(subject="s-1")])
         assert backend.read_subject("nobody") == []
 
+    def test_bodies_are_the_offsets_and_bytes_of_the_records_read_returns(
+        self, backend: Backend
+    ) -> None:
+        """bodies() pages through a partition as read() does, without the other columns."""
+        backend.append([self.record(partition=1, body=f"b{n}".encode()) for n in range(5)])
+        records = backend.read(self.task, 1, 0, 100)
+        assert backend.bodies(self.task, 1, 0, 100) == [(r.offset, r.body) for r in records]
+        second = records[2].offset
+        assert backend.bodies(self.task, 1, second, 2) == [
+            (second, b"b2"),
+            (records[3].offset, b"b3"),
+        ]
+
+    def test_subject_bodies_are_the_records_read_subject_returns(self, backend: Backend) -> None:
+        """subject_bodies() gives each record of a subject's position and bytes, in order."""
+        key = partition_for("s-1", 2)
+        backend.append([self.record(self.task, key, key="s-1", subject="s-1")])
+        backend.append([self.record(self.tool, key, key="s-1", subject="s-1")])
+        backend.append([self.record(self.task, key, key="s-2", subject="s-2")])
+        expected = [(r.topic, r.partition, r.offset, r.body) for r in backend.read_subject("s-1")]
+        assert backend.subject_bodies("s-1") == expected
+        assert len(expected) == 2
+        assert backend.subject_bodies("nobody") == []
+
     def test_find_returns_the_stored_record_with_that_id(self, backend: Backend) -> None:
         """find(id) returns the record and its position."""
         records = [self.record(), self.record(partition=1)]

@@ -367,6 +367,10 @@ class KafkaBackend:
         """The records' offsets and bodies, from :meth:`read`: a fetch returns whole messages."""
         return [(r.offset, r.body) for r in self.read(topic, partition, offset, limit)]
 
+    def subject_bodies(self, subject: str) -> list[tuple[str, int, int, bytes]]:
+        """From :meth:`read_subject`, as :meth:`bodies` is from :meth:`read`."""
+        return [(r.topic, r.partition, r.offset, r.body) for r in self.read_subject(subject)]
+
     def tree(self, topic: str, partition: int) -> PartitionTree | None:
         """None: on Kafka a partition's tree exists only as the notary's signed checkpoints."""
         self._check_open()

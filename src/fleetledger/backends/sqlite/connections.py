@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -80,15 +78,26 @@ def _unreadable(path: str, exc: sqlite3.Error) -> LedgerError:
     return translate(path, exc)
 
 
-@contextmanager
-def translated(path: str) -> Iterator[None]:
-    """Turn sqlite3 errors raised in the block into the ledger's error tree."""
-    try:
-        yield
-    except LedgerError:
-        raise
-    except sqlite3.Error as exc:
-        raise translate(path, exc) from exc
+class translated:
+    """Turn sqlite3 errors raised in the block into the ledger's error tree.
+
+    A class rather than a generator-based context manager: every read enters one, and this
+    costs a fraction of a microsecond instead of a few.
+    """
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        if isinstance(exc, sqlite3.Error):
+            raise translate(self.path, exc) from exc
 
 
 def translate(path: str, exc: sqlite3.Error) -> LedgerError:

@@ -309,6 +309,11 @@ class SQLiteBackend:
             rows = self._reader().execute(f"{_SELECT} WHERE subject = ? ORDER BY seq", (subject,))
             return list(map(StoredRecord._make, rows))
 
+    def subject_bodies(self, subject: str) -> list[tuple[str, int, int, bytes]]:
+        query = "SELECT topic, partition, offset, body FROM events WHERE subject = ? ORDER BY seq"
+        with translated(self.path):
+            return self._reader().execute(query, (subject,)).fetchall()
+
     def find(self, event_id: str) -> StoredRecord | None:
         with translated(self.path):
             row = self._reader().execute(f"{_SELECT} WHERE id = ?", (event_id,)).fetchone()
