@@ -7,6 +7,7 @@ hands them its access-checked view, never the raw backend) and does the I/O that
 """
 
 from fleetledger.audit.evidence import collect_evidence
+from fleetledger.audit.findings import Finding, FindingKind
 from fleetledger.audit.notary import Notary, NotaryRound
 from fleetledger.audit.prove import (
     LATEST,
@@ -19,7 +20,7 @@ from fleetledger.audit.prove import (
     prove_event,
     stored_heads,
 )
-from fleetledger.audit.verify import Finding, FindingKind, Verification, verify_ledger
+from fleetledger.audit.verify import Verification, verify_ledger
 
 __all__ = [
     "LATEST",

@@ -13,7 +13,7 @@ defines every method and says through :attr:`Tiered.tiers` which its backend rea
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from fleetledger.events.codec import CanonicalEnvelope
@@ -42,6 +42,7 @@ __all__ = [
     "ProvableLog",
     "ReadableLog",
     "Record",
+    "ScannedLog",
     "SigningLog",
     "StoredCheckpoint",
     "StoredRecord",
@@ -49,6 +50,7 @@ __all__ = [
     "Tiered",
     "TopicPartition",
     "TreeCopies",
+    "WindowedLog",
     "supports",
 ]
 
@@ -398,6 +400,36 @@ class GroupAdmin(Protocol):
 
 
 @runtime_checkable
+class WindowedLog(Protocol):
+    """A provable log that reads a partition's leaves and events together, a window of offsets
+    at a time (SQLite: one query per window, the leaves being columns of the events)."""
+
+    def window(
+        self, topic: str, partition: int, offset: int, limit: int
+    ) -> tuple[list[Leaf], list[tuple[int, bytes]]]:
+        """The leaves and the events (``(offset, body)``) at offsets from ``offset`` on, each
+        in offset order: at most ``limit`` of each, and every one at an offset up to the last
+        returned (both empty past the partition's end)."""
+        ...
+
+
+@runtime_checkable
+class ScannedLog(WindowedLog, Protocol):
+    """A windowed log that reads many partitions in one pass over its storage (SQLite: one
+    scan of the events table in the order it is stored, instead of an index walk per
+    partition)."""
+
+    def scan(
+        self, partitions: Sequence[TopicPartition], limit: int
+    ) -> Iterator[tuple[str, int, list[Leaf], list[tuple[int, bytes]]]]:
+        """Windows (see :meth:`WindowedLog.window`) of every partition in ``partitions``, as
+        ``(topic, partition, leaves, events)``: up to ``limit`` events each, the windows of a
+        partition in offset order unless its rows were stored out of it, partitions
+        interleaved as stored. A partition's leaves past its last event come last."""
+        ...
+
+
+@runtime_checkable
 class SigningLog(Protocol):
     """A log that signs its own checkpoints as it appends (SQLite opened with a key)."""
 
@@ -431,6 +463,8 @@ TIERS: tuple[type[Any], ...] = (
     GroupAdmin,
     SigningLog,
     TreeCopies,
+    WindowedLog,
+    ScannedLog,
 )
 """Every tier a log may implement."""
 

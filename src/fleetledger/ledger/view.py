@@ -10,7 +10,7 @@ here too. It implements the same storage tiers as the backend it wraps and says 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from fleetledger.backends.protocols import (
@@ -26,12 +26,14 @@ from fleetledger.backends.protocols import (
     PartitionTree,
     ProvableLog,
     Record,
+    ScannedLog,
     SigningLog,
     StoredCheckpoint,
     StoredRecord,
     StoredTree,
     TopicPartition,
     TreeCopies,
+    WindowedLog,
     tiers_of,
 )
 from fleetledger.errors import ConfigurationError, NotFound, ReadOnlyLedger
@@ -192,6 +194,20 @@ class LedgerLog:
     def leaves(self, topic: str, partition: int, start: int, limit: int) -> list[Leaf]:
         """See :meth:`ProvableLog.leaves`."""
         return self._provable().leaves(self._own(topic), partition, start, limit)
+
+    def window(
+        self, topic: str, partition: int, offset: int, limit: int
+    ) -> tuple[list[Leaf], list[tuple[int, bytes]]]:
+        """See :meth:`WindowedLog.window`."""
+        log = cast(WindowedLog, self._tier(WindowedLog))
+        return log.window(self._own(topic), partition, offset, limit)
+
+    def scan(
+        self, partitions: Sequence[TopicPartition], limit: int
+    ) -> Iterator[tuple[str, int, list[Leaf], list[tuple[int, bytes]]]]:
+        """See :meth:`ScannedLog.scan`."""
+        log = cast(ScannedLog, self._tier(ScannedLog))
+        return log.scan([(self._own(t), p) for t, p in partitions], limit)
 
     def tree(self, topic: str, partition: int) -> PartitionTree | None:
         """See :meth:`ProvableLog.tree`."""

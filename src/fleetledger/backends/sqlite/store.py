@@ -16,7 +16,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import msgspec
@@ -45,6 +46,9 @@ from fleetledger.errors import (
 from fleetledger.integrity import NoteSigner
 from fleetledger.topics import FamilyPolicy
 from fleetledger.types import Position
+
+_as_record = partial(tuple.__new__, StoredRecord)
+"""A row as a ``StoredRecord``, without the Python-level ``_make`` (one per row read)."""
 
 _SELECT = f"SELECT {schema.COLUMNS} FROM events"
 
@@ -302,12 +306,12 @@ class SQLiteBackend:
                 " ORDER BY offset LIMIT ?",
                 (topic, partition, offset, limit),
             )
-            return list(map(StoredRecord._make, rows))
+            return list(map(_as_record, rows))
 
     def read_subject(self, subject: str) -> list[StoredRecord]:
         with translated(self.path):
             rows = self._reader().execute(f"{_SELECT} WHERE subject = ? ORDER BY seq", (subject,))
-            return list(map(StoredRecord._make, rows))
+            return list(map(_as_record, rows))
 
     def subject_bodies(self, subject: str) -> list[tuple[str, int, int, bytes]]:
         query = "SELECT topic, partition, offset, body FROM events WHERE subject = ? ORDER BY seq"
@@ -317,7 +321,7 @@ class SQLiteBackend:
     def find(self, event_id: str) -> StoredRecord | None:
         with translated(self.path):
             row = self._reader().execute(f"{_SELECT} WHERE id = ?", (event_id,)).fetchone()
-        return None if row is None else StoredRecord._make(row)
+        return None if row is None else _as_record(row)
 
     def offset_for_time(self, topic: str, partition: int, ms: int) -> int:
         self._check_partition(topic, partition)
@@ -341,6 +345,21 @@ class SQLiteBackend:
                 (topic, partition, offset, limit),
             )
             return rows.fetchall()
+
+    def window(
+        self, topic: str, partition: int, offset: int, limit: int
+    ) -> tuple[list[Leaf], list[tuple[int, bytes]]]:
+        self._check_partition(topic, partition)
+        with translated(self.path):
+            return trees.read_window(self._reader(), topic, partition, offset, limit)
+
+    def scan(
+        self, partitions: Sequence[TopicPartition], limit: int
+    ) -> Iterator[tuple[str, int, list[Leaf], list[tuple[int, bytes]]]]:
+        for topic, partition in partitions:
+            self._check_partition(topic, partition)
+        with translated(self.path):
+            yield from trees.scan_windows(self._reader(), partitions, limit)
 
     def tree(self, topic: str, partition: int) -> PartitionTree | None:
         with translated(self.path):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import heapq
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from operator import itemgetter
 
 from fleetledger.backends.protocols import (
     HEAD,
@@ -32,6 +34,11 @@ from fleetledger.integrity import (
     sign_ledger_head,
 )
 from fleetledger.topics import checkpoint_origin, in_namespace
+
+_as_leaf = partial(tuple.__new__, Leaf)
+"""A row as a ``Leaf``, without the Python-level ``_make`` (one per row read)."""
+_as_checkpoint = partial(tuple.__new__, StoredCheckpoint)
+"""A row as a ``StoredCheckpoint``, without the Python-level ``_make`` (one per row read)."""
 
 _LEAVES_PER_STATEMENT = 125
 
@@ -202,35 +209,145 @@ def read_leaves(
     tree = read_tree(conn, topic, partition)
     first = 0 if tree is None else tree.start
     if not _has_leaf_column(conn):
-        return _read_v2_leaves(conn, (first, topic, partition, start, limit))
+        rows = conn.execute(_V2_LEAVES, (first, topic, partition, start, limit))
+        return list(map(_as_leaf, rows))
     kept = conn.execute(
         "SELECT offset - ?1, leaf, offset FROM events WHERE topic = ?2 AND partition = ?3"
         " AND offset >= ?1 + ?4 AND leaf IS NOT NULL ORDER BY offset LIMIT ?5",
         (first, topic, partition, start, limit),
     ).fetchall()
-    expired = conn.execute(
-        "SELECT idx, hash, idx + ?1 FROM expired_leaves WHERE topic = ?2 AND partition = ?3"
-        " AND idx >= ?4 ORDER BY idx LIMIT ?5",
-        (first, topic, partition, start, limit),
-    ).fetchall()
+    expired = conn.execute(_EXPIRED, (first, topic, partition, start, limit)).fetchall()
     if expired:
         kept = list(heapq.merge(kept, expired))[:limit]
-    return list(map(Leaf._make, kept))
+    return list(map(_as_leaf, kept))
+
+
+def read_window(
+    conn: sqlite3.Connection, topic: str, partition: int, offset: int, limit: int
+) -> tuple[list[Leaf], list[tuple[int, bytes]]]:
+    """See :meth:`WindowedLog.window`: the events with their leaves in one query, and the
+    leaves whose events are gone, cut to the offsets both cover."""
+    tree = read_tree(conn, topic, partition)
+    start = 0 if tree is None else tree.start
+    first = max(offset - start, 0)
+    if _has_leaf_column(conn):
+        found = conn.execute(_WINDOW, (topic, partition, offset, limit)).fetchall()
+        rows = [(at, body) for at, body, _ in found]
+        kept = [_as_leaf((at - start, leaf, at)) for at, _, leaf in found if leaf is not None]
+        lone = conn.execute(_EXPIRED, (start, topic, partition, first, limit)).fetchall()
+    else:  # a version-2 file read as it is: every leaf in the leaves table
+        rows = conn.execute(_BODIES, (topic, partition, offset, limit)).fetchall()
+        kept = []
+        lone = conn.execute(_V2_LEAVES, (start, topic, partition, first, limit)).fetchall()
+    ends = [rows[-1][0]] if len(rows) == limit else []
+    ends += [lone[-1][2]] if len(lone) == limit else []
+    if ends:
+        end = min(ends)
+        rows = [row for row in rows if row[0] <= end]
+        kept = [leaf for leaf in kept if leaf.offset <= end]
+        lone = [leaf for leaf in lone if leaf[2] <= end]
+    if not lone:
+        return kept, rows
+    return list(heapq.merge(kept, map(_as_leaf, lone))), rows
+
+
+def scan_windows(
+    conn: sqlite3.Connection, partitions: Sequence[TopicPartition], limit: int
+) -> Iterator[tuple[str, int, list[Leaf], list[tuple[int, bytes]]]]:
+    """See :meth:`ScannedLog.scan`: one pass over the events table in stored order, each
+    partition's rows gathered until a window is full (``limit`` per partition in memory)."""
+    if not _has_leaf_column(conn):  # a version-2 file read as it is: partition by partition
+        for topic, partition in partitions:
+            offset = 0
+            while True:
+                leaves, events = read_window(conn, topic, partition, offset, limit)
+                if not leaves and not events:
+                    break
+                yield topic, partition, leaves, events
+                offset = max(leaves[-1].offset if leaves else -1, events[-1][0] if events else -1)
+                offset += 1
+        return
+    starts = {(t, p): start for t, p, start in conn.execute(_STARTS)}
+    gathered: dict[TopicPartition, list[tuple[int, bytes, bytes | None]]] = {
+        tp: [] for tp in partitions
+    }
+    topics = sorted({topic for topic, _ in partitions})
+    marks = ",".join("?" * len(topics))
+    query = (  # NOT INDEXED: the rows in stored order, not an index walk over them
+        "SELECT topic, partition, offset, body, leaf FROM events NOT INDEXED"
+        f" WHERE topic IN ({marks})"
+    )
+    after = dict.fromkeys(partitions, 0)
+    """Per partition, the offset after its last window: expired leaves from there are next."""
+    for topic, partition, offset, body, leaf in conn.execute(query, topics):
+        rows = gathered.get((topic, partition))
+        if rows is None:
+            continue
+        rows.append((offset, body, leaf))
+        if len(rows) >= limit:
+            tp = (topic, partition)
+            start = starts.get(tp, 0)
+            yield topic, partition, *_gathered(conn, tp, start, after[tp], rows)
+            after[tp] = max(after[tp], rows[-1][0] + 1)
+            gathered[tp] = []
+    for (topic, partition), rows in gathered.items():
+        tp = (topic, partition)
+        start = starts.get(tp, 0)
+        if rows:
+            yield topic, partition, *_gathered(conn, tp, start, after[tp], rows)
+            after[tp] = max(after[tp], rows[-1][0] + 1)
+        while lone := conn.execute(
+            _EXPIRED, (start, topic, partition, max(after[tp] - start, 0), limit)
+        ).fetchall():
+            yield topic, partition, list(map(_as_leaf, lone)), []
+            after[tp] = lone[-1][2] + 1
+
+
+def _gathered(
+    conn: sqlite3.Connection,
+    tp: TopicPartition,
+    start: int,
+    after: int,
+    gathered: list[tuple[int, bytes, bytes | None]],
+) -> tuple[list[Leaf], list[tuple[int, bytes]]]:
+    """One window of a scan: the rows gathered (in offset order) and their leaves, with the
+    leaves whose events are gone from offset ``after`` to the last row."""
+    gathered.sort(key=itemgetter(0))
+    rows = [(at, body) for at, body, _ in gathered]
+    kept = [_as_leaf((at - start, leaf, at)) for at, _, leaf in gathered if leaf is not None]
+    low, high = max(after - start, 0), gathered[-1][0] - start
+    lone = conn.execute(_EXPIRED_BETWEEN, (start, *tp, low, high)).fetchall()
+    if lone:
+        kept = list(heapq.merge(kept, map(_as_leaf, lone)))
+    return kept, rows
+
+
+_STARTS = "SELECT topic, partition, start FROM trees"
+_EXPIRED_BETWEEN = (
+    "SELECT idx, hash, idx + ?1 FROM expired_leaves WHERE topic = ?2 AND partition = ?3"
+    " AND idx BETWEEN ?4 AND ?5 ORDER BY idx"
+)
+_WINDOW = (
+    "SELECT offset, body, leaf FROM events WHERE topic = ? AND partition = ? AND offset >= ?"
+    " ORDER BY offset LIMIT ?"
+)
+_BODIES = (
+    "SELECT offset, body FROM events WHERE topic = ? AND partition = ? AND offset >= ?"
+    " ORDER BY offset LIMIT ?"
+)
+_EXPIRED = (
+    "SELECT idx, hash, idx + ?1 FROM expired_leaves WHERE topic = ?2 AND partition = ?3"
+    " AND idx >= ?4 ORDER BY idx LIMIT ?5"
+)
+_V2_LEAVES = (
+    "SELECT idx, hash, idx + ?1 FROM leaves WHERE topic = ?2 AND partition = ?3 AND idx >= ?4"
+    " ORDER BY idx LIMIT ?5"
+)
 
 
 def _has_leaf_column(conn: sqlite3.Connection) -> bool:
     """Whether the file has the version-3 layout (a reader may open an older file as it is)."""
     return any(row[1] == "leaf" for row in conn.execute("PRAGMA table_info(events)"))
-
-
-def _read_v2_leaves(conn: sqlite3.Connection, params: tuple[int, str, int, int, int]) -> list[Leaf]:
-    """:func:`read_leaves` of a version-2 file: ``(first, topic, partition, start, limit)``."""
-    rows = conn.execute(
-        "SELECT idx, hash, idx + ? FROM leaves WHERE topic = ? AND partition = ? AND idx >= ?"
-        " ORDER BY idx LIMIT ?",
-        params,
-    )
-    return list(map(Leaf._make, rows))
 
 
 def leaf_index(conn: sqlite3.Connection, topic: str, partition: int, offset: int) -> int | None:
@@ -257,7 +374,7 @@ def read_checkpoints(conn: sqlite3.Connection, namespace: str) -> list[StoredChe
         " WHERE topic = ?1 OR substr(topic, 1, length(?1) + 1) = ?1 || '.' ORDER BY seq",
         (namespace,),
     )
-    return list(map(StoredCheckpoint._make, rows))
+    return list(map(_as_checkpoint, rows))
 
 
 @dataclass
