@@ -55,7 +55,7 @@ def canonical_json(value: Any, *, path: str = "$", depth: int = 1) -> bytes:
     return _encode(_careful(value, path, room))
 
 
-class CanonicalEnvelope(msgspec.Struct, omit_defaults=True):
+class CanonicalEnvelope(msgspec.Struct, omit_defaults=True, gc=False):
     """The attributes of a stored event, for :func:`encode_event`.
 
     Encoded with sorted field names, which is RFC 8785 key order for these ASCII names;

@@ -18,7 +18,7 @@ from fleetledger.errors import ContractError
 from fleetledger.events.envelope import LEDGER_ATTRIBUTES
 
 
-class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
+class NewEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One event as its writer describes it, before the ledger validates and stamps it."""
 
     type: str

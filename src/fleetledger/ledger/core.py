@@ -85,7 +85,7 @@ class _Route:
         return found
 
 
-class Valid(msgspec.Struct):
+class Valid(msgspec.Struct, gc=False):
     """An event that passed validation: what the later stages need, nothing re-checked."""
 
     event: NewEvent
