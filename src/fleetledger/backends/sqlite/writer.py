@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,9 @@ from types import FrameType
 from typing import Any, Generic, TypeVar
 
 from fleetledger.errors import LedgerClosed
+
+_MAX_PATIENCE = 0.002
+"""The longest a new leader waits for the callers of the last group (seconds)."""
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -74,8 +78,13 @@ class GroupCommit(Generic[T, R]):
         self._jobs: deque[_Job] = deque()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
+        self._arrived = threading.Condition(self._lock)
         self._leading = False
         self._closed = False
+        self._expected = 1
+        """How many batches the last group held: as many callers are likely writing now."""
+        self._patience = 0.0
+        """How long the last group took to write: the longest a new leader waits for others."""
 
     def submit(self, payload: T) -> R:
         """Write ``payload`` in a group and return its result once its transaction committed."""
@@ -100,18 +109,43 @@ class GroupCommit(Generic[T, R]):
                 self._jobs.append(job)
                 job.lead = not self._leading
                 self._leading = True
+                if job.lead:
+                    self._gather()
+                elif len(self._jobs) >= self._expected:
+                    self._arrived.notify()  # only then: a leader woken per arrival slows all
             if not job.lead:
                 job.wake.wait()
             if not job.done:  # handed the lead: its batch heads the queue
                 self._lead(job)
         return job.outcome()
 
+    def _gather(self) -> None:
+        """As a new leader, wait (at most as long as the last group took to write) for the
+        callers of the last group to queue their next batches, so they share a transaction.
+
+        Without it, callers woken together come back one after the other: the first leads a
+        group of one while the rest queue behind it, and groups alternate between one batch
+        and all the others. A caller writing alone never waits: its last group held one.
+        """
+        if self._expected <= 1 or not self._patience:
+            return
+        deadline = time.monotonic() + self._patience
+        while len(self._jobs) < self._expected and not self._closed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._arrived.wait(left)
+
     def _lead(self, job: _Job) -> None:
         """Write the group that starts with ``job``, then hand the lead on."""
         try:
             with self._lock:
                 group = self._take()
+            started = time.monotonic()
             self._execute(group)
+            if group[0].call is None:
+                self._expected = len(group)
+                self._patience = min(time.monotonic() - started, _MAX_PATIENCE)
         finally:
             with self._lock:
                 if self._jobs:

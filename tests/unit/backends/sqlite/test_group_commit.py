@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from fleetledger.backends.sqlite import writer
 from fleetledger.backends.sqlite.writer import GroupCommit
 from fleetledger.errors import LedgerClosed
 
@@ -21,10 +22,12 @@ class Recorder:
         self.release = threading.Event()
         self.release.set()
         self.fail: set[str] = set()
+        self.delay = 0.0
 
     def __call__(self, payloads: list[str]) -> list[str]:
         self.entered.set()
         assert self.release.wait(10)
+        time.sleep(self.delay)
         if self.fail & set(payloads):
             raise ValueError(f"refused {sorted(self.fail & set(payloads))}")
         self.groups.append(list(payloads))
@@ -149,3 +152,44 @@ def test_close_waits_for_queued_batches_then_refuses_new_ones() -> None:
     assert out == {"first": "stored first", "second": "stored second"}
     with pytest.raises(LedgerClosed):
         commit.submit("late")
+
+
+def test_a_new_leader_waits_for_the_callers_of_the_last_group_to_write_with_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a group of three, the next caller waits (at most as long as that group took) for
+    two more batches, so the three share a transaction instead of alternating alone."""
+    monkeypatch.setattr(writer, "_MAX_PATIENCE", 1.0)  # the group below takes 0.2 s
+    apply = Recorder()
+    commit: GroupCommit[str, str] = GroupCommit(apply, size=len)
+    out: dict[str, object] = {}
+    apply.release.clear()
+    first = _in_thread(commit, "first", out)
+    assert apply.entered.wait(10)
+    trio = [_in_thread(commit, name, out) for name in ("a", "b", "c")]
+    _queued(commit, 3)
+    apply.delay = 0.2  # the trio's group takes this long: the patience the next leader learns
+    apply.release.set()
+    for thread in [first, *trio]:
+        thread.join(10)
+    apply.delay = 0.0
+    leader = _in_thread(commit, "x", out)
+    time.sleep(0.05)
+    late = [_in_thread(commit, name, out) for name in ("y", "z")]
+    for thread in [leader, *late]:
+        thread.join(10)
+
+    assert apply.groups[-1] == ["x", "y", "z"]
+
+
+def test_a_caller_writing_alone_never_waits_for_others() -> None:
+    """A group of one teaches the next leader to expect no one: it writes at once."""
+    apply = Recorder()
+    commit: GroupCommit[str, str] = GroupCommit(apply, size=len)
+    commit.submit("a")
+    started = time.monotonic()
+
+    commit.submit("b")
+
+    assert time.monotonic() - started < 0.05
+    assert apply.groups == [["a"], ["b"]]
