@@ -139,6 +139,8 @@ _ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 def insert_rows(count: int) -> str:
     """:data:`INSERT` for ``count`` rows in one statement (one step of SQLite for them all)."""
     return INSERT.replace(_ROW, ", ".join((_ROW,) * count))
+
+
 SAVE_TREE = (
     "INSERT OR REPLACE INTO trees (topic, partition, start, size, frontier) VALUES (?, ?, ?, ?, ?)"
 )
