@@ -220,14 +220,15 @@ class Ledger:
         self._check_writable()
         events = list(events)
         records = self._core.prepare_many(events, principal=self._acting)
-        targets = [e.supersedes if isinstance(e, NewEvent) else e.get("supersedes") for e in events]
-        self._check_corrections(records, targets)
+        if any(r.event is not None and r.event.supersedes for r in records):
+            self._check_corrections(records)
         return Appended(self._backend.append(records))
 
-    def _check_corrections(self, records: list[Record], targets: list[Any]) -> None:
+    def _check_corrections(self, records: list[Record]) -> None:
         """A correction must name an event that exists, of the same task and family."""
         batch = {r.id: r for r in records}
-        for record, target in zip(records, targets, strict=True):
+        for record in records:
+            target = None if record.event is None else record.event.supersedes
             if target is None:
                 continue
             original = batch.get(target) or self._log.find(target)

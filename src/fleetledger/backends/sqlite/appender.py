@@ -104,28 +104,27 @@ class Appender:
         rows: list[Row] = []
         positions: list[Position] = []
         sha = hashlib.sha256
-        for r in records:
-            stored = None if known is None else known.get(r.id)
+        for topic, partition, key, event_id, subject, kind, ms, body, _, _ in records:
+            stored = None if known is None else known.get(event_id)
             if stored is None:
-                tp = (r.topic, r.partition)
+                tp = (topic, partition)
                 offset = fresh.get(tp)
                 if offset is None:
                     offset = self._next.get(tp)
                     if offset is None:
-                        offset = load_end(conn, r.topic, r.partition)
+                        offset = load_end(conn, topic, partition)
                 fresh[tp] = offset + 1
-                body = r.body
+                leaf = sha(b"\x00" + body).digest()
                 rows.append(
-                    (*tp, offset, r.key, r.id, r.subject, r.type, r.recorded_ms, body,
-                     sha(b"\x00" + body).digest())
-                )  # fmt: skip
-                positions.append(_position(Position, (*tp, offset)))
+                    (topic, partition, offset, key, event_id, subject, kind, ms, body, leaf)
+                )
+                positions.append(_position(Position, (topic, partition, offset)))
                 if known is not None:
-                    known[r.id] = Stored(positions[-1], body)
-            elif same_event(stored.body, r.body):
+                    known[event_id] = Stored(positions[-1], body)
+            elif same_event(stored.body, body):
                 positions.append(AlreadyStored(*stored.position))
             else:
-                raise IdConflict(r.id, stored.position)
+                raise IdConflict(event_id, stored.position)
         return rows, positions, fresh
 
     def _grow_trees(

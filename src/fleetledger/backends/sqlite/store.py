@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 
 import msgspec
@@ -51,6 +52,8 @@ _as_record = partial(tuple.__new__, StoredRecord)
 """A row as a ``StoredRecord``, without the Python-level ``_make`` (one per row read)."""
 
 _SELECT = f"SELECT {schema.COLUMNS} FROM events"
+_PLACE = itemgetter(0, 1)
+"""A record's topic and partition."""
 
 
 class SQLiteBackend:
@@ -259,7 +262,7 @@ class SQLiteBackend:
     def append(self, records: Sequence[Record]) -> list[Position]:
         if not records:
             return []
-        for topic, partition in {(r.topic, r.partition) for r in records}:
+        for topic, partition in set(map(_PLACE, records)):
             self._check_partition(topic, partition)
         return self._writes().submit(records)
 
