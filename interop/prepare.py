@@ -1,0 +1,109 @@
+"""Prepare the suite's parts in other languages, once, into git-ignored ``.cache/`` folders.
+
+``make test`` runs this before pytest. Each part runs only when its inputs changed since it
+last succeeded (a ``.done`` stamp holds a hash of them), is bounded in time, and says what it
+is doing. A part whose toolchain is missing prints one line naming it and is left out; the
+tests needing it then skip, or fail under ``CI=true`` (``tests/toolchains.py``).
+
+Usage: ``python interop/prepare.py [PART ...]`` (default: every part).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache"
+MAVEN_REPO = CACHE / "m2"  # Maven's downloads stay in the project's cache, not ~/.m2
+
+
+@dataclass(frozen=True)
+class Part:
+    """One thing to prepare: the tools it needs, the files it depends on, how to build it."""
+
+    name: str
+    tools: tuple[str, ...]
+    inputs: tuple[str, ...]
+    build: Callable[[Path], None]
+    timeout: float  # seconds for the whole part
+
+
+def run(command: list[str], timeout: float, cwd: Path = ROOT) -> None:
+    """Run a step; its output is shown only when it fails."""
+    result = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
+        raise SystemExit(f"prepare: `{' '.join(command)}` failed with {result.returncode}")
+
+
+def kafka(out: Path) -> None:
+    """Apache Kafka's broker, tools and Kafka Connect with their runtime jars (Maven Central)."""
+    lib = out / "lib"
+    shutil.rmtree(lib, ignore_errors=True)
+    run(
+        [
+            "mvn", "-q", "-B", f"-Dmaven.repo.local={MAVEN_REPO}",
+            "-f", "interop/kafka/pom.xml", "dependency:copy-dependencies",
+            f"-DoutputDirectory={lib}", "-DincludeScope=runtime",
+        ],
+        timeout=600,
+    )
+
+
+PARTS: dict[str, Part] = {
+    "kafka": Part("kafka", ("java", "mvn"), ("interop/kafka/pom.xml",), kafka, 600),
+}
+
+
+def fingerprint(part: Part) -> str:
+    """A hash of the part's input files (folders: every file under them, by path)."""
+    digest = hashlib.sha256(part.name.encode())
+    for name in part.inputs:
+        path = ROOT / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if any(s in file.parts for s in ("node_modules", "target")):
+                continue
+            digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def prepare(part: Part) -> None:
+    """Build the part into ``.cache/<name>`` unless it is there for these inputs already."""
+    out = CACHE / part.name
+    stamp = out / ".done"
+    wanted = fingerprint(part)
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    absent = [tool for tool in part.tools if shutil.which(tool) is None]
+    if absent:
+        print(f"prepare: {part.name} left out: {', '.join(absent)} not found (its tests skip)")
+        return
+    print(f"prepare: {part.name} (at most {part.timeout:.0f} s) ...", flush=True)
+    started = time.monotonic()
+    stamp.unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    part.build(out)
+    stamp.write_text(wanted)
+    print(f"prepare: {part.name} ready in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def main(names: list[str]) -> None:
+    unknown = [n for n in names if n not in PARTS]
+    if unknown:
+        raise SystemExit(f"prepare: no part named {', '.join(unknown)} (parts: {', '.join(PARTS)})")
+    for name in names or list(PARTS):
+        prepare(PARTS[name])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
