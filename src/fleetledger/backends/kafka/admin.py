@@ -50,6 +50,21 @@ REGISTRY_POLICY = FamilyPolicy(family="topics", partitions=1, cleanup=Cleanup.CO
 """The registry keeps the latest policy per topic name, so it is compacted, never expired."""
 
 _RETENTION = ("retention.ms", "retention.bytes")
+_RETRY_PAUSE = 0.05
+_LEADERSHIP_MOVING = frozenset(
+    {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+    }
+)
+"""Errors a partition answers while its leader is being elected or learned (just after the
+topic was created, or while a broker restarts): asked again until the timeout."""
+
+
+def _moving(exc: KafkaException) -> bool:
+    error = exc.args[0] if exc.args else None
+    return isinstance(error, KafkaError) and error.code() in _LEADERSHIP_MOVING
 
 
 class TopicConfigWarning(UserWarning):
@@ -181,16 +196,23 @@ class Admin:
         spec: OffsetSpec,
         isolation: IsolationLevel = IsolationLevel.READ_COMMITTED,
     ) -> dict[Partition, int]:
+        deadline = time.monotonic() + self._timeout
         with translated("listing offsets"):
-            futures = self._client().list_offsets(
-                dict.fromkeys(wanted, spec),
-                isolation_level=isolation,
-                request_timeout=self._timeout,
-            )
-            return {
-                (tp.topic, tp.partition): int(f.result(timeout=self._timeout).offset)
-                for tp, f in futures.items()
-            }
+            while True:
+                futures = self._client().list_offsets(
+                    dict.fromkeys(wanted, spec),
+                    isolation_level=isolation,
+                    request_timeout=self._timeout,
+                )
+                try:
+                    return {
+                        (tp.topic, tp.partition): int(f.result(timeout=self._timeout).offset)
+                        for tp, f in futures.items()
+                    }
+                except KafkaException as exc:
+                    if not _moving(exc) or time.monotonic() >= deadline:
+                        raise
+                time.sleep(_RETRY_PAUSE)
 
     def committed(self, group: str) -> dict[Partition, int]:
         """The offsets ``group`` committed, by partition."""

@@ -10,6 +10,13 @@ reads: librdkafka notices a ``resume()`` only at its fetcher's next wake-up, up 
 later, where an assignment wakes it at once.) ``isolation.level=read_committed`` hides the
 records of transactions that are still open (and, on Apache Kafka, of aborted ones).
 
+**Reading one's own writes.** On Apache Kafka a committed transaction's records become visible
+to ``read_committed`` readers only once the coordinator has written its commit markers, a
+moment *after* the commit returned: until then the partition's end as such a reader sees it
+(the last stable offset) lies before them. A read that meets that end below a record this
+process has had acknowledged (:meth:`Fetcher.appended`) waits on, bounded, until the markers
+are written, so that every read sees every append that returned before it began.
+
 **Where a read stops.** At its limit, or at the partition's end *as of the read*. A fetch that
 finds nothing new waits ``fetch.wait.max.ms`` on the broker before it says so (librdkafka's
 partition EOF), so a read first asks ListOffsets, which answers at once, and stops at the end
@@ -52,6 +59,9 @@ _MAX_AHEAD = 2000
 """Messages kept ahead per partition."""
 _TOP_UPS = 4
 """Batches taken from librdkafka's queue, without waiting, to fill what is kept ahead."""
+_SETTLE_PAUSE = 0.005
+"""Between two asks whether a transaction's commit markers are written (Apache Kafka writes
+them a moment after the commit returns)."""
 _SETTLE = 0.02
 """Seconds a barrier waits for this process's own appends in flight before it fetches instead."""
 _MAX_AHEAD_PARTITIONS = 32
@@ -128,6 +138,8 @@ class Fetcher:
         self._ahead: OrderedDict[Partition, _Ahead] = OrderedDict()
         self._ends = Ends()
         self._ends_lock = threading.Lock()
+        self._own: dict[Partition, int] = {}
+        """Per partition, the offset after this process's last acknowledged record."""
         config = settings.config(
             {
                 "group.id": f"fleetledger-reader-{uuid.uuid4().hex}",  # never joined
@@ -151,18 +163,37 @@ class Fetcher:
     def appended(self, positions: Iterable[tuple[Partition, int]]) -> None:
         """This process's acknowledged records: the ends moved past them."""
         with self._ends_lock:
+            own = self._own
             for tp, offset in positions:
                 self._ends.appended(tp, offset)
+                if offset >= own.get(tp, 0):
+                    own[tp] = offset + 1
 
     def offset_for_time(self, topic: str, partition: int, ms: int) -> int:
         """The broker's first offset with a timestamp at or after ``ms`` (-1: none)."""
         with self._lock, translated(f"looking up {topic}/{partition} by time"):
+            self._settle((topic, partition))
             (found,) = self._consumer.offsets_for_times(
                 [TopicPartition(topic, partition, ms)], timeout=self._timeout
             )
         if found.error is not None:
             raise translate(found.error, f"looking up {topic}/{partition} by time")
         return int(found.offset)
+
+    def _settle(self, tp: Partition) -> None:
+        """Wait (bounded) until ``read_committed`` readers see every record of ``tp`` this
+        process has had acknowledged: the commit markers of its last transaction written."""
+        own = self._own.get(tp)
+        if own is None:
+            return
+        deadline = time.monotonic() + self._timeout
+        while True:
+            _, stable = self._consumer.get_watermark_offsets(
+                TopicPartition(*tp), timeout=self._timeout, cached=False
+            )
+            if stable >= own or time.monotonic() >= deadline:
+                return
+            time.sleep(_SETTLE_PAUSE)
 
     def fetch(
         self,
@@ -358,7 +389,9 @@ class Fetcher:
         if error is None:
             read.take(message)
         elif error.code() == KafkaError._PARTITION_EOF:
-            read.finish(message.offset() or 0)
+            end = message.offset() or 0
+            if end >= self._own.get(read.tp, 0):  # else: commit markers still to come
+                read.finish(end)
         elif error.code() not in _IGNORED:
             raise translate(error, f"reading {message.topic()}/{message.partition()}")
 
