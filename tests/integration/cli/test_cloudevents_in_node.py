@@ -9,9 +9,15 @@ from typer.testing import Result
 
 import fleetledger
 from fleetledger import Event
-from tests.node_sdk import TRACEPARENT, node, parse_events, structured, varied_events
+from tests.node_sdk import TRACEPARENT, node, parse_events, scripts, structured, varied_events
 
 Run = Callable[..., Result]
+
+
+@pytest.fixture(autouse=True)
+def _node_scripts() -> None:
+    """Skip (fail under ``CI=true``) before any ledger is made when Node or its part is missing."""
+    scripts()
 
 
 def stored(url: str) -> dict[str, Event]:
