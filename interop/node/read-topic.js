@@ -128,10 +128,10 @@ async function ends(kafka, topics) {
   }
 }
 
-const SESSION_TIMEOUTS = [2000, 6000];
 // A group of one joins in about half its session timeout on some brokers (Tansu): a short one
 // first; a broker that refuses it (Apache Kafka's group.min.session.timeout.ms is 6000 unless
 // set lower) gets its smallest default.
+const SESSION_TIMEOUTS = [2000, 6000];
 
 async function read({ bootstrap, topics }, lines) {
   const kafka = new Kafka({
@@ -152,6 +152,7 @@ async function read({ bootstrap, topics }, lines) {
       if (error.type !== "INVALID_SESSION_TIMEOUT" || sessionTimeout === SESSION_TIMEOUTS.at(-1)) {
         throw error;
       }
+      process.stderr.write(`read-topic: the broker refuses a ${sessionTimeout} ms session timeout; trying a longer one\n`);
     }
   }
 }
