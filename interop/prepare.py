@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache"
 MAVEN_REPO = CACHE / "m2"  # Maven's downloads stay in the project's cache, not ~/.m2
+NPM_CACHE = CACHE / "npm"  # and npm's, not ~/.npm
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,37 @@ def kafka(out: Path) -> None:
     )
 
 
+def node(out: Path) -> None:
+    """The CloudEvents SDK for JavaScript and kafkajs, as ``package-lock.json`` pins them.
+
+    Node resolves packages beside the scripts, so they go to ``interop/node/node_modules``
+    (git-ignored); ``out`` holds only the stamp. No package's install script runs: none of
+    them needs one.
+    """
+    run(
+        [
+            "npm",
+            "ci",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--no-update-notifier",
+            f"--cache={NPM_CACHE}",
+        ],
+        timeout=300,
+        cwd=ROOT / "interop" / "node",
+    )
+
+
 PARTS: dict[str, Part] = {
     "kafka": Part("kafka", ("java", "mvn"), ("interop/kafka/pom.xml",), kafka, 600),
+    "node": Part(
+        "node",
+        ("node", "npm"),
+        ("interop/node/package.json", "interop/node/package-lock.json"),
+        node,
+        300,
+    ),
 }
 
 
