@@ -27,8 +27,17 @@ MAX_ATTRIBUTE_LENGTH = 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 """Control characters, line separators and lone surrogates: none belongs in an attribute."""
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}\Z")
-# RFC 3986 URI-reference: the characters its grammar allows, and %HH escapes only.
-_URI_REFERENCE = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+\Z")
+# RFC 3986 URI-reference, by its grammar: [scheme ":"] ["//" authority] path ["?" query]
+# ["#" fragment]; "[" and "]" only around an IP literal host, "#" only once, %HH escapes only.
+_U = r"A-Za-z0-9\-._~!$&'()*+,;="  # unreserved and sub-delims
+_PCT = r"%[0-9A-Fa-f]{2}"
+_PCHAR = rf"(?:[{_U}:@]|{_PCT})"
+_IP_LITERAL = rf"\[(?:[0-9A-Fa-f:.]+|v[0-9A-Fa-f]+\.[{_U}:]+)\]"
+_AUTHORITY = rf"(?:(?:[{_U}:]|{_PCT})*@)?(?:{_IP_LITERAL}|(?:[{_U}]|{_PCT})*)(?::[0-9]*)?"
+_URI_REFERENCE = re.compile(
+    rf"(?:[A-Za-z][A-Za-z0-9+.\-]*:)?(?://{_AUTHORITY})?(?:{_PCHAR}|/)*"
+    rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?\Z"
+)
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"

@@ -115,13 +115,6 @@ def test_the_strict_parse_refuses_an_event_that_is_no_cloudevent() -> None:
     assert done.stdout == ""
 
 
-_NOT_RFC_3986 = pytest.mark.xfail(
-    strict=True,
-    reason="fleetledger's source check (events/checks.py) lets '[' and ']' outside an IP"
-    " literal and a second '#' through: not an RFC 3986 URI-reference, and the SDK refuses it",
-)
-
-
 @pytest.mark.parametrize(
     "source",
     [
@@ -134,9 +127,9 @@ _NOT_RFC_3986 = pytest.mark.xfail(
         "agents/pl%41nner",
         "agents/~planner/!$&'()*+,;=:@",
         "/sensors/tn-1234567/alerts",
-        pytest.param("agents/[planner]", marks=_NOT_RFC_3986),
-        pytest.param("agents/planner#a#b", marks=_NOT_RFC_3986),
-        pytest.param("http://[planner]/", marks=_NOT_RFC_3986),
+        "agents/[planner]",  # refused: brackets only around an IP literal host
+        "agents/planner#a#b",  # refused: one fragment
+        "http://[planner]/",  # refused: not an IP literal
     ],
 )
 def test_every_source_emit_accepts_is_a_uri_reference_the_sdk_accepts(
