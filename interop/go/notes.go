@@ -47,6 +47,10 @@ type treeHead struct {
 	root []byte
 }
 
+func (t treeHead) String() string {
+	return fmt.Sprintf("%d leaves with root %s", t.size, base64.StdEncoding.EncodeToString(t.root))
+}
+
 // partition names one partition of a ledger.
 type partition struct {
 	topic  string
@@ -212,8 +216,7 @@ func checkCheckpoint(signed string, head ledgerHead, key trustedKey) (partition,
 			continue
 		}
 		if line := head.lines[at]; !sameTree(cp.tree, line) {
-			return at, fmt.Errorf("the checkpoint of %s (%d leaves) differs from the head's line for it (%d leaves)",
-				cp.origin, cp.tree.size, line.size)
+			return at, fmt.Errorf("the checkpoint of %s states %s; the ledger head, %s", cp.origin, cp.tree, line)
 		}
 		return at, nil
 	}
@@ -227,8 +230,7 @@ func verifyCheckpointNote(data []byte, key trustedKey) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("the checkpoint of %s (%d leaves, root %s) is signed by %s",
-		cp.origin, cp.tree.size, base64.StdEncoding.EncodeToString(cp.tree.root), key), nil
+	return fmt.Sprintf("the checkpoint of %s (%s) is signed by %s", cp.origin, cp.tree, key), nil
 }
 
 func verifyHeadNote(data []byte, key trustedKey) (string, error) {

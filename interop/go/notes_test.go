@@ -105,7 +105,7 @@ func TestVerifyCheckpointNoteNamesTheOriginAndSize(t *testing.T) {
 	l := newLedger(t)
 	proved, err := verifyCheckpointNote([]byte(l.checkpoint(tasks, 5)), l.key)
 	must(t, err)
-	if !strings.Contains(proved, "fleet/fleet.task/0 (5 leaves") {
+	if !strings.Contains(proved, "fleet/fleet.task/0 (5 leaves with root ") {
 		t.Errorf("verdict %q", proved)
 	}
 }

@@ -150,7 +150,10 @@ func checkEntry(entry partitionConsistency, at partition, oldHead, newHead ledge
 // size 0 meaningless (newer versions refuse it), so that case is checked here: the empty
 // tree's root was checked when the head was read.
 func checkConsistency(old, updated treeHead, path [][]byte) error {
-	if old.size == 0 {
+	switch {
+	case updated.size < old.size: // merkle's own message names the two sizes the other way round
+		return fmt.Errorf("the tree shrank from %d to %d leaves", old.size, updated.size)
+	case old.size == 0:
 		if len(path) != 0 {
 			return fmt.Errorf("a proof from the empty tree is empty, not %d hashes", len(path))
 		}

@@ -93,11 +93,16 @@ func TestATamperedConsistencyProofIsRefused(t *testing.T) {
 		"a truncated proof":     func(p *consistencyProof) { p.Partitions[0].Proof = p.Partitions[0].Proof[1:] },
 		"the proof of 4 leaves": func(p *consistencyProof) { p.Partitions[0].Proof = l.consistencyPath(tasks, 4, 7) },
 		"the heads swapped":     func(p *consistencyProof) { p.OldHead, p.NewHead = p.NewHead, p.OldHead },
-		"a missing entry":       func(p *consistencyProof) { p.Partitions = nil },
-		"another namespace":     func(p *consistencyProof) { p.Namespace = "other" },
-		"another format":        func(p *consistencyProof) { p.Format = "fleetledger-evidence" },
-		"a restated old size":   func(p *consistencyProof) { p.Partitions[0].OldSize = 4 },
-		"a restated new root":   func(p *consistencyProof) { p.Partitions[0].NewRoot = p.Partitions[0].OldRoot },
+		"a tree that shrank": func(p *consistencyProof) {
+			e := &p.Partitions[0]
+			p.OldHead, p.NewHead = p.NewHead, p.OldHead
+			e.OldSize, e.NewSize, e.OldRoot, e.NewRoot = e.NewSize, e.OldSize, e.NewRoot, e.OldRoot
+		},
+		"a missing entry":     func(p *consistencyProof) { p.Partitions = nil },
+		"another namespace":   func(p *consistencyProof) { p.Namespace = "other" },
+		"another format":      func(p *consistencyProof) { p.Format = "fleetledger-evidence" },
+		"a restated old size": func(p *consistencyProof) { p.Partitions[0].OldSize = 4 },
+		"a restated new root": func(p *consistencyProof) { p.Partitions[0].NewRoot = p.Partitions[0].OldRoot },
 		"an entry of another partition": func(p *consistencyProof) {
 			p.Partitions[0].Topic = tools.topic
 		},
