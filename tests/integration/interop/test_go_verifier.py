@@ -13,12 +13,15 @@ import json
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 import fleetledger
 from fleetledger import IntegrityError, NotFound
+from fleetledger.cli.app import app
 from fleetledger.errors import ProofError
 from fleetledger.integrity import (
     Checkpoint,
@@ -60,6 +63,9 @@ class Made:
     documents: dict[str, bytes]
     older: Document
     """The consistency proof from the first head, where ``documents`` has it from the second."""
+    url: str
+    public_key: Path
+    """The signer's verifier key in a NAME.pub file, as the command line takes it."""
 
     def case(self, kind: str, data: bytes | None = None) -> Case:
         """The document of ``kind`` (or ``data`` in its place), to check with the ledger's key."""
@@ -103,7 +109,10 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
             "head": proof.head.encode(),
             "bundle": ledger.evidence(TASK).dumps(),
         }
-        return Made(signer, documents, ledger.prove_consistency(1).to_json())
+        older = ledger.prove_consistency(1).to_json()
+    public_key = folder / "fleet.pub"
+    public_key.write_text(signer.verifier.vkey + "\n")
+    return Made(signer, documents, older, url, public_key)
 
 
 # -- fleetledger's own checks of the same documents -------------------------------------------
@@ -392,6 +401,34 @@ def test_fleetledger_rejects_the_same_tampered_input(
     """fleetledger's own verification raises an IntegrityError for each tampered copy."""
     with pytest.raises(IntegrityError):
         check_in_python(tamper(made))
+
+
+COMMANDS = {
+    "inclusion": ["prove", "--json"],
+    "consistency": ["prove", "--consistency", "1", "latest", "--json"],
+    "bundle": ["evidence", TASK, "--output"],
+}
+
+
+@pytest.mark.parametrize("kind", COMMANDS)
+def test_the_go_verifier_accepts_what_the_command_line_writes(
+    made: Made, go_verifier: GoVerify, kind: str, tmp_path: Path
+) -> None:
+    """The output of ``fleetledger prove --json`` and the file ``fleetledger evidence`` writes,
+    as a user would hand them on, verify in Go."""
+    args = list(COMMANDS[kind])
+    if kind == "inclusion":
+        args.insert(1, json.loads(made.documents[kind])["event_id"])
+    if kind == "bundle":
+        args.append(str(tmp_path / "bundle.json"))
+    options = ["--key", str(made.public_key), "--ledger", made.url]
+    written = CliRunner().invoke(app, [*args, *options])
+    assert written.exit_code == 0, written.output
+    data = (tmp_path / "bundle.json").read_bytes() if kind == "bundle" else written.stdout.encode()
+
+    result = go_verifier(made.case(kind, data))
+
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_go_verifiers_own_tests_pass() -> None:
