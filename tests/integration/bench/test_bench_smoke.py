@@ -274,13 +274,17 @@ def test_only_the_signed_side_of_the_checkpoint_cost_signs(
 def test_the_kafka_benchmarks_run_at_a_tiny_size_against_their_own_broker(
     bench: dict[str, ModuleType], tmp_path: Path
 ) -> None:
-    """Both sides append and consume the same events on a Tansu broker the bench starts."""
+    """Both sides append and consume the same events on each broker the bench starts: Tansu,
+    then Apache Kafka, every line named after its broker."""
     kafka = bench["kafka_append"]
     plan = kafka.KafkaPlan(batches=1, rounds=1, each=2, consume_rounds=1, batch=20, threads=2)
     results = kafka.run(plan, tmp_path, lambda _: None)
 
     names = [r.name for r in results]
-    assert names[0].startswith("kafka batched append")
-    assert names[1].startswith("kafka single appends")
-    assert any(name.startswith("kafka consumer poll") for name in names)
+    for index, broker in ((0, "Tansu"), (4, "Apache Kafka")):
+        assert names[index].startswith("kafka batched append")
+        assert names[index + 1].startswith("kafka single appends")
+        assert names[index + 2].startswith("kafka consumer poll")
+        assert all(name.endswith(f" · {broker}") for name in names[index : index + 4])
+    assert len(names) == 8
     assert all(r.ledger > 0 and (r.baseline or 0) > 0 for r in results)
