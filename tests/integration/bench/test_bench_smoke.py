@@ -16,6 +16,8 @@ from types import ModuleType
 import pytest
 
 from fleetledger.backends.sqlite import schema
+from interop.brokers import kafka_missing
+from tests.toolchains import missing
 
 BENCH = Path(__file__).resolve().parents[3] / "bench"
 MODULES = (
@@ -276,6 +278,9 @@ def test_the_kafka_benchmarks_run_at_a_tiny_size_against_their_own_broker(
 ) -> None:
     """Both sides append and consume the same events on each broker the bench starts: Tansu,
     then Apache Kafka, every line named after its broker."""
+    reason = kafka_missing()
+    if reason is not None:
+        missing(reason)
     kafka = bench["kafka_append"]
     plan = kafka.KafkaPlan(batches=1, rounds=1, each=2, consume_rounds=1, batch=20, threads=2)
     results = kafka.run(plan, tmp_path, lambda _: None)
