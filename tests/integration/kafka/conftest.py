@@ -10,15 +10,24 @@ starts its own. Brokers listen on free loopback ports and are stopped by pid
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
 
-from interop.brokers import KafkaCluster, Tansu, free_port, kafka_missing, start_kafka, start_tansu
+from interop.brokers import (
+    KAFKA_START,
+    KafkaCluster,
+    Tansu,
+    free_port,
+    kafka_missing,
+    start_kafka,
+    start_tansu,
+)
 from tests.toolchains import missing
 
 __all__ = ["BROKERS", "Broker", "free_port", "read_raw", "start_broker"]
@@ -51,11 +60,26 @@ def tansu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tansu]:
 
 
 @pytest.fixture(scope="session")
-def apache_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
+def apache_kafka(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[KafkaCluster]:
     """The session's shared Apache Kafka: a single KRaft node (broker and controller)."""
+    say = _terminal(request)
+    say(f"Apache Kafka: starting a KRaft node on loopback (at most {KAFKA_START:g} s) ...")
+    began = time.monotonic()
     started = start_apache(tmp_path_factory.mktemp("apache-kafka"))
+    say(f"Apache Kafka: serving at {started.address} after {time.monotonic() - began:.1f} s")
     yield started
     started.stop()
+
+
+def _terminal(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """A line on pytest's terminal even while output is captured (a start takes seconds)."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return lambda _line: None
+    writer: Callable[[str], None] = reporter.write_line
+    return writer
 
 
 @pytest.fixture(scope="session", params=BROKERS)
