@@ -177,7 +177,7 @@ final class JsonText {
             char c = next();
             if (c == 'u') {
                 for (int i = 0; i < 4; i++) {
-                    if (Character.digit(next(), 16) < 0) {
+                    if ("0123456789abcdefABCDEF".indexOf(next()) < 0) { // ASCII hex digits only
                         throw NotJson.INSTANCE;
                     }
                 }

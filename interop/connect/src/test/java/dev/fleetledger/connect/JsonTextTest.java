@@ -24,7 +24,7 @@ class JsonTextTest {
     @Test
     void whatIsNoJsonGivesNull() {
         for (String text : List.of("", " ", "{", "[1,]", "{\"a\":1,}", "{a:1}", "01", "-", "1.", ".5", "1e", "+1",
-                "\"a", "\"\\x\"", "\"\\u12g4\"", "\"tab\there\"", "tru", "nul", "[1 2]", "{\"a\" 1}", "1 2",
+                "\"a", "\"\\x\"", "\"\\u12g4\"", "\"\\u１２３４\"", "\"tab\there\"", "tru", "nul", "[1 2]", "{\"a\" 1}", "1 2",
                 "NaN", "Infinity", "'a'", "\uFEFF{}", "{\"a\":1}x", "[\u000b]")) {
             assertNull(JsonText.compact(text), text);
         }
