@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from interop.brokers import KAFKA_LIB, ROOT, BrokerError, _stop, _tail, free_port
+from interop.brokers import KAFKA_LIB, ROOT, _stop, _tail, free_port
 
 PLUGINS = ROOT / ".cache" / "connect" / "plugins"
 """The worker's ``plugin.path``: one folder per plugin (``fleetledger-connect/``)."""
@@ -30,7 +30,7 @@ FILE_SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
 STRING = "org.apache.kafka.connect.storage.StringConverter"
 BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter"
 SINK_TIMEOUT = 120.0
-"""Seconds a worker may take from its start to the last line expected (about 5 s here)."""
+"""Seconds a worker may take from its start to the last line expected (2-3 s here)."""
 
 _LOG4J2 = """\
 status = warn
@@ -46,7 +46,7 @@ logger.clients.level = WARN
 """
 
 
-class ConnectError(BrokerError):
+class ConnectError(RuntimeError):
     """The worker failed, or its sinks did not write what was expected in time (the
     connectors' status and the log's last lines are in the message)."""
 

@@ -6,6 +6,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -106,7 +107,7 @@ public class CloudEventsStructured<R extends ConnectRecord<R>> implements Transf
     public R apply(R record) {
         String contentType = text(record.headers().lastWithName(CONTENT_TYPE));
         String document =
-                contentType != null && contentType.toLowerCase().startsWith(STRUCTURED)
+                contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith(STRUCTURED)
                         ? structured(record)
                         : fold(record, contentType);
         Headers headers = record.headers().duplicate();
