@@ -70,6 +70,28 @@ def kafka(out: Path) -> None:
     )
 
 
+def connect(out: Path) -> None:
+    """The single message transform of ``interop/connect`` (its unit tests run first), as a
+    Kafka Connect plugin: ``plugins/fleetledger-connect/`` holds its jar, so a worker's
+    ``plugin.path`` names ``plugins``."""
+    run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            f"-Dmaven.repo.local={MAVEN_REPO}",
+            "-f",
+            "interop/connect/pom.xml",
+            "package",
+        ],
+        timeout=300,
+    )
+    plugin = out / "plugins" / "fleetledger-connect"
+    shutil.rmtree(plugin, ignore_errors=True)
+    plugin.mkdir(parents=True)
+    shutil.copy2(ROOT / "interop" / "connect" / "target" / "fleetledger-connect.jar", plugin)
+
+
 def node(out: Path) -> None:
     """The CloudEvents SDK for JavaScript and kafkajs, as ``package-lock.json`` pins them.
 
@@ -115,6 +137,7 @@ def go(out: Path) -> None:
 
 PARTS: dict[str, Part] = {
     "kafka": Part("kafka", ("java", "mvn"), ("interop/kafka/pom.xml",), kafka, 600),
+    "connect": Part("connect", ("java", "mvn"), ("interop/connect",), connect, 300),
     "node": Part(
         "node",
         ("node", "npm"),
