@@ -1,5 +1,6 @@
 """The command-line app: every command documented, one error policy, exit codes."""
 
+import shlex
 import subprocess
 import sys
 import types
@@ -118,9 +119,13 @@ def test_version_prints_the_package_version() -> None:
 
 
 def test_bash_completion_is_shown_without_a_terminal() -> None:
-    """--show-completion bash prints the completion script, with stdin and stdout not a TTY."""
+    """--show-completion bash prints the completion script, with stdin and stdout not a TTY.
+
+    Run from a bash process, as a user would: typer finds the shell among the command's
+    ancestors (a process whose parents hold no shell gets "Shell  not supported.")."""
+    command = f"{shlex.quote(sys.executable)} -m fleetledger.cli --show-completion bash; exit $?"
     shown = subprocess.run(
-        [sys.executable, "-m", "fleetledger.cli", "--show-completion", "bash"],
+        ["bash", "-c", command],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
