@@ -1,4 +1,4 @@
-"""The access matrix: every action × built-in family × classification × principal kind, decided
+"""The access matrix: every action, built-in family, classification and principal kind, decided
 by a representative policy and compared with the expectation written out independently."""
 
 import tomllib
