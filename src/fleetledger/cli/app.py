@@ -23,6 +23,7 @@ from fleetledger.cli import (
     maintain,
     mirror,
     notary,
+    policy,
     prove,
     replay,
     sign,
@@ -80,6 +81,7 @@ for command in (
 ):
     app.command()(guarded(command))
 app.add_typer(groups.app, name="groups")
+app.add_typer(policy.app, name="policy")
 
 
 def main() -> None:

@@ -1,5 +1,27 @@
-"""Who appends: principals (and, later, the policies that govern them)."""
+"""Who appends and who may do what: principals, and the access rules that govern them."""
 
-from fleetledger.governance.principal import Principal
+from fleetledger.governance.access import (
+    Action,
+    Decision,
+    Effect,
+    Policy,
+    Resource,
+    Rule,
+    decide,
+    parse_rules,
+)
+from fleetledger.governance.principal import KINDS, Principal, parse_principals
 
-__all__ = ["Principal"]
+__all__ = [
+    "KINDS",
+    "Action",
+    "Decision",
+    "Effect",
+    "Policy",
+    "Principal",
+    "Resource",
+    "Rule",
+    "decide",
+    "parse_principals",
+    "parse_rules",
+]

@@ -36,6 +36,7 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "evidence",
         "verify-bundle",
         "notary",
+        "policy",
     }
 
 
@@ -48,7 +49,11 @@ def test_every_command_has_help_from_its_docstring(name: str) -> None:
     assert command.help.strip() == command.callback.__doc__.strip()
 
 
-@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"mirror", "keys", "verify-bundle"}))
+OFF_LEDGER = {"mirror", "keys", "verify-bundle", "policy"}
+"""Commands that work on files or two ledgers rather than on one --ledger."""
+
+
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - OFF_LEDGER))
 def test_every_command_takes_ledger_and_json(name: str) -> None:
     """Each command on one ledger accepts --ledger URL and --json."""
     options = {opt for param in COMMANDS[name].params for opt in param.opts}
@@ -61,6 +66,14 @@ def test_keys_works_on_files_not_a_ledger_and_takes_json() -> None:
     options = {opt for param in COMMANDS["keys"].params for opt in param.opts}
 
     assert "--json" in options
+    assert "--ledger" not in options
+
+
+def test_policy_works_on_a_policy_file_not_a_ledger_and_takes_json() -> None:
+    """policy reads fleetledger.toml, so it takes --file and no --ledger, and accepts --json."""
+    options = {opt for param in COMMANDS["policy"].params for opt in param.opts}
+
+    assert {"--file", "--json"} <= options
     assert "--ledger" not in options
 
 

@@ -57,6 +57,21 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "maintain": ["maintain", *ledger],
         "mirror": ["mirror", "memory://", "memory://"],
         "notary": ["notary", "--once", "--key", str(key), *ledger],
+        "policy": ["policy", "--file", str(tmp_path / "fleetledger.toml")],
+        "policy check": ["policy", "check", str(tmp_path / "fleetledger.toml")],
+        "policy explain": [
+            "policy",
+            "explain",
+            "--principal",
+            "p",
+            "--action",
+            "read",
+            "--family",
+            "task",
+            "--file",
+            str(tmp_path / "fleetledger.toml"),
+        ],
+        "policy kafka-acls": ["policy", "kafka-acls", "--file", str(tmp_path / "fleetledger.toml")],
         "prove": ["prove", "e-1", *ledger],
         "replay": ["replay", "t", *ledger],
         "sign": ["sign", "--key", str(key), *ledger],
@@ -91,6 +106,7 @@ def failing(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> 
     monkeypatch.setattr(fleetledger, "open", raising)
     monkeypatch.setattr("fleetledger.cli.keys.write_key_pair", raising)
     monkeypatch.setattr("fleetledger.cli.evidence.read_bundle_file", raising)
+    monkeypatch.setattr("fleetledger.cli.policy.read_policy_file", raising)
 
 
 def run(args: list[str]) -> Result:
