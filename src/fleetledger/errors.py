@@ -12,7 +12,8 @@ import a driver to handle a failure::
     │   └── IncompatibleSchema            a new version of a type breaks the previous one
     ├── ConfigurationError (ValueError)   a bad ledger URL, option or policy
     │   ├── MissingExtra (ImportError)    an optional dependency is not installed
-    │   └── InvalidKey                    a verifier or signer key string is malformed
+    │   ├── InvalidKey                    a verifier or signer key string is malformed
+    │   └── PolicyError                   a policy section is malformed; ``path`` says where
     ├── NotFound (KeyError)               no such event, task, topic or group
     ├── AccessDenied (PermissionError)    the principal may not do this
     ├── IntegrityError                    stored data does not match its proofs
@@ -94,6 +95,18 @@ class IncompatibleSchema(ContractError):
 
 class ConfigurationError(LedgerError, ValueError):
     """A ledger URL, option or family policy is invalid."""
+
+
+class PolicyError(ConfigurationError):
+    """A policy (a section of ``fleetledger.toml``) is malformed.
+
+    ``path`` locates the fault inside the parsed TOML value, e.g. ``("ordering", 2, "when")``,
+    so the configuration loader can turn it into the file's line number.
+    """
+
+    def __init__(self, message: str, *, path: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class MissingExtra(ConfigurationError, ImportError):
