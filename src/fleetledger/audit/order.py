@@ -181,8 +181,8 @@ def _why_not(heads: list[_Head], earlier: _Leaf, later: _Leaf, first: _Head) -> 
             f" and not {a}): the order is the reverse"
         )
     return (
-        f"no signed head shows {a} before {b}: ledger head #{first.number} is the first to"
-        " include either, and includes both"
+        f"no signed head shows {a} before {b}: ledger head #{first.number}, the first to"
+        f" include {a}, includes {b} too"
     )
 
 

@@ -67,8 +67,7 @@ def prove(
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(PROVE_JSON)] = False,
 ) -> None:
-    """Print a verified proof: an event's inclusion, that one signed head extends another, or
-    that one event was committed before another."""
+    """Print a verified proof: inclusion, consistency of heads, or the order of two events."""
     modes = [event_id is not None, consistency is not None, before is not None, heads]
     if sum(modes) != 1:
         raise InputError(

@@ -14,6 +14,7 @@ import typer
 from fleetledger.cli.common import json_option, output, write_json
 from fleetledger.cli.exits import InputError
 from fleetledger.cli.render import printable
+from fleetledger.errors import ProofError
 from fleetledger.integrity import OrderProof, read_order
 from fleetledger.integrity import verify_order as check_order
 from fleetledger.ledger import load_verifier
@@ -47,13 +48,13 @@ def verify_order(
 
 
 def read_order_file(path: Path) -> OrderProof:
-    """Read and parse an order proof; :class:`InputError` when the file cannot be read.
-
-    A file that is not an order proof raises :class:`~fleetledger.errors.ProofError` (exit 1):
-    the check failed.
-    """
+    """Read and parse an order proof; :class:`InputError` when the file is unreadable or is
+    not an order proof (as ``verify-bundle`` does: exit 2, the input is unusable)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
-    return read_order(data)
+    try:
+        return read_order(data)
+    except ProofError as exc:
+        raise InputError(f"{path}: {exc}") from exc
