@@ -9,6 +9,7 @@ hands them its access-checked view, never the raw backend) and does the I/O that
 from fleetledger.audit.evidence import collect_evidence
 from fleetledger.audit.findings import Finding, FindingKind
 from fleetledger.audit.notary import Notary, NotaryRound
+from fleetledger.audit.order import prove_order
 from fleetledger.audit.prove import (
     LATEST,
     ConsistencyProof,
@@ -37,6 +38,7 @@ __all__ = [
     "collect_evidence",
     "prove_consistency",
     "prove_event",
+    "prove_order",
     "stored_heads",
     "verify_ledger",
 ]

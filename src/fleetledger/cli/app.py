@@ -30,6 +30,7 @@ from fleetledger.cli import (
     tail,
     topics,
     verify,
+    verify_order,
 )
 from fleetledger.cli.exits import guarded
 
@@ -77,6 +78,7 @@ for command in (
     prove.prove,
     evidence.evidence,
     evidence.verify_bundle,
+    verify_order.verify_order,
     notary.notary,
 ):
     app.command()(guarded(command))

@@ -3,7 +3,9 @@
 ``prove EVENT_ID`` proves one event against the latest signed head; ``prove --consistency OLD
 NEW`` proves that head NEW extends head OLD (each a stored head's number from ``prove --heads``,
 ``latest``, or a file holding a signed head, such as a saved ``prove --json`` or an evidence
-bundle); ``prove --heads`` lists the stored heads.
+bundle); ``prove --before EARLIER LATER`` proves that event EARLIER was committed before event
+LATER (an order proof, :mod:`fleetledger.integrity.order`, checked offline by ``verify-order``);
+``prove --heads`` lists the stored heads.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from fleetledger.cli.render import printable
 from fleetledger.cli.verify import KeyOption, verifier_for
 from fleetledger.errors import MalformedNote
 from fleetledger.integrity import LedgerHead, NoteVerifier, parse_note
+from fleetledger.integrity.order import SAME_PARTITION
 from fleetledger.ledger import default_url
 
 PROVE_JSON = (
     "one JSON object: the inclusion proof {event_id, topic, partition, leaf_index, tree_size,"
     " leaf_hash, audit_path, head, checkpoint}, or the consistency proof {format, version,"
-    " namespace, old_head, new_head, partitions}; with --heads a JSON array of {number, size,"
-    " partitions}"
+    " namespace, old_head, new_head, partitions}, or with --before the order proof {format,"
+    " version, namespace, method, head, earlier, later, before}; with --heads a JSON array of"
+    " {number, size, partitions}"
 )
 
 
@@ -47,6 +51,15 @@ def prove(
             show_default=False,
         ),
     ] = None,
+    before: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--before",
+            metavar="EARLIER LATER",
+            help="Prove event EARLIER was committed before event LATER (an order proof).",
+            show_default=False,
+        ),
+    ] = None,
     heads: Annotated[
         bool, typer.Option("--heads", help="List the stored signed ledger heads by number.")
     ] = False,
@@ -54,10 +67,13 @@ def prove(
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(PROVE_JSON)] = False,
 ) -> None:
-    """Print a verified proof: an event's inclusion, or that one signed head extends another."""
-    modes = [event_id is not None, consistency is not None, heads]
+    """Print a verified proof: inclusion, consistency of heads, or the order of two events."""
+    modes = [event_id is not None, consistency is not None, before is not None, heads]
     if sum(modes) != 1:
-        raise InputError("give one of: EVENT_ID, --consistency OLD_HEAD NEW_HEAD, --heads")
+        raise InputError(
+            "give one of: EVENT_ID, --consistency OLD_HEAD NEW_HEAD, --before EARLIER LATER,"
+            " --heads"
+        )
     url = ledger or default_url()
     verifier = verifier_for(key, url)
     with open_ledger(url) as opened:
@@ -65,6 +81,8 @@ def prove(
             _list_heads(opened, as_json=as_json)
         elif consistency is not None:
             _prove_consistency(opened, consistency, verifier, as_json=as_json)
+        elif before is not None:
+            _prove_order(opened, before, verifier, as_json=as_json)
         else:
             assert event_id is not None
             _prove_event(opened, event_id, verifier, as_json=as_json)
@@ -96,6 +114,39 @@ def _prove_consistency(
         write_json(proof.to_json())
         return
     _show_consistency(proof, refs, signed=verifier is not None)
+
+
+def _prove_order(
+    ledger: Ledger, pair: tuple[str, str], verifier: NoteVerifier | None, *, as_json: bool
+) -> None:
+    proof = ledger.prove_order(*pair, verifier)
+    if as_json:
+        write_json(proof.to_json())
+        return
+    console = output()
+    console.print("ordered", style="green", end="")
+    how = (
+        "by their leaves under one signed ledger head"
+        if proof.method == SAME_PARTITION
+        else "by an older signed head that includes the first and not the second"
+    )
+    console.print(
+        printable(f": {proof.earlier.id} was committed before {proof.later.id}, {how}"),
+        soft_wrap=True,
+        markup=False,
+    )
+    for name, event in (("earlier", proof.earlier), ("later", proof.later)):
+        console.print(
+            printable(f"{name}: {event.id} at {event.topic}/{event.partition} leaf")
+            + f" {event.leaf_index} of {event.tree_size}",
+            soft_wrap=True,
+            markup=False,
+        )
+    if verifier is None:
+        console.print("signatures NOT checked: pass --key NAME.pub to check the heads")
+    console.print(
+        "save it with --json and check it offline: fleetledger verify-order FILE --key PUB"
+    )
 
 
 def head_ref(text: str) -> HeadRef:

@@ -4,7 +4,8 @@ Every partition is an append-only RFC 6962 tree whose leaves are the stored even
 package computes every hash of those trees (:mod:`.hashing`), keeps a partition's root as it
 grows (:class:`Frontier`), makes and checks inclusion and consistency proofs (:mod:`.proofs`)
 and signs and opens checkpoints and ledger heads (:mod:`.checkpoint`, :mod:`.head`) as C2SP
-signed notes (:mod:`.note`), and reads and verifies evidence bundles offline (:mod:`.bundle`).
+signed notes (:mod:`.note`), and reads and verifies evidence bundles (:mod:`.bundle`) and
+order proofs (:mod:`.order`) offline.
 It takes bytes and callables, never a backend, and imports nothing from fleetledger but
 :mod:`fleetledger.errors`.
 """
@@ -43,6 +44,15 @@ from fleetledger.integrity.note import (
     parse_note,
     sign_note,
 )
+from fleetledger.integrity.order import (
+    EarlierHead,
+    OrderedEvent,
+    OrderProof,
+    OrderVerification,
+    PartitionExtension,
+    read_order,
+    verify_order,
+)
 from fleetledger.integrity.proofs import (
     LeafHashes,
     SubtreeHash,
@@ -59,6 +69,13 @@ from fleetledger.integrity.proofs import (
 from fleetledger.integrity.tree import Frontier, tree_root
 
 __all__ = [
+    "verify_order",
+    "read_order",
+    "PartitionExtension",
+    "OrderVerification",
+    "OrderProof",
+    "OrderedEvent",
+    "EarlierHead",
     "EMPTY_ROOT",
     "HASH_SIZE",
     "BadSignature",

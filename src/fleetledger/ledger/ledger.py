@@ -19,6 +19,7 @@ from fleetledger.audit import (
     collect_evidence,
     prove_consistency,
     prove_event,
+    prove_order,
     stored_heads,
     verify_ledger,
 )
@@ -45,7 +46,7 @@ from fleetledger.events.new import NewEvent
 from fleetledger.events.order import in_order
 from fleetledger.events.registry import EventData, EventType, Kind
 from fleetledger.governance.principal import Principal
-from fleetledger.integrity import EvidenceBundle, NoteSigner, NoteVerifier
+from fleetledger.integrity import EvidenceBundle, NoteSigner, NoteVerifier, OrderProof
 from fleetledger.ledger.consumer import Consumer, Lag, Start
 from fleetledger.ledger.core import LedgerCore
 from fleetledger.ledger.filters import EventFilter, aware_ms
@@ -566,6 +567,21 @@ class Ledger:
         self._check_open()
         verifier = verifier or self.verifier
         return prove_consistency(self._log, self.namespace, old, new, verifier)
+
+    def prove_order(
+        self, earlier_id: str, later_id: str, verifier: NoteVerifier | None = None
+    ) -> OrderProof:
+        """A proof that event ``earlier_id`` was committed before ``later_id``, to verify offline
+        with the public key alone (:func:`fleetledger.integrity.verify_order`).
+
+        Within one partition by their leaves under one signed head; across partitions by an
+        older signed head that includes the earlier event and not the later, consistent with a
+        newer head including both. :class:`ProofError` when the order is the reverse or no
+        stored head separates the two; :class:`NotFound` when no head covers both yet.
+        """
+        self._check_open()
+        verifier = verifier or self.verifier
+        return prove_order(self._log, self.namespace, earlier_id, later_id, verifier)
 
     def heads(self) -> list[StoredHead]:
         """The signed ledger heads, oldest first, numbered from 1 in the order signed."""

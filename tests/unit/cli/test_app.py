@@ -35,6 +35,7 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "prove",
         "evidence",
         "verify-bundle",
+        "verify-order",
         "notary",
         "policy",
     }
@@ -49,7 +50,7 @@ def test_every_command_has_help_from_its_docstring(name: str) -> None:
     assert command.help.strip() == command.callback.__doc__.strip()
 
 
-OFF_LEDGER = {"mirror", "keys", "verify-bundle", "policy"}
+OFF_LEDGER = {"mirror", "keys", "verify-bundle", "verify-order", "policy"}
 """Commands that work on files or two ledgers rather than on one --ledger."""
 
 
@@ -82,6 +83,14 @@ def test_verify_bundle_works_on_a_file_not_a_ledger_and_takes_json() -> None:
     options = {opt for param in COMMANDS["verify-bundle"].params for opt in param.opts}
 
     assert "--json" in options
+    assert "--ledger" not in options
+
+
+def test_verify_order_works_on_a_file_and_a_key_not_a_ledger() -> None:
+    """verify-order checks an order proof offline: --key and --json, no --ledger."""
+    options = {opt for param in COMMANDS["verify-order"].params for opt in param.opts}
+
+    assert {"--key", "--json"} <= options
     assert "--ledger" not in options
 
 

@@ -80,6 +80,7 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "types": ["types", *ledger],
         "verify": ["verify", *ledger],
         "verify-bundle": ["verify-bundle", str(tmp_path / "b.json")],
+        "verify-order": ["verify-order", str(tmp_path / "o.json"), "--key", str(key)],
     }[path]
 
 
@@ -107,6 +108,7 @@ def failing(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> 
     monkeypatch.setattr("fleetledger.cli.keys.write_key_pair", raising)
     monkeypatch.setattr("fleetledger.cli.evidence.read_bundle_file", raising)
     monkeypatch.setattr("fleetledger.cli.policy.read_policy_file", raising)
+    monkeypatch.setattr("fleetledger.cli.verify_order.read_order_file", raising)
 
 
 def run(args: list[str]) -> Result:
