@@ -31,7 +31,7 @@ from fleetledger.errors import (
 from fleetledger.events import Event, EventData, EventType, Kind
 from fleetledger.events.foreign import ForeignRecord
 from fleetledger.events.new import NewEvent
-from fleetledger.governance import Principal
+from fleetledger.governance import Policy, Principal
 from fleetledger.ledger import (
     Appended,
     AsyncConsumer,
@@ -88,6 +88,7 @@ __all__ = [
     "NewEvent",
     "NotFound",
     "PartitionKey",
+    "Policy",
     "Position",
     "Principal",
     "ReadOnlyLedger",

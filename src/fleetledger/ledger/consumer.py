@@ -57,6 +57,7 @@ class Consumer:
         start: Start = "earliest",
         member: int = 0,
         members: int = 1,
+        screen: Callable[[list[Event]], tuple[list[Event], int]] | None = None,
     ) -> None:
         if not isinstance(group, str) or not group or not group.strip():
             raise ConfigurationError("a consumer group needs a name")
@@ -72,6 +73,9 @@ class Consumer:
         self._positions = self._initial_positions(start)
         self._next_partition = 0
         self._closed = False
+        self._screen = screen
+        self.withheld = 0
+        """Events read that the principal may not see (an access policy withheld them)."""
 
     def _initial_positions(self, start: Start) -> dict[TopicPartition, int]:
         committed = self._log.committed(self.group)
@@ -138,7 +142,11 @@ class Consumer:
         if not rows:
             return False, []
         self._positions[tp] = rows[-1][0] + 1
-        return True, self._decode(*tp, rows)
+        events = self._decode(*tp, rows)
+        if self._screen is not None:
+            events, withheld = self._screen(events)
+            self.withheld += withheld
+        return True, events
 
     def __iter__(self) -> Iterator[Event]:
         """Every event available now, in batches, without waiting for more."""

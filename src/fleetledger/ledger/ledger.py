@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, NamedTuple, overload
@@ -45,11 +45,13 @@ from fleetledger.events.foreign import ForeignRecord
 from fleetledger.events.new import NewEvent
 from fleetledger.events.order import in_order
 from fleetledger.events.registry import EventData, EventType, Kind
+from fleetledger.governance import Action, Policy
 from fleetledger.governance.principal import Principal
 from fleetledger.integrity import EvidenceBundle, NoteSigner, NoteVerifier, OrderProof
 from fleetledger.ledger.consumer import Consumer, Lag, Start
 from fleetledger.ledger.core import LedgerCore
 from fleetledger.ledger.filters import EventFilter, aware_ms
+from fleetledger.ledger.gate import Gate, Page, Shown
 from fleetledger.ledger.groups import GroupMove, move_group
 from fleetledger.ledger.view import LedgerLog
 from fleetledger.topics import FamilyPolicy
@@ -102,9 +104,13 @@ class Ledger:
         verifier: NoteVerifier | None = None,
         readonly: bool = False,
         delegate: bool = False,
+        access: Policy | None = None,
     ) -> None:
         self._backend = backend
         self._core = core
+        self._gate = Gate(access)
+        if not self._gate.open:
+            core.rules.append(self._gate.authorize)
         self.url = url
         self.verifier = verifier
         """The public key of the ledger's signer, the default for :meth:`verify`."""
@@ -161,8 +167,28 @@ class Ledger:
     def log(self) -> LedgerLog:
         """The ledger's records, leaves, signed notes and groups, below the event contract:
         what mirrors, notaries and exporters work with. Writes through it store records as
-        they are (a mirror's copies), so they are kept to those allowed to administer."""
+        they are (a mirror's copies), and reads through it see every record, so under an
+        access policy it is kept to those allowed to administer every family."""
+        self._gate.require(self._who, Action.ADMIN, self._core.policies)
         return self._log
+
+    @property
+    def access(self) -> Policy:
+        """The access policy the ledger enforces (:meth:`Policy.open` when none is set)."""
+        return self._gate.policy
+
+    def authorize(self, action: str, families: Iterable[str] | None = None) -> None:
+        """Raise :class:`AccessDenied` unless this ledger's principal may do ``action``
+        (``append``, ``read`` or ``admin``) on each of ``families`` (default: every family).
+        Tools that act on whole ledgers (``mirror``, exporters) ask for ``admin`` first."""
+        wanted = self._core.policies if families is None else list(families)
+        self._gate.require(self._who, Action(action), wanted)
+
+    @property
+    def _who(self) -> Principal:
+        """Whose rights a read or an act is checked against: the principal acted for, or
+        the opener."""
+        return self._acting or self._core.principal
 
     def topic(self, family: str) -> str:
         """The topic of one of the ledger's families; :class:`NotFound` for another name."""
@@ -283,7 +309,20 @@ class Ledger:
         events = [] if record is None else self._core.events([record])
         if not events:
             raise NotFound(f"no event with id {event_id!r}")
+        self._require_read(events[0])
         return events[0]
+
+    def _require_read(self, event: Event) -> None:
+        assert event.position is not None
+        self._gate.require_read(self._who, event, self._core.family(event.position.topic))
+
+    def _keep(self, item: Event | ForeignRecord) -> bool:
+        """Whether a read shows ``item`` to this ledger's principal (foreign records, which
+        carry no classification, are shown where they are asked for)."""
+        if not isinstance(item, Event):
+            return True
+        assert item.position is not None
+        return self._gate.readable(self._who, item, self._core.family(item.position.topic))
 
     def read(
         self,
@@ -293,16 +332,19 @@ class Ledger:
         *,
         since: datetime | None = None,
         limit: int = 1000,
-    ) -> list[Event]:
+    ) -> Page:
         """Events of one partition of a family, from ``offset`` (or from time ``since``);
-        foreign records are left out (offsets then skip them)."""
+        foreign records are left out (offsets then skip them), and so are events the
+        principal may not read (counted in the page's ``withheld``)."""
         topic = self.topic(family)
         _counts(partition=partition, offset=offset, limit=limit)
         if since is not None:
             offset = self._log.offset_for_time(topic, partition, aware_ms(since, "since"))
-        return self._core.page(topic, partition, self._log.bodies(topic, partition, offset, limit))[
-            0
-        ]
+        rows = self._log.bodies(topic, partition, offset, limit)
+        events, withheld = self._gate.screen(
+            self._who, self._core.page(topic, partition, rows)[0], self._core.family
+        )
+        return Page(events, withheld)
 
     def replay(
         self,
@@ -315,9 +357,10 @@ class Ledger:
         tenant: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
-    ) -> Iterator[Event]:
+    ) -> Shown[Event]:
         """A task's events across families, in the ledger's order (the order key of
-        :mod:`fleetledger.events.order`): the same on every backend and every copy.
+        :mod:`fleetledger.events.order`): the same on every backend and every copy. Events
+        the principal may not read are withheld and counted (``withheld`` of the result).
 
         By default the history is shown as recorded, corrections included. ``corrected``
         shows it as corrected: an event superseded by a later correction is left out, and the
@@ -333,7 +376,7 @@ class Ledger:
         if corrected:
             superseded = {event.supersedes for event in events if event.supersedes}
             events = [event for event in events if event.id not in superseded]
-        yield from where.apply(events)
+        return Shown(where.apply(events), self._keep)
 
     @overload
     def tail(
@@ -346,7 +389,7 @@ class Ledger:
         timeout: float | None = None,
         where: EventFilter | None = None,
         foreign: Literal[False] = False,
-    ) -> Iterator[Event]: ...
+    ) -> Shown[Event]: ...
 
     @overload
     def tail(
@@ -359,7 +402,7 @@ class Ledger:
         timeout: float | None = None,
         where: EventFilter | None = None,
         foreign: Literal[True],
-    ) -> Iterator[Event | ForeignRecord]: ...
+    ) -> Shown[Event | ForeignRecord]: ...
 
     def tail(
         self,
@@ -371,12 +414,35 @@ class Ledger:
         timeout: float | None = None,
         where: EventFilter | None = None,
         foreign: bool = False,
-    ) -> Iterator[Event] | Iterator[Event | ForeignRecord]:
+    ) -> Shown[Event] | Shown[Event | ForeignRecord]:
         """The ``last`` events recorded across ``families`` (that match ``where``), in the
         ledger's order; then (``follow``) every new one as it arrives, until ``timeout``
-        seconds have passed. ``foreign`` also yields the foreign records among them.
+        seconds have passed. ``foreign`` also yields the foreign records among them. Events
+        the principal may not read are withheld and counted (``withheld`` of the result).
         """
         _counts(last=last)
+        items = self._tailed(
+            families,
+            last,
+            follow=follow,
+            poll=poll_interval,
+            timeout=timeout,
+            where=where,
+            foreign=foreign,
+        )
+        return Shown(items, self._keep)
+
+    def _tailed(
+        self,
+        families: Iterable[str] | None,
+        last: int,
+        *,
+        follow: bool,
+        poll: float,
+        timeout: float | None,
+        where: EventFilter | None,
+        foreign: bool,
+    ) -> Iterator[Event | ForeignRecord]:
         topics = [self.topic(f) for f in families] if families else sorted(self._stored())
         where = where or EventFilter()
         # The last N overall are among the last N of each partition.
@@ -392,7 +458,7 @@ class Ledger:
             batch = self._shown(self._read_from(positions), where, foreign)
             yield from batch
             if not batch:
-                time.sleep(poll_interval)
+                time.sleep(poll)
 
     def _shown(
         self, rows: list[tuple[str, int, int, bytes]], where: EventFilter, foreign: bool
@@ -426,21 +492,30 @@ class Ledger:
         member: int = 0,
         members: int = 1,
     ) -> Consumer:
-        """A reader for consumer group ``group`` over ``families`` (all families by default)."""
+        """A reader for consumer group ``group`` over ``families`` (all families by default).
+        Events the principal may not read are withheld and counted (``Consumer.withheld``)."""
         self._check_open()
         topics = [self.topic(f) for f in families] if families else sorted(self._stored())
+        who, gate, family = self._who, self._gate, self._core.family
+
+        def decode(topic: str, partition: int, rows: Sequence[tuple[int, bytes]]) -> list[Event]:
+            return self._core.page(topic, partition, rows)[0]
+
         return Consumer(
             self._log,
-            lambda topic, partition, rows: self._core.page(topic, partition, rows)[0],
+            decode,
             group,
             topics,
             start=start,
             member=member,
             members=members,
+            screen=None if gate.open else lambda events: gate.screen(who, events, family),
         )
 
     def lag(self, group: str | None = None) -> list[Lag]:
-        """Committed-offset lag per group, topic and partition (``end - committed``)."""
+        """Committed-offset lag per group, topic and partition (``end - committed``); under an
+        access policy, of the families the principal may read (asking for one group of
+        another family is :class:`AccessDenied`)."""
         groups = [group] if group is not None else self._log.groups()
         ends: dict[str, list[PartitionOffsets]] = {}
         rows = []
@@ -449,10 +524,23 @@ class Ledger:
             if group is not None and not committed:
                 raise NotFound(f"consumer group {group!r} has never committed")
             for (topic, partition), offset in sorted(committed.items()):
+                if not self._may_read_family(topic, named=group is not None):
+                    continue
                 if topic not in ends:
                     ends[topic] = self._log.offsets(topic)
                 rows.append(Lag(name, topic, partition, offset, ends[topic][partition].end))
         return rows
+
+    def _may_read_family(self, topic: str, *, named: bool) -> bool:
+        """Whether the principal may read ``topic``'s family at all (at its default
+        classification); raises instead when the caller named what it asked for."""
+        if self._gate.open:
+            return True
+        family = self._core.family(topic)
+        decision = self._gate.decide(self._who, Action.READ, family)
+        if named:
+            decision.check()
+        return decision.allowed
 
     def groups(self) -> list[str]:
         """Every consumer group that has committed offsets of this ledger."""
@@ -474,11 +562,13 @@ class Ledger:
         """
         self._check_writable()
         topics = None if families is None else [self.topic(f) for f in families]
+        self.authorize("admin", families)
         return move_group(self._log, group, to, topics=topics, partition=partition)
 
     def delete_group(self, group: str) -> bool:
         """Forget every committed offset of ``group``; whether it had any."""
         self._check_writable()
+        self.authorize("admin")
         return self._log.delete_group(group)
 
     def topics(self) -> list[TopicInfo]:
@@ -498,6 +588,7 @@ class Ledger:
         Return how many records were removed.
         """
         self._check_writable()
+        self.authorize("admin")
         now_ms = self._core.now_ms() if now is None else aware_ms(now, "now")
         return self._log.enforce_retention(now_ms)
 
@@ -521,6 +612,7 @@ class Ledger:
         """The notary that signs this ledger's checkpoints (a Kafka ledger's writers do not):
         ``run_once()`` signs up to the end, ``run(stop)`` keeps signing."""
         self._check_writable()
+        self.authorize("admin")
         return Notary(self._log, self.namespace, signer, every=every, interval=interval)
 
     def verify(
@@ -553,6 +645,8 @@ class Ledger:
         the event yet; :class:`IntegrityError` when the stored event does not match its leaf.
         """
         self._check_open()
+        if not self._gate.open:
+            self.get(event_id)  # the principal must be able to read what is proved
         return prove_event(self._log, self.namespace, event_id, verifier or self.verifier)
 
     def prove_consistency(
@@ -580,6 +674,9 @@ class Ledger:
         stored head separates the two; :class:`NotFound` when no head covers both yet.
         """
         self._check_open()
+        if not self._gate.open:
+            self.get(earlier_id)
+            self.get(later_id)
         verifier = verifier or self.verifier
         return prove_order(self._log, self.namespace, earlier_id, later_id, verifier)
 
@@ -594,6 +691,15 @@ class Ledger:
         has no events or the newest head does not cover them all yet.
         """
         self._check_open()
+        if not self._gate.open:
+            shown = self.replay(task)
+            for _ in shown:
+                pass
+            if shown.withheld:
+                raise AccessDenied(
+                    f"{self._who.id} may not read {shown.withheld} of the events of task"
+                    f" {task!r}: an evidence bundle holds every event of its task"
+                )
         return collect_evidence(self._log, self.namespace, task, verifier or self.verifier)
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from fleetledger.backends.request import LEDGER_OPTIONS, ClientValue, OpenReques
 from fleetledger.backends.urls import default_url, parse_url
 from fleetledger.events.catalogue import BUILTIN_TYPES
 from fleetledger.events.registry import EventType, TypeRegistry
+from fleetledger.governance import Policy
 from fleetledger.governance.principal import Principal
 from fleetledger.ledger.aio import AsyncLedger
 from fleetledger.ledger.core import DEFAULT_MAX_EVENT_BYTES, Clock, LedgerCore
@@ -45,6 +46,7 @@ def open(
     writer_key: WriterKeyOption = None,
     readonly: bool = False,
     delegate: bool = False,
+    access: Policy | None = None,
 ) -> Ledger:
     """Open (creating if needed) the ledger at ``url``.
 
@@ -73,6 +75,11 @@ def open(
 
     ``principal`` is whom the ledger stamps on what it appends (default: the local user);
     ``delegate`` lets it append on behalf of others (:meth:`Ledger.acting_for`).
+
+    ``access`` (a :class:`~fleetledger.governance.Policy`) is the access policy every
+    operation on events is checked against, for the principal appending or reading:
+    appends refused with :class:`~fleetledger.errors.AccessDenied`, events a reader may not
+    see withheld and counted. None: no policy, everything allowed (as before policies).
     """
     resolved = url or default_url()
     parsed = parse_url(resolved)
@@ -111,6 +118,7 @@ def open(
             verifier=resolve_verifier(signer, parsed),
             readonly=readonly,
             delegate=delegate,
+            access=access,
         )
     except BaseException:
         backend.close()
