@@ -12,7 +12,9 @@ import a driver to handle a failure::
     │   └── IncompatibleSchema            a new version of a type breaks the previous one
     ├── ConfigurationError (ValueError)   a bad ledger URL, option or policy
     │   ├── MissingExtra (ImportError)    an optional dependency is not installed
-    │   └── InvalidKey                    a verifier or signer key string is malformed
+    │   ├── InvalidKey                    a verifier or signer key string is malformed
+    │   └── PolicyError                   a policy or configuration section is malformed; ``path``
+    │                                     names the offending key
     ├── NotFound (KeyError)               no such event, task, topic or group
     ├── AccessDenied (PermissionError)    the principal may not do this
     ├── IntegrityError                    stored data does not match its proofs
@@ -94,6 +96,18 @@ class IncompatibleSchema(ContractError):
 
 class ConfigurationError(LedgerError, ValueError):
     """A ledger URL, option or family policy is invalid."""
+
+
+class PolicyError(ConfigurationError):
+    """A policy (or another section of ``fleetledger.toml``) is malformed.
+
+    ``path`` names the offending key inside the parsed TOML, e.g. ``("rules", 2, "effct")``, so
+    that whoever read the file can point at its line.
+    """
+
+    def __init__(self, message: str, *, path: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class MissingExtra(ConfigurationError, ImportError):

@@ -23,6 +23,7 @@ from fleetledger.cli import (
     maintain,
     mirror,
     notary,
+    principals,
     prove,
     replay,
     sign,
@@ -30,6 +31,7 @@ from fleetledger.cli import (
     topics,
     verify,
 )
+from fleetledger.cli.common import ConfigFile, use_config
 from fleetledger.cli.exits import guarded
 
 app = typer.Typer(
@@ -48,6 +50,7 @@ def _version(shown: bool) -> None:
 
 
 @app.callback()
+@guarded
 def root(
     version: Annotated[
         bool,
@@ -55,8 +58,10 @@ def root(
             "--version", help="Print the version and exit.", is_eager=True, callback=_version
         ),
     ] = False,
+    config: ConfigFile = None,
 ) -> None:
     """The coordination ledger for fleets of AI agents."""
+    use_config(config)
 
 
 for command in (
@@ -77,6 +82,7 @@ for command in (
     evidence.evidence,
     evidence.verify_bundle,
     notary.notary,
+    principals.principals,
 ):
     app.command()(guarded(command))
 app.add_typer(groups.app, name="groups")
