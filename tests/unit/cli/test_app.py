@@ -36,6 +36,7 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "evidence",
         "verify-bundle",
         "notary",
+        "principals",
     }
 
 
@@ -48,7 +49,10 @@ def test_every_command_has_help_from_its_docstring(name: str) -> None:
     assert command.help.strip() == command.callback.__doc__.strip()
 
 
-@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"mirror", "keys", "verify-bundle"}))
+ON_FILES = {"mirror", "keys", "verify-bundle", "principals"}
+
+
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - ON_FILES))
 def test_every_command_takes_ledger_and_json(name: str) -> None:
     """Each command on one ledger accepts --ledger URL and --json."""
     options = {opt for param in COMMANDS[name].params for opt in param.opts}
@@ -59,6 +63,14 @@ def test_every_command_takes_ledger_and_json(name: str) -> None:
 def test_keys_works_on_files_not_a_ledger_and_takes_json() -> None:
     """keys writes key files, so it takes no --ledger, and accepts --json."""
     options = {opt for param in COMMANDS["keys"].params for opt in param.opts}
+
+    assert "--json" in options
+    assert "--ledger" not in options
+
+
+def test_principals_works_on_the_configuration_file_not_a_ledger_and_takes_json() -> None:
+    """principals edits and reads fleetledger.toml, so it takes no --ledger, and accepts --json."""
+    options = {opt for param in COMMANDS["principals"].params for opt in param.opts}
 
     assert "--json" in options
     assert "--ledger" not in options

@@ -40,6 +40,13 @@ def key(tmp_path: Path) -> Path:
     return write_key_pair("ledger.example/acme", tmp_path)[0]
 
 
+def empty_config(tmp_path: Path) -> Path:
+    """An empty fleetledger.toml (principals add edits one)."""
+    path = tmp_path / "fleetledger.toml"
+    path.touch()
+    return path
+
+
 def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
     """A valid command line of ``path`` on ``memory://`` (or on files for keys, verify-bundle)."""
     ledger = ["--ledger", "memory://"]
@@ -57,6 +64,11 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "maintain": ["maintain", *ledger],
         "mirror": ["mirror", "memory://", "memory://"],
         "notary": ["notary", "--once", "--key", str(key), *ledger],
+        "principals": [
+            "--config",
+            str(empty_config(tmp_path)),
+            *["principals", "add", "planner", "--kind", "agent"],
+        ],
         "prove": ["prove", "e-1", *ledger],
         "replay": ["replay", "t", *ledger],
         "sign": ["sign", "--key", str(key), *ledger],
@@ -91,6 +103,7 @@ def failing(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> 
     monkeypatch.setattr(fleetledger, "open", raising)
     monkeypatch.setattr("fleetledger.cli.keys.write_key_pair", raising)
     monkeypatch.setattr("fleetledger.cli.evidence.read_bundle_file", raising)
+    monkeypatch.setattr("fleetledger.cli.principals.add_principal", raising)
 
 
 def run(args: list[str]) -> Result:
