@@ -15,6 +15,7 @@ PUBLIC_API = [
     "Backpressure",
     "Classification",
     "Cleanup",
+    "Config",
     "ConfigurationError",
     "ConsistencyProof",
     "Consumer",

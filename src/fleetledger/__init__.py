@@ -11,6 +11,7 @@ which tool it called, who approved it, and how it turned out::
 
 from fleetledger.audit import ConsistencyProof, InclusionProof, StoredHead, Verification
 from fleetledger.backends.protocols import AlreadyStored
+from fleetledger.config import Config
 from fleetledger.errors import (
     AccessDenied,
     BackendError,
@@ -61,6 +62,7 @@ __all__ = [
     "Backpressure",
     "Classification",
     "Cleanup",
+    "Config",
     "ConfigurationError",
     "ConsistencyProof",
     "Consumer",

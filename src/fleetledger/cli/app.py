@@ -24,6 +24,7 @@ from fleetledger.cli import (
     mirror,
     notary,
     policy,
+    principals,
     prove,
     replay,
     sign,
@@ -32,6 +33,7 @@ from fleetledger.cli import (
     verify,
     verify_order,
 )
+from fleetledger.cli.common import ConfigFile, use_config
 from fleetledger.cli.exits import guarded
 
 app = typer.Typer(
@@ -50,6 +52,7 @@ def _version(shown: bool) -> None:
 
 
 @app.callback()
+@guarded
 def root(
     version: Annotated[
         bool,
@@ -57,8 +60,10 @@ def root(
             "--version", help="Print the version and exit.", is_eager=True, callback=_version
         ),
     ] = False,
+    config: ConfigFile = None,
 ) -> None:
     """The coordination ledger for fleets of AI agents."""
+    use_config(config)
 
 
 for command in (
@@ -80,6 +85,7 @@ for command in (
     evidence.verify_bundle,
     verify_order.verify_order,
     notary.notary,
+    principals.principals,
 ):
     app.command()(guarded(command))
 app.add_typer(groups.app, name="groups")

@@ -1,5 +1,11 @@
-"""What every command shares: the ``--ledger`` and ``--json`` options, opening the ledger,
-writing output and drawing progress. Errors and exit codes have one place: :mod:`.exits`.
+"""What every command shares: the configuration file, the ``--ledger`` and ``--json`` options,
+opening the ledger, writing output and drawing progress. Errors and exit codes have one place:
+:mod:`.exits`.
+
+The configuration file (``--config``, else ``$FLEETLEDGER_CONFIG``, else ``./fleetledger.toml``)
+is located when the command line starts and read only by commands that use it, so a command
+that never opens a ledger is not stopped by a broken file. Every option and environment variable
+wins over the file (:meth:`fleetledger.Config.ledger_url`).
 """
 
 from __future__ import annotations
@@ -8,6 +14,7 @@ import getpass
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,15 +30,16 @@ from rich.progress import (
 )
 
 import fleetledger
-from fleetledger import Event, Ledger, NotFound
-from fleetledger.ledger import DEFAULT_URL, default_url, parse_url
+from fleetledger import Config, Event, Ledger, NotFound
+from fleetledger.config import CONFIG_ENV, CONFIG_NAME, find_config, read_config
+from fleetledger.ledger import DEFAULT_URL, default_url, key_path, parse_url, public_key_path
 
 LedgerURL = Annotated[
     str | None,
     typer.Option(
         "--ledger",
         envvar="FLEETLEDGER_URL",
-        show_default=f"$FLEETLEDGER_URL, else {DEFAULT_URL}",
+        show_default=f"$FLEETLEDGER_URL, else the url in {CONFIG_NAME}, else {DEFAULT_URL}",
         help="Ledger URL: sqlite:///path.db (a file), kafka://host:9092 (a cluster) or memory://.",
     ),
 ]
@@ -42,6 +50,58 @@ Families = Annotated[
 
 JSON_EVENTS = "one CloudEvent per line: {specversion, id, type, source, subject, time, ..., data}"
 """The shape of every command that prints events as JSON."""
+
+
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Configuration file (TOML): the ledger's URL, namespace and keys, principals,"
+        " policies. Options and environment variables win over it.",
+        show_default=f"${CONFIG_ENV}, else ./{CONFIG_NAME} if there is one",
+    ),
+]
+
+_config_file: ContextVar[Path | None] = ContextVar("config_file", default=None)
+_config: ContextVar[Config | None] = ContextVar("config", default=None)
+
+
+def use_config(path: Path | None) -> None:
+    """Locate the configuration file of this command line (``path``: ``--config``); a file
+    named explicitly must exist. It is read when a command first asks for it."""
+    _config_file.set(find_config(path))
+    _config.set(None)
+
+
+def config_file() -> Path | None:
+    """The configuration file this command line uses, if any."""
+    return _config_file.get()
+
+
+def configuration() -> Config:
+    """The configuration this command line uses (empty without a file), read once."""
+    config = _config.get()
+    if config is None:
+        found = config_file()
+        config = Config() if found is None else read_config(found)
+        _config.set(config)
+    return config
+
+
+def ledger_url(url: str | None) -> str:
+    """The URL a command opens: ``--ledger`` or ``$FLEETLEDGER_URL``, else the configuration's,
+    else the default; with the configuration's namespace and signing key unless overridden."""
+    return configuration().ledger_url(url)
+
+
+def configured_public_key(url: str) -> Path | None:
+    """The public key that checks the ledger at ``url``: the file's ``verifier_key`` unless a
+    key other than the file's is configured, else ``NAME.pub`` beside the configured key."""
+    config = configuration()
+    configured = key_path(parse_url(url))
+    if config.verifier_key is not None and configured in (None, config.signing_key):
+        return config.verifier_key
+    return None if configured is None else public_key_path(configured)
 
 
 def json_option(shape: str) -> Any:
@@ -73,6 +133,7 @@ def open_ledger(
     that may not exist yet), signing with ``signer`` (default: the configured key; ``False``:
     never).
     """
+    url = ledger_url(url)
     if write and not create:
         must_exist(url)
     ledger = fleetledger.open(

@@ -31,6 +31,7 @@ from fleetledger.cli.common import (
     LedgerURL,
     cli_source,
     json_option,
+    ledger_url,
     output,
     progress,
     write_json,
@@ -42,7 +43,6 @@ from fleetledger.integrity import BundleVerification, read_bundle, verify_bundle
 from fleetledger.ledger import (
     DEFAULT_NAMESPACE,
     KEY_SUFFIX,
-    default_url,
     key_path,
     load_signer,
     load_verifier,
@@ -90,7 +90,7 @@ def demo(
     """Simulate a fleet of agents, then show what it recorded and prove it (SQLite)."""
     from fleetledger.demo import simulate  # noqa: PLC0415 -- on demand, so --help stays fast
 
-    url = ledger or default_url()
+    url = ledger_url(ledger)
     key = demo_key(url)
     opened = fleetledger.open(url, default_source=cli_source(), signer=key[0] if key else False)
     committed(

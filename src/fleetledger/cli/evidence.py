@@ -14,7 +14,15 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
+from fleetledger.cli.common import (
+    LedgerURL,
+    configured_public_key,
+    json_option,
+    ledger_url,
+    open_ledger,
+    output,
+    write_json,
+)
 from fleetledger.cli.exits import CheckFailed, InputError, committed, holding_interrupts
 from fleetledger.cli.render import printable
 from fleetledger.cli.verify import KeyOption, verifier_for
@@ -26,7 +34,7 @@ from fleetledger.integrity import (
     read_bundle,
 )
 from fleetledger.integrity import verify_bundle as check_bundle
-from fleetledger.ledger import default_url, key_path, load_verifier, parse_url, public_key_path
+from fleetledger.ledger import load_verifier
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -60,7 +68,7 @@ def evidence(
     as_json: Annotated[bool, json_option(EVIDENCE_JSON)] = False,
 ) -> None:
     """Write a task's events with their proofs and the signed ledger head, to verify offline."""
-    url = ledger or default_url()
+    url = ledger_url(ledger)
     verifier = verifier_for(key, url)
     with open_ledger(url) as opened:
         bundle = opened.evidence(task, verifier)
@@ -195,8 +203,8 @@ def _public_key(key: Path | None, url: str) -> str:
     """The public key file to name in the hint: --key, else the configured key's, else NAME.pub."""
     if key is not None:
         return str(key)
-    configured = key_path(parse_url(url))
-    return "NAME.pub" if configured is None else str(public_key_path(configured))
+    public = configured_public_key(url)
+    return "NAME.pub" if public is None else str(public)
 
 
 def _key_name(vkey: str | None) -> str:

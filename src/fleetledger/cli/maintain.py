@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
+from fleetledger.cli.common import (
+    LedgerURL,
+    json_option,
+    ledger_url,
+    open_ledger,
+    output,
+    write_json,
+)
 from fleetledger.cli.evidence import plural
 from fleetledger.cli.exits import committed, holding_interrupts
-from fleetledger.ledger import default_url, parse_url
+from fleetledger.ledger import parse_url
 
 MAINTAIN_JSON = "one JSON object: {removed}"
 
@@ -29,5 +36,5 @@ def maintain(
             f"removed {plural(removed, 'record')} past their family's retention or compacted"
             " away (their leaves stay, so proofs still verify)"
         )
-        if parse_url(ledger or default_url()).scheme == "kafka":
+        if parse_url(ledger_url(ledger)).scheme == "kafka":
             output().print("on Kafka the brokers apply retention and compaction themselves")

@@ -20,10 +20,17 @@ from typing import Annotated
 import typer
 
 from fleetledger.audit import NotaryRound
-from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
+from fleetledger.cli.common import (
+    LedgerURL,
+    json_option,
+    ledger_url,
+    open_ledger,
+    output,
+    write_json,
+)
 from fleetledger.cli.exits import InputError, committed
 from fleetledger.integrity import NoteSigner
-from fleetledger.ledger import default_url, key_path, load_signer, parse_url
+from fleetledger.ledger import key_path, load_signer, parse_url
 
 NOTARY_JSON = "one JSON object when it stops: {events, checkpoints, heads}"
 
@@ -52,7 +59,7 @@ def notary(
     as_json: Annotated[bool, json_option(NOTARY_JSON)] = False,
 ) -> None:
     """Sign checkpoints of a Kafka ledger into its _checkpoints topic until stopped."""
-    url = ledger or default_url()
+    url = ledger_url(ledger)
     signer = _signer(key, url)
     committed(
         "each signing round is committed whole (one transaction); run the notary again to"

@@ -18,7 +18,14 @@ import typer
 
 from fleetledger import Ledger
 from fleetledger.audit import LATEST, ConsistencyProof, HeadRef
-from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
+from fleetledger.cli.common import (
+    LedgerURL,
+    json_option,
+    ledger_url,
+    open_ledger,
+    output,
+    write_json,
+)
 from fleetledger.cli.evidence import plural
 from fleetledger.cli.exits import InputError
 from fleetledger.cli.render import printable
@@ -26,7 +33,6 @@ from fleetledger.cli.verify import KeyOption, verifier_for
 from fleetledger.errors import MalformedNote
 from fleetledger.integrity import LedgerHead, NoteVerifier, parse_note
 from fleetledger.integrity.order import SAME_PARTITION
-from fleetledger.ledger import default_url
 
 PROVE_JSON = (
     "one JSON object: the inclusion proof {event_id, topic, partition, leaf_index, tree_size,"
@@ -74,7 +80,7 @@ def prove(
             "give one of: EVENT_ID, --consistency OLD_HEAD NEW_HEAD, --before EARLIER LATER,"
             " --heads"
         )
-    url = ledger or default_url()
+    url = ledger_url(ledger)
     verifier = verifier_for(key, url)
     with open_ledger(url) as opened:
         if heads:

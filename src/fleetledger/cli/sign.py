@@ -12,10 +12,17 @@ from typing import Annotated
 
 import typer
 
-from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
+from fleetledger.cli.common import (
+    LedgerURL,
+    json_option,
+    ledger_url,
+    open_ledger,
+    output,
+    write_json,
+)
 from fleetledger.cli.evidence import plural
 from fleetledger.cli.exits import InputError, committed, holding_interrupts
-from fleetledger.ledger import default_url, key_path, parse_url
+from fleetledger.ledger import key_path, parse_url
 
 SIGN_JSON = "one JSON object: {partitions}"
 
@@ -33,7 +40,7 @@ def sign(
     as_json: Annotated[bool, json_option(SIGN_JSON)] = False,
 ) -> None:
     """Sign a checkpoint of every partition changed since its last one, and a ledger head."""
-    url = ledger or default_url()
+    url = ledger_url(ledger)
     if key is None and key_path(parse_url(url)) is None:
         raise InputError(
             "sign needs the signer key: give --key NAME.key, the URL option ?key=, or"

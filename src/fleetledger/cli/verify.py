@@ -11,7 +11,9 @@ from rich.text import Text
 from fleetledger.audit import Verification
 from fleetledger.cli.common import (
     LedgerURL,
+    configured_public_key,
     json_option,
+    ledger_url,
     open_ledger,
     output,
     progress,
@@ -20,7 +22,7 @@ from fleetledger.cli.common import (
 from fleetledger.cli.exits import CheckFailed
 from fleetledger.cli.render import printable
 from fleetledger.integrity import NoteVerifier
-from fleetledger.ledger import default_url, key_path, load_verifier, parse_url, public_key_path
+from fleetledger.ledger import load_verifier
 
 VERIFY_JSON = (
     "one JSON object: {ok, partitions, events, leaves, checkpoints, signatures_checked,"
@@ -32,7 +34,7 @@ KeyOption = Annotated[
     typer.Option(
         "--key",
         help="Public key (NAME.pub) to check signatures with.",
-        show_default="NAME.pub beside $FLEETLEDGER_KEY or the URL's key",
+        show_default="NAME.pub beside $FLEETLEDGER_KEY or the URL's key, else the config's",
     ),
 ]
 
@@ -51,7 +53,7 @@ def verify(
     as_json: Annotated[bool, json_option(VERIFY_JSON)] = False,
 ) -> None:
     """Check every event against its leaf and every tree against its checkpoints; exit 1 if not."""
-    url = ledger or default_url()
+    url = ledger_url(ledger)
     verifier = verifier_for(key, url)
     with open_ledger(url) as opened, progress(quiet=as_json) as bar:
         task = bar.add_task("verifying partitions", total=None)
@@ -69,8 +71,8 @@ def verifier_for(key: Path | None, url: str) -> NoteVerifier | None:
     """The public key: ``--key``, else ``NAME.pub`` beside the configured key, else none."""
     if key is not None:
         return load_verifier(key)
-    configured = key_path(parse_url(url))
-    return None if configured is None else load_verifier(public_key_path(configured))
+    public = configured_public_key(url)
+    return None if public is None else load_verifier(public)
 
 
 def _report(result: Verification, *, as_json: bool) -> None:

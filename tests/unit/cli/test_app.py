@@ -38,6 +38,7 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "verify-order",
         "notary",
         "policy",
+        "principals",
     }
 
 
@@ -50,7 +51,7 @@ def test_every_command_has_help_from_its_docstring(name: str) -> None:
     assert command.help.strip() == command.callback.__doc__.strip()
 
 
-OFF_LEDGER = {"mirror", "keys", "verify-bundle", "verify-order", "policy"}
+OFF_LEDGER = {"mirror", "keys", "verify-bundle", "verify-order", "policy", "principals"}
 """Commands that work on files or two ledgers rather than on one --ledger."""
 
 
@@ -75,6 +76,14 @@ def test_policy_works_on_a_policy_file_not_a_ledger_and_takes_json() -> None:
     options = {opt for param in COMMANDS["policy"].params for opt in param.opts}
 
     assert {"--file", "--json"} <= options
+    assert "--ledger" not in options
+
+
+def test_principals_works_on_the_configuration_file_not_a_ledger_and_takes_json() -> None:
+    """principals edits and reads fleetledger.toml, so it takes no --ledger, and accepts --json."""
+    options = {opt for param in COMMANDS["principals"].params for opt in param.opts}
+
+    assert "--json" in options
     assert "--ledger" not in options
 
 

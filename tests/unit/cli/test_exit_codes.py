@@ -40,6 +40,13 @@ def key(tmp_path: Path) -> Path:
     return write_key_pair("ledger.example/acme", tmp_path)[0]
 
 
+def empty_config(tmp_path: Path) -> Path:
+    """An empty fleetledger.toml (principals add edits one)."""
+    path = tmp_path / "fleetledger.toml"
+    path.touch()
+    return path
+
+
 def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
     """A valid command line of ``path`` on ``memory://`` (or on files for keys, verify-bundle)."""
     ledger = ["--ledger", "memory://"]
@@ -72,6 +79,11 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
             str(tmp_path / "fleetledger.toml"),
         ],
         "policy kafka-acls": ["policy", "kafka-acls", "--file", str(tmp_path / "fleetledger.toml")],
+        "principals": [
+            "--config",
+            str(empty_config(tmp_path)),
+            *["principals", "add", "planner", "--kind", "agent"],
+        ],
         "prove": ["prove", "e-1", *ledger],
         "replay": ["replay", "t", *ledger],
         "sign": ["sign", "--key", str(key), *ledger],
@@ -109,6 +121,7 @@ def failing(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> 
     monkeypatch.setattr("fleetledger.cli.evidence.read_bundle_file", raising)
     monkeypatch.setattr("fleetledger.cli.policy.read_policy_file", raising)
     monkeypatch.setattr("fleetledger.cli.verify_order.read_order_file", raising)
+    monkeypatch.setattr("fleetledger.cli.principals.add_principal", raising)
 
 
 def run(args: list[str]) -> Result:
