@@ -33,7 +33,7 @@ from fleetledger.cli import (
     verify,
     verify_order,
 )
-from fleetledger.cli.common import ConfigFile, use_config
+from fleetledger.cli.common import ConfigFile, PrincipalOption, use_config
 from fleetledger.cli.exits import guarded
 
 app = typer.Typer(
@@ -61,9 +61,10 @@ def root(
         ),
     ] = False,
     config: ConfigFile = None,
+    principal: PrincipalOption = None,
 ) -> None:
     """The coordination ledger for fleets of AI agents."""
-    use_config(config)
+    use_config(config, principal)
 
 
 for command in (

@@ -30,7 +30,7 @@ from rich.progress import (
 )
 
 import fleetledger
-from fleetledger import Config, Event, Ledger, NotFound
+from fleetledger import Config, Event, Ledger, NotFound, Principal
 from fleetledger.config import CONFIG_ENV, CONFIG_NAME, find_config, read_config
 from fleetledger.ledger import DEFAULT_URL, default_url, key_path, parse_url, public_key_path
 
@@ -62,15 +62,35 @@ ConfigFile = Annotated[
     ),
 ]
 
+PrincipalOption = Annotated[
+    str | None,
+    typer.Option(
+        "--principal",
+        envvar="FLEETLEDGER_PRINCIPAL",
+        help="Act as this principal of the configuration file: what it appends is stamped"
+        " with it, and the file's access rules decide what it may append, read and administer.",
+        show_default="the local user, with no kind",
+    ),
+]
+
 _config_file: ContextVar[Path | None] = ContextVar("config_file", default=None)
+_principal: ContextVar[str | None] = ContextVar("principal", default=None)
 _config: ContextVar[Config | None] = ContextVar("config", default=None)
 
 
-def use_config(path: Path | None) -> None:
+def use_config(path: Path | None, principal: str | None = None) -> None:
     """Locate the configuration file of this command line (``path``: ``--config``); a file
-    named explicitly must exist. It is read when a command first asks for it."""
+    named explicitly must exist. It is read when a command first asks for it. ``principal``
+    (``--principal``) is the configured principal the commands act as."""
     _config_file.set(find_config(path))
     _config.set(None)
+    _principal.set(principal)
+
+
+def acting_principal() -> Principal | None:
+    """The configured principal named by ``--principal`` (None: the local user)."""
+    named = _principal.get()
+    return None if named is None else configuration().principal(named)
 
 
 def config_file() -> Path | None:
@@ -117,6 +137,17 @@ def cli_source() -> str:
         return "cli/unknown"
 
 
+def say_withheld(withheld: int, ledger: Ledger) -> None:
+    """Say on stderr how many events an access policy withheld from what was shown (reads
+    never leave events out silently)."""
+    if withheld:
+        plural = "event" if withheld == 1 else "events"
+        errors().print(
+            f"note: {withheld} {plural} withheld: {ledger.principal.id} may not read them"
+            " (access policy)"
+        )
+
+
 @contextmanager
 def open_ledger(
     url: str | None,
@@ -141,6 +172,8 @@ def open_ledger(
         default_source=cli_source(),
         readonly=not write,
         signer=signer if write else False,
+        principal=acting_principal(),
+        access=configuration().access,
     )
     try:
         yield ledger

@@ -14,10 +14,11 @@ from typing import Annotated
 
 import typer
 
+from fleetledger import Principal
 from fleetledger.cli.common import config_file, configuration, json_option, output, write_json
 from fleetledger.cli.exits import InputError, committed, holding_interrupts
 from fleetledger.cli.render import printable
-from fleetledger.config import CONFIG_NAME, ConfiguredPrincipal, add_principal
+from fleetledger.config import CONFIG_NAME, add_principal
 
 PRINCIPALS_JSON = (
     "add: one JSON object {id, kind, tenant, file}; list: a JSON array of {id, kind, tenant}"
@@ -81,10 +82,10 @@ def _list(*, as_json: bool) -> None:
         output().print(printable(f"no principals ({where})"), markup=False)
 
 
-def _fields(principal: ConfiguredPrincipal) -> dict[str, str | None]:
+def _fields(principal: Principal) -> dict[str, str | None]:
     return {"id": principal.id, "kind": principal.kind, "tenant": principal.tenant}
 
 
-def _describe(principal: ConfiguredPrincipal) -> str:
+def _describe(principal: Principal) -> str:
     tenant = "" if principal.tenant is None else f" (tenant {principal.tenant})"
     return f"{principal.id}: {principal.kind}{tenant}"

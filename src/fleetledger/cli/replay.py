@@ -13,6 +13,7 @@ from fleetledger.cli.common import (
     json_option,
     open_ledger,
     output,
+    say_withheld,
     write_events,
 )
 from fleetledger.cli.exits import CheckFailed
@@ -42,18 +43,18 @@ def replay(
     """Replay a task: its events across families as a timeline (exit 1 if none match)."""
     after, before = optional_moment(since, "--since"), optional_moment(until, "--until")
     with open_ledger(ledger) as opened:
-        events = list(
-            opened.replay(
-                task,
-                families=family or None,
-                corrected=corrected,
-                types=type_ or None,
-                agent=agent,
-                tenant=tenant,
-                since=after,
-                until=before,
-            )
+        shown = opened.replay(
+            task,
+            families=family or None,
+            corrected=corrected,
+            types=type_ or None,
+            agent=agent,
+            tenant=tenant,
+            since=after,
+            until=before,
         )
+        events = list(shown)
+        say_withheld(shown.withheld, opened)
     if not events:
         narrowed = any(x is not None for x in (family, type_, agent, tenant, since, until))
         raise CheckFailed(f"no events for task {task!r}" + (" match" if narrowed else ""))

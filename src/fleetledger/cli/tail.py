@@ -18,6 +18,7 @@ from fleetledger.cli.common import (
     json_option,
     open_ledger,
     output,
+    say_withheld,
     write_json,
 )
 from fleetledger.cli.filters import Agent, Tenant, Types
@@ -74,6 +75,8 @@ def tail(
         except KeyboardInterrupt:
             if not follow:
                 raise
+        finally:
+            say_withheld(shown.withheld, opened)
 
 
 def show(shown: Iterable[Event | ForeignRecord], *, as_json: bool) -> None:

@@ -9,9 +9,7 @@ from fleetledger.config.editing import add_principal, principal_table, toml_stri
 from fleetledger.config.file import (
     CONFIG_ENV,
     CONFIG_NAME,
-    KINDS,
     Config,
-    ConfiguredPrincipal,
     find_config,
     parse_config,
     read_config,
@@ -21,9 +19,7 @@ from fleetledger.config.lines import key_lines, line_of
 __all__ = [
     "CONFIG_ENV",
     "CONFIG_NAME",
-    "KINDS",
     "Config",
-    "ConfiguredPrincipal",
     "add_principal",
     "find_config",
     "key_lines",

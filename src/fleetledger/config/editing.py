@@ -8,13 +8,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from fleetledger.config.file import ConfiguredPrincipal, parse_config
+from fleetledger.config.file import parse_config
 from fleetledger.errors import ConfigurationError
+from fleetledger.governance import Principal
 
 
 def add_principal(
     path: str | os.PathLike[str], principal_id: str, kind: str, tenant: str | None = None
-) -> ConfiguredPrincipal:
+) -> Principal:
     """Append the principal ``principal_id`` to the configuration file ``path`` (created if it
     does not exist); refuse one the file names already, and leave the file as it was if the
     result would not load."""

@@ -7,9 +7,10 @@ the last resort: an explicit option, a URL option or an environment variable win
 setting at a time (:meth:`Config.ledger_url`).
 
 Every key the file may hold is known: an unknown section or key is refused with its line, as is
-anything malformed. ``[[rules]]`` and ``[[ordering]]`` are kept as parsed here; their owners in
-:mod:`fleetledger.governance` parse them through :meth:`Config.section`, which points their
-:class:`~fleetledger.errors.PolicyError` at the file's line.
+anything malformed. ``[[principals]]`` and ``[[rules]]`` are parsed by their owners in
+:mod:`fleetledger.governance` (the access policy), ``[[ordering]]`` is kept as parsed here
+for its owner to parse through :meth:`Config.section`; either way a
+:class:`~fleetledger.errors.PolicyError` points at the file's line.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from urllib.parse import quote, urlencode
 
 from fleetledger.config.lines import line_of
 from fleetledger.errors import ConfigurationError, PolicyError
-from fleetledger.governance import Principal
+from fleetledger.governance import Policy, Principal, parse_principals, parse_rules
 from fleetledger.ledger import DEFAULT_URL, Ledger, parse_url
 from fleetledger.ledger import open as open_ledger
 from fleetledger.ledger.signing import KEY_ENV
@@ -36,31 +37,17 @@ URL_ENV = "FLEETLEDGER_URL"
 SECTIONS = ("ledger", "principals", "rules", "ordering", "keys")
 LEDGER_KEYS = ("url", "namespace", "signing_key", "verifier_key")
 KEYS_KEYS = ("store",)
-PRINCIPAL_KEYS = ("id", "kind", "tenant")
-KINDS = ("agent", "service", "human")
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ConfiguredPrincipal:
-    """A ``[[principals]]`` table: an id, what it is (agent, service, human), its tenant."""
-
-    id: str
-    kind: str
-    tenant: str | None = None
-
-    def principal(self) -> Principal:
-        """The identity a ledger opened as this principal stamps (a human is a ``user``)."""
-        return Principal(id=self.id, type="user" if self.kind == "human" else "service_account")
 
 
 @dataclass(frozen=True)
 class Config:
     """What a ``fleetledger.toml`` says; empty (``file`` is ``None``) when there is none.
 
-    ``rules`` and ``ordering`` are the raw ``[[rules]]``/``[[ordering]]`` tables, to be parsed
-    with :meth:`section`.
+    ``access`` is the access policy of the ``[[rules]]`` (None: no rules, no policy: the
+    ledger stays open); ``ordering`` the raw ``[[ordering]]`` tables, to be parsed with
+    :meth:`section`.
     """
 
     file: Path | None = None
@@ -69,8 +56,8 @@ class Config:
     namespace: str | None = None
     signing_key: Path | None = None
     verifier_key: Path | None = None
-    principals: tuple[ConfiguredPrincipal, ...] = ()
-    rules: list[dict[str, Any]] = field(default_factory=list)
+    principals: tuple[Principal, ...] = ()
+    access: Policy | None = None
     ordering: list[dict[str, Any]] = field(default_factory=list)
     key_store: Path | None = None
 
@@ -101,7 +88,7 @@ class Config:
         """The configured principal ``principal_id``, as the identity a ledger stamps."""
         for configured in self.principals:
             if configured.id == principal_id:
-                return configured.principal()
+                return configured
         raise ConfigurationError(f"no principal {principal_id!r} in {self.file or 'the config'}")
 
     def open(self, *, principal: str | Principal | None = None, **options: Any) -> Ledger:
@@ -109,11 +96,12 @@ class Config:
         configured principal's id, or a :class:`~fleetledger.Principal`).
 
         ``options`` are those of :func:`fleetledger.open` and win over the file; ``url``
-        replaces the file's URL.
+        replaces the file's URL. The file's access policy applies unless ``access`` is given.
         """
         if isinstance(principal, str):
             principal = self.principal(principal)
         url = self.ledger_url(options.pop("url", None))
+        options.setdefault("access", self.access)
         return open_ledger(url, principal=principal, **options)
 
     def section(self, name: str, parse: Callable[[Any], T]) -> T:
@@ -184,8 +172,8 @@ def _parse(document: dict[str, Any], shell: Config, base: Path) -> Config:
         namespace=_string(ledger, ("ledger", "namespace")),
         signing_key=_file(ledger, ("ledger", "signing_key"), base),
         verifier_key=_file(ledger, ("ledger", "verifier_key"), base),
-        principals=_principals(document.get("principals", [])),
-        rules=_tables(document.get("rules", []), ("rules",)),
+        principals=parse_principals(document.get("principals", [])),
+        access=_access(document),
         ordering=_tables(document.get("ordering", []), ("ordering",)),
         key_store=_file(keys, ("keys", "store"), base),
     )
@@ -250,31 +238,8 @@ def _tables(value: object, path: tuple[str | int, ...]) -> list[dict[str, Any]]:
     return value
 
 
-def _principals(value: object) -> tuple[ConfiguredPrincipal, ...]:
-    principals: list[ConfiguredPrincipal] = []
-    for i, table in enumerate(_tables(value, ("principals",))):
-        path = ("principals", i)
-        _known(table, PRINCIPAL_KEYS, path)
-        principal = _principal(table, path)
-        if any(p.id == principal.id for p in principals):
-            raise PolicyError(f"principal {principal.id!r} is named twice", path=(*path, "id"))
-        principals.append(principal)
-    return tuple(principals)
-
-
-def _principal(table: Mapping[str, Any], path: tuple[str | int, ...]) -> ConfiguredPrincipal:
-    for key in ("id", "kind"):
-        if key not in table:
-            raise PolicyError(f"a principal needs {key!r}", path=path)
-    for key in PRINCIPAL_KEYS:
-        value = table.get(key)
-        if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= 256):
-            raise PolicyError(
-                f"principal {key} must be a string of 1 to 256 characters", path=(*path, key)
-            )
-    if table["kind"] not in KINDS:
-        raise PolicyError(
-            f"principal kind {table['kind']!r} is not one of {', '.join(KINDS)}",
-            path=(*path, "kind"),
-        )
-    return ConfiguredPrincipal(id=table["id"], kind=table["kind"], tenant=table.get("tenant"))
+def _access(document: Mapping[str, Any]) -> Policy | None:
+    """The access policy of the ``[[rules]]``; None when the file has none."""
+    if "rules" not in document:
+        return None
+    return Policy(parse_rules(document["rules"]))

@@ -1,9 +1,10 @@
 """The read-side commands: replay, tail, topics, groups and lag, readable and as JSON."""
 
 import base64
+import itertools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from typer.testing import Result
 import fleetledger
 from fleetledger import ForeignRecord, Ledger, Position
 from fleetledger.events import foreign
+from fleetledger.ledger.gate import Shown
 
 Run = Callable[..., Result]
 
@@ -167,10 +169,9 @@ def with_foreign(seeded: str, monkeypatch: pytest.MonkeyPatch) -> ForeignRecord:
     )
     tail = Ledger.tail
 
-    def with_stranger(self: Ledger, *args: Any, **kwargs: Any) -> Iterator[Any]:
+    def with_stranger(self: Ledger, *args: Any, **kwargs: Any) -> Shown[Any]:
         assert kwargs["foreign"] is True
-        yield from tail(self, *args, **kwargs)
-        yield record
+        return Shown(itertools.chain(tail(self, *args, **kwargs), [record]), lambda _: True)
 
     monkeypatch.setattr(Ledger, "tail", with_stranger)
     return record

@@ -31,6 +31,7 @@ kind = "human"
 [[rules]]
 effect = "allow"
 actions = ["append", "read"]
+principals = ["kind:agent"]
 
 [[ordering]]
 name = "payments need an approval"
@@ -131,7 +132,8 @@ def test_every_section_is_read(here: Path) -> None:
         ("planner", "agent", "acme"),
         ("alice", "human", None),
     ]
-    assert config.rules == [{"effect": "allow", "actions": ["append", "read"]}]
+    assert config.access is not None
+    assert [rule.principals for rule in config.access.rules] == [("kind:agent",)]
     assert config.ordering[0]["when"]["data.tool"] == "payments.*"
     assert config.key_store == base / "keys"
 
@@ -174,7 +176,7 @@ def test_an_unknown_principal_key_is_refused_with_its_line() -> None:
     """A key of the second [[principals]] is named with that table's number."""
     text = '[[principals]]\nid = "a"\nkind = "agent"\n[[principals]]\nid = "b"\nknd = "agent"\n'
 
-    assert refusal(text).startswith("fleetledger.toml:6: unknown key 'knd' in [[principals]] #2")
+    assert refusal(text).startswith("fleetledger.toml:6: unknown key 'knd' in a principal")
 
 
 @pytest.mark.parametrize(
@@ -182,10 +184,10 @@ def test_an_unknown_principal_key_is_refused_with_its_line() -> None:
     [
         ('id = "a"', 1, "needs 'kind'"),
         ('kind = "agent"', 1, "needs 'id'"),
-        ('id = "a"\nkind = "robot"', 3, "kind 'robot' is not one of agent, service, human"),
-        ('id = ""\nkind = "agent"', 2, "id must be a string of 1 to 256 characters"),
-        ('id = 7\nkind = "agent"', 2, "id must be a string"),
-        ('id = "a"\nkind = "agent"\ntenant = ""', 4, "tenant must be a string of 1 to 256"),
+        ('id = "a"\nkind = "robot"', 3, "kind 'robot' is not one of agent, human, service"),
+        ('id = ""\nkind = "agent"', 2, "'id' must be 1 to 256 characters"),
+        ('id = 7\nkind = "agent"', 2, "'id' must be a string"),
+        ('id = "a"\nkind = "agent"\ntenant = ""', 4, "'tenant' must be 1 to 256 characters"),
     ],
 )
 def test_a_malformed_principal_is_refused_with_its_line(table: str, line: int, fault: str) -> None:
@@ -211,7 +213,7 @@ def test_a_principal_named_twice_is_refused_at_the_second() -> None:
         ('[ledger]\nsigning_key = ""\n', "fleetledger.toml:2: ledger.signing_key must be"),
         ('ledger = "memory://"\n', "fleetledger.toml:1: [ledger] must be a table"),
         ('[keys]\nstore = ["a"]\n', "fleetledger.toml:2: keys.store must be a non-empty string"),
-        ('rules = "allow all"\n', "fleetledger.toml:1: rules must be a list of tables"),
+        ('rules = "allow all"\n', "fleetledger.toml:1: must be a list of tables"),
         ("ordering = [1]\n", "fleetledger.toml:1: ordering #1 must be a table"),
     ],
 )
@@ -242,17 +244,24 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
 
 def test_a_section_parser_error_is_pointed_at_the_file_line() -> None:
     """Governance parses [[rules]]; its PolicyError path becomes the line of the bad key."""
-    text = '[[rules]]\neffect = "allow"\n\n[[rules]]\neffct = "deny"\n'
+    text = '[[ordering]]\nname = "n"\n\n[[ordering]]\nnme = "m"\n'
     config = parse_config(text, Path("policy/fleetledger.toml"))
 
-    def parse_rules(rules: list[dict[str, Any]]) -> None:
-        raise PolicyError("unknown key 'effct' in a rule", path=("rules", 1, "effct"))
+    def parse(tables: list[dict[str, Any]]) -> None:
+        raise PolicyError("unknown key 'nme' in a rule", path=("ordering", 1, "nme"))
 
     with pytest.raises(PolicyError) as caught:
-        config.section("rules", parse_rules)
+        config.section("ordering", parse)
 
-    assert str(caught.value) == "policy/fleetledger.toml:5: unknown key 'effct' in a rule"
-    assert caught.value.path == ("rules", 1, "effct")
+    assert str(caught.value) == "policy/fleetledger.toml:5: unknown key 'nme' in a rule"
+    assert caught.value.path == ("ordering", 1, "nme")
+
+
+def test_a_malformed_rule_is_refused_with_its_line() -> None:
+    """[[rules]] are the access policy's, parsed as the file is read, each fault at its line."""
+    text = '[[rules]]\neffect = "allow"\nactions = ["read"]\nprincipals = ["*"]\neffct = "x"\n'
+
+    assert refusal(text).startswith("fleetledger.toml:5: ")
 
 
 def test_a_section_parser_gets_the_raw_tables_and_its_result_is_returned() -> None:
