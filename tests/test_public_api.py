@@ -42,6 +42,7 @@ PUBLIC_API = [
     "NewEvent",
     "NotFound",
     "PartitionKey",
+    "PolicyViolation",
     "Position",
     "Principal",
     "ReadOnlyLedger",

@@ -25,6 +25,7 @@ from fleetledger.errors import (
     LedgerError,
     MissingExtra,
     NotFound,
+    PolicyViolation,
     ReadOnlyLedger,
     UnknownEventType,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "NewEvent",
     "NotFound",
     "PartitionKey",
+    "PolicyViolation",
     "Position",
     "Principal",
     "ReadOnlyLedger",

@@ -12,6 +12,7 @@ from fleetledger.backends.request import LEDGER_OPTIONS, ClientValue, OpenReques
 from fleetledger.backends.urls import default_url, parse_url
 from fleetledger.events.catalogue import BUILTIN_TYPES
 from fleetledger.events.registry import EventType, TypeRegistry
+from fleetledger.governance.ordering import OrderingRule
 from fleetledger.governance.principal import Principal
 from fleetledger.ledger.aio import AsyncLedger
 from fleetledger.ledger.core import DEFAULT_MAX_EVENT_BYTES, Clock, LedgerCore
@@ -45,6 +46,7 @@ def open(
     writer_key: WriterKeyOption = None,
     readonly: bool = False,
     delegate: bool = False,
+    ordering: Iterable[OrderingRule] = (),
 ) -> Ledger:
     """Open (creating if needed) the ledger at ``url``.
 
@@ -73,6 +75,12 @@ def open(
 
     ``principal`` is whom the ledger stamps on what it appends (default: the local user);
     ``delegate`` lets it append on behalf of others (:meth:`Ledger.acting_for`).
+
+    ``ordering`` rules (:class:`~fleetledger.governance.OrderingRule`, from the ``[[ordering]]``
+    sections of ``fleetledger.toml`` through :func:`~fleetledger.governance.parse_ordering`)
+    are checked at every append (:mod:`fleetledger.ledger.ordering`): on SQLite inside the
+    write transaction, on Kafka against the task's history read to the end just before the
+    write.
     """
     resolved = url or default_url()
     parsed = parse_url(resolved)
@@ -111,6 +119,7 @@ def open(
             verifier=resolve_verifier(signer, parsed),
             readonly=readonly,
             delegate=delegate,
+            ordering=ordering,
         )
     except BaseException:
         backend.close()
