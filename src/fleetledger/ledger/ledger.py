@@ -625,9 +625,10 @@ class Ledger:
         """A proof that event ``earlier_id`` was committed before ``later_id``, to verify offline
         with the public key alone (:func:`fleetledger.integrity.verify_order`).
 
-        Within one partition by their leaves under one signed head; across partitions by an
-        older signed head that includes the earlier event and not the later, consistent with a
-        newer head including both. :class:`ProofError` when the order is the reverse or no
+        By the hash link when the later event's bytes name the earlier one (the
+        ``orderedafter`` an ordering rule stamped at append); else within one partition by their
+        leaves under one signed head; across partitions by an older signed head that includes
+        the earlier event and not the later, consistent with a newer head including both. :class:`ProofError` when the order is the reverse or no
         stored head separates the two; :class:`NotFound` when no head covers both yet.
         """
         self._check_open()
