@@ -138,7 +138,8 @@ class PolicyViolation(AccessDenied):
 
     ``rule`` is the rule's name; ``event_id``, ``event_type`` and ``subject`` name the refused
     event, ``digest`` the SHA-256 (hex) of its canonical bytes; ``index`` is its position in
-    an ``append_many`` batch. Nothing of the batch was stored; the refusal is recorded as a ``governance.policy.denied`` event.
+    an ``append_many`` batch. Nothing of the batch was stored; the refusal is recorded as a
+    ``governance.policy.denied`` event.
     """
 
     def __init__(

@@ -22,7 +22,8 @@ integers are non-negative JSON numbers; no field may be missing, added or of ano
                 leaf in the partition's tree; ``body``: its stored bytes (RFC 8785 CloudEvents
                 JSON); ``tree_size``: the size ``head`` signed for that partition;
                 ``audit_path``: the inclusion proof in that tree (RFC 9162 §2.1.3.1).
-``before``      ``null`` for ``hash-link`` and ``same-partition``; for ``across-partitions`` an object:
+``before``      ``null`` for ``hash-link`` and ``same-partition``; for ``across-partitions``
+                an object:
                 ``head``: an older signed ledger head that includes ``earlier`` and not
                 ``later``; ``tree_size`` and ``audit_path``: ``earlier``'s inclusion proof in
                 that head's tree of its partition; ``consistency``: exactly two objects

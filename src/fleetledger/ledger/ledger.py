@@ -628,8 +628,9 @@ class Ledger:
         By the hash link when the later event's bytes name the earlier one (the
         ``orderedafter`` an ordering rule stamped at append); else within one partition by their
         leaves under one signed head; across partitions by an older signed head that includes
-        the earlier event and not the later, consistent with a newer head including both. :class:`ProofError` when the order is the reverse or no
-        stored head separates the two; :class:`NotFound` when no head covers both yet.
+        the earlier event and not the later, consistent with a newer head including both.
+        :class:`ProofError` when the order is the reverse or no stored head separates the two;
+        :class:`NotFound` when no head covers both yet.
         """
         self._check_open()
         verifier = verifier or self.verifier

@@ -74,7 +74,11 @@ class OrderingRules:
             if len(self._applies) > 4096:
                 self._applies.clear()
             found = self._applies[event_type] = any(
-                all(fnmatchcase(event_type, glob) for path, glob in rule.when.fields if path == "type")
+                all(
+                    fnmatchcase(event_type, glob)
+                    for path, glob in rule.when.fields
+                    if path == "type"
+                )
                 for rule in self.rules
             )
         return found
@@ -98,12 +102,13 @@ class OrderingGuard:
         out: list[Record] = []
         seen: dict[str, list[tuple[dict[str, Any], bytes]]] = {}
         """Each subject's events as the guard reads them: stored, then this batch's so far."""
-        for index, record in enumerate(records):
-            if self._rules.applies(record.type):
-                events = seen.get(record.subject)
+        for index, given in enumerate(records):
+            record = given
+            if self._rules.applies(given.type):
+                events = seen.get(given.subject)
                 if events is None:
-                    events = seen[record.subject] = _history(record.subject, history, out)
-                record = self._checked(index, record, _before(events, record.id))
+                    events = seen[given.subject] = _history(given.subject, history, out)
+                record = self._checked(index, given, _before(events, given.id))
             out.append(record)
             events = seen.get(record.subject)
             if events is not None:

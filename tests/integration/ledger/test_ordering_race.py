@@ -90,6 +90,29 @@ def calls(ledger: Ledger, task: str) -> int:
 # -- threads -----------------------------------------------------------------------------------
 
 
+def race(ledger: Ledger, task: str) -> list[bool]:
+    """One round on threads: the approver and the callers start together; what each caller
+    got (accepted or not)."""
+    start = threading.Barrier(CALLERS + 1)
+    results: list[bool] = []
+
+    def caller() -> None:
+        start.wait(timeout=10)
+        results.append(try_call(ledger, task))
+
+    def approver() -> None:
+        start.wait(timeout=10)
+        approve_then_reject(ledger, task)
+
+    threads = [threading.Thread(target=caller) for _ in range(CALLERS)]
+    threads.append(threading.Thread(target=approver))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
 def test_threads_sharing_a_ledger_never_start_a_call_after_its_rejection(
     sqlite_url: str,
 ) -> None:
@@ -97,26 +120,9 @@ def test_threads_sharing_a_ledger_never_start_a_call_after_its_rejection(
     group commits): no call is ever accepted without a live grant."""
     with fleetledger.open(sqlite_url, default_source="tests", ordering=rules()) as ledger:
         for n in range(ROUNDS_THREADS):
-            task = f"task-{n}"
-            start = threading.Barrier(CALLERS + 1)
-            results: list[bool] = []
-
-            def caller(task: str = task, start: threading.Barrier = start) -> None:
-                start.wait(timeout=10)
-                results.append(try_call(ledger, task))
-
-            def approver(task: str = task, start: threading.Barrier = start) -> None:
-                start.wait(timeout=10)
-                approve_then_reject(ledger, task)
-
-            threads = [threading.Thread(target=caller) for _ in range(CALLERS)]
-            threads.append(threading.Thread(target=approver))
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
-            assert violations(ledger, task) == []
-            assert calls(ledger, task) == sum(results)
+            results = race(ledger, f"task-{n}")
+            assert violations(ledger, f"task-{n}") == []
+            assert calls(ledger, f"task-{n}") == sum(results)
 
 
 def test_a_rejection_committed_first_refuses_the_call(sqlite_url: str) -> None:

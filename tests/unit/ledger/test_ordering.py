@@ -84,7 +84,8 @@ def test_a_tool_call_after_its_approval_is_stamped_with_the_approvals_leaf(
     ledger.append(**call())
     approval, started = ledger.replay("t-1")
     stored = ledger.log.find(approval.id)
-    assert stored is not None and stored.position == granted
+    assert stored is not None
+    assert stored.position == granted
     assert started.orderedafter == approval.id
     assert started.orderedafterleaf == base64.b64encode(leaf_hash(stored.body)).decode()
 

@@ -61,9 +61,7 @@ class Appender:
             self._next.pop(tp, None)
             self._trees.pop(tp, None)
 
-    def append(
-        self, conn: sqlite3.Connection, batches: Sequence[Batch]
-    ) -> list[list[Position]]:
+    def append(self, conn: sqlite3.Connection, batches: Sequence[Batch]) -> list[list[Position]]:
         """Append ``batches`` in one transaction (the fast path first, see :meth:`_insert`);
         return each batch's positions."""
         try:
@@ -94,9 +92,8 @@ class Appender:
             fresh: dict[TopicPartition, int] = {}
             rows: list[Row] = []
             placed: list[list[Position]] = []
-            for records, guard in batches:
-                if guard is not None:
-                    records = guard(records, partial(_history, conn))
+            for batch, guard in batches:
+                records = batch if guard is None else guard(batch, partial(_history, conn))
                 batch_rows, positions = self._place(conn, records, known, fresh)
                 _store(conn, batch_rows)
                 rows += batch_rows
