@@ -32,6 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 import chart
+import governance
 import integrity
 import kafka_append
 import memory
@@ -127,6 +128,16 @@ def run(
     results.extend(
         integrity.checkpoint_cost(
             directory, batch=plan.batch, batches=plan.batches, each=plan.each, rounds=plan.rounds
+        )
+    )
+    log("ordering rule on vs off ...")
+    results.extend(
+        governance.ordering_cost(
+            directory,
+            batch=plan.batch,
+            batches=plan.batches,
+            single=plan.single[0][1],
+            rounds=plan.rounds,
         )
     )
     log(f"verify over {plan.verify_events:,} signed events ...")

@@ -44,6 +44,7 @@ PUBLIC_API = [
     "NotFound",
     "PartitionKey",
     "Policy",
+    "PolicyViolation",
     "Position",
     "Principal",
     "ReadOnlyLedger",

@@ -26,6 +26,7 @@ from fleetledger.errors import (
     LedgerError,
     MissingExtra,
     NotFound,
+    PolicyViolation,
     ReadOnlyLedger,
     UnknownEventType,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "NotFound",
     "PartitionKey",
     "Policy",
+    "PolicyViolation",
     "Position",
     "Principal",
     "ReadOnlyLedger",

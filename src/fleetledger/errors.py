@@ -17,6 +17,7 @@ import a driver to handle a failure::
     │                                     names the offending key
     ├── NotFound (KeyError)               no such event, task, topic or group
     ├── AccessDenied (PermissionError)    the principal may not do this
+    │   └── PolicyViolation               an ordering rule refused an event at append
     ├── IntegrityError                    stored data does not match its proofs
     │   ├── ProofError                    a Merkle proof does not lead to the expected root
     │   ├── VerificationFailed            ``verify`` found modified, missing, ... events
@@ -130,6 +131,35 @@ class NotFound(LedgerError, KeyError):
 
 class AccessDenied(LedgerError, PermissionError):
     """The principal is not allowed to perform this operation."""
+
+
+class PolicyViolation(AccessDenied):
+    """An ordering rule refused an event at append: it needs an earlier event it lacks.
+
+    ``rule`` is the rule's name; ``event_id``, ``event_type`` and ``subject`` name the refused
+    event, ``digest`` the SHA-256 (hex) of its canonical bytes; ``index`` is its position in
+    an ``append_many`` batch. Nothing of the batch was stored; the refusal is recorded as a
+    ``governance.policy.denied`` event.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        rule: str,
+        event_id: str,
+        event_type: str,
+        subject: str,
+        index: int = 0,
+        digest: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.digest = digest
+        self.rule = rule
+        self.event_id = event_id
+        self.event_type = event_type
+        self.subject = subject
+        self.index = index
 
 
 class IntegrityError(LedgerError):

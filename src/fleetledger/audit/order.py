@@ -1,11 +1,15 @@
 """``Ledger.prove_order``: an order proof (:mod:`fleetledger.integrity.order`) from stored heads.
 
+When the later event's bytes name the earlier one and its leaf hash (the ``orderedafter`` link
+the ledger stamps when an ordering rule is satisfied at append), that link is the proof, under
+the newest signed head that covers both: it exists even for events committed between the same
+two heads. Otherwise:
 Two events in one partition are ordered by their leaves under the newest signed head that
 covers both. Events in different partitions are ordered when some signed head includes the
 earlier and not yet the later: the oldest head including the earlier is the one to try (every
 later head has grown), and the newest head covering both, with consistency proofs from the
 older head, shows the later event arrived after it. Pairs committed between the same two heads
-in different partitions have no such proof (a hash link stamped at append will give them one).
+in different partitions have no such proof unless a hash link joins them.
 The proof is checked with :func:`~fleetledger.integrity.order.verify_order` before it is
 returned when a verifier is known.
 """
@@ -33,11 +37,13 @@ from fleetledger.integrity import (
 )
 from fleetledger.integrity.order import (
     ACROSS_PARTITIONS,
+    HASH_LINK,
     SAME_PARTITION,
     EarlierHead,
     OrderedEvent,
     OrderProof,
     PartitionExtension,
+    links,
     verify_order,
 )
 
@@ -72,9 +78,16 @@ def prove_order(
     earlier, later = _leaf(log, backend, earlier_id), _leaf(log, backend, later_id)
     if earlier.record.id == later.record.id:
         raise ProofError(f"{earlier_id} and {later_id} are the same event")
+    if links(earlier.record.body, later.record.id, later.record.body):
+        raise ProofError(
+            f"{earlier_id} names {later_id} as the event it was ordered after: the order is the"
+            " reverse"
+        )
     heads = _heads(log, namespace, verifier)
     newest = _newest_covering(heads, earlier, later)
-    if earlier.where == later.where:
+    if links(later.record.body, earlier.record.id, earlier.record.body):
+        proof = _hash_link(log, namespace, newest, earlier, later)
+    elif earlier.where == later.where:
         proof = _same_partition(log, namespace, newest, earlier, later)
     else:
         proof = _across(log, namespace, heads, newest, earlier=earlier, later=later)
@@ -118,6 +131,19 @@ def _newest_covering(heads: list[_Head], earlier: _Leaf, later: _Leaf) -> _Head:
     raise NotFound(
         "no signed ledger head covers both events yet: open the ledger with a key and append"
         " or close it to sign one"
+    )
+
+
+def _hash_link(
+    log: ProvableLog, namespace: str, newest: _Head, earlier: _Leaf, later: _Leaf
+) -> OrderProof:
+    return OrderProof(
+        namespace=namespace,
+        method=HASH_LINK,
+        head=newest.note.decode(),
+        earlier=_ordered(log, earlier, newest.head),
+        later=_ordered(log, later, newest.head),
+        before=None,
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from fleetledger.backends.protocols import (
     AlreadyStored,
+    Guard,
     PartitionOffsets,
     Record,
     StoredRecord,
@@ -71,9 +72,11 @@ class MemoryBackend:
             parts = [self._partitions[(topic, p)] for p in range(policy.partitions)]
             return [PartitionOffsets(part.start, part.next_offset) for part in parts]
 
-    def append(self, records: Sequence[Record]) -> list[Position]:
-        with self._lock:
+    def append(self, records: Sequence[Record], *, guard: Guard | None = None) -> list[Position]:
+        with self._lock:  # re-entrant: the guard reads histories under it
             self._check_open()
+            if guard is not None:
+                records = guard(records, self.subject_bodies)
             for record in records:
                 self._partition(record.topic, record.partition)
             self._refuse_conflicts(records)

@@ -13,7 +13,7 @@ defines every method and says through :attr:`Tiered.tiers` which its backend rea
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from fleetledger.events.codec import CanonicalEnvelope
@@ -29,6 +29,8 @@ __all__ = [
     "Backend",
     "CheckpointStore",
     "GroupAdmin",
+    "Guard",
+    "History",
     "Leaf",
     "LeafRun",
     "MaintainableLog",
@@ -81,6 +83,23 @@ class Record(NamedTuple):
     minted: bool = False
     """The id was minted by the ledger's core for this record (a UUIDv7), so no record stored
     before can hold it: a backend may skip looking for it."""
+
+
+History = Callable[[str], list[tuple[str, int, int, bytes]]]
+"""A subject's stored records as ``(topic, partition, offset, body)``, in the order they were
+appended (as :meth:`ReadableLog.subject_bodies`), read as the write about to happen sees them."""
+
+Guard = Callable[[Sequence[Record], History], Sequence[Record]]
+"""Run by :meth:`AppendableLog.append` before it stores a batch: given the batch and a reader
+of subjects' histories, returns the records to store instead (as many, with the same ids,
+topics, partitions and subjects; their bodies may differ), or raises to refuse the batch.
+
+Where the backend can, it runs the guard inside its write transaction, with a history that
+already holds what that transaction wrote before (SQLite: under the write lock, so no other
+writer, thread or process, commits between the guard's read and the batch's commit). A guard
+may be run more than once for one append (a group commit that failed is retried batch by
+batch), so it must depend on its arguments only. The ledger's ordering rules are a guard; the
+storage never sees a rule."""
 
 
 class StoredRecord(NamedTuple):
@@ -217,8 +236,11 @@ class AppendableLog(ReadableLog, Protocol):
         """Create missing topics; refuse an existing topic whose partition count differs."""
         ...
 
-    def append(self, records: Sequence[Record]) -> list[Position]:
+    def append(self, records: Sequence[Record], *, guard: Guard | None = None) -> list[Position]:
         """Append ``records`` atomically: all are stored or none is.
+
+        With a ``guard`` (see :data:`Guard`), what it returns is stored instead, and what it
+        raises refuses the append (nothing stored).
 
         MUST NOT return before every record is durable. Offsets are assigned gap-free per
         partition in commit order. A record whose id is already stored with the same event

@@ -257,11 +257,28 @@ class GovernanceGuardrailChecked(EventData, kw_only=True):
 class GovernancePolicyDenied(EventData, kw_only=True):
     """A policy refused an action; the refusal itself is part of the evidence."""
 
+    # A refused append names the refused event by id, type and digest (SHA-256, in hex, of
+    # the canonical bytes it would have been stored as), never by content; suppressed counts
+    # the refusals of the same principal the rate limit left unrecorded before this one.
     policy: Id
     action: Text
     reason: Text
     rule: str | None = None
     call_id: Id | None = None
+    event_id: Id | None = None
+    event_type: Id | None = None
+    digest: str | None = None
+    suppressed: Count | None = None
+
+
+class GovernancePolicyFlagged(EventData, kw_only=True):
+    """A policy's ``flag`` rule did not hold for an event it accepted all the same."""
+
+    policy: Id
+    rule: Text
+    reason: Text
+    event_id: Id
+    event_type: Id
 
 
 class GovernanceApprovalRequested(EventData, kw_only=True):
@@ -399,6 +416,7 @@ BUILTIN_TYPES: tuple[EventType, ...] = (
     _builtin("tool.call.failed", ToolCallFailed, _INTERNAL),
     _builtin("governance.guardrail.checked", GovernanceGuardrailChecked, _CONFIDENTIAL),
     _builtin("governance.policy.denied", GovernancePolicyDenied, _CONFIDENTIAL),
+    _builtin("governance.policy.flagged", GovernancePolicyFlagged, _CONFIDENTIAL),
     _builtin(
         "governance.approval.requested",
         GovernanceApprovalRequested,

@@ -3,7 +3,8 @@
 Attributes fall in three groups: those a writer sets (``id``, ``type``, ``source``, ``subject``,
 ``time``, the scoping and attribution extensions), the one the contract sets
 (``dataclassification``, from the type unless the writer raises it), and those only the ledger
-may set (``authid``, ``authtype``, ``recordedtime``): a writer that tries to set one of the
+may set (``authid``, ``authtype``, ``recordedtime``, and ``orderedafter`` with
+``orderedafterleaf`` when an ordering rule was checked): a writer that tries to set one of the
 last group is refused, which is what makes attribution trustworthy.
 """
 
@@ -34,8 +35,14 @@ WRITER_ATTRIBUTES = (
 )
 """Optional extension attributes a writer may set."""
 
-LEDGER_ATTRIBUTES = ("authid", "authtype", "recordedtime")
-"""Attributes only the ledger stamps; callers cannot set them."""
+LEDGER_ATTRIBUTES = ("authid", "authtype", "recordedtime", "orderedafter", "orderedafterleaf")
+"""Attributes only the ledger stamps; callers cannot set them.
+
+``orderedafter`` and ``orderedafterleaf`` are stamped when an ordering rule is satisfied at
+append (:mod:`fleetledger.governance.ordering`): the id of the earlier event that satisfied it
+and that event's leaf hash (SHA-256 of 0x00 and its stored bytes, in standard base64), so the
+later event's own bytes commit to the earlier one.
+"""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -81,6 +88,8 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=Fa
     authid: str | None = None
     authtype: str | None = None
     recordedtime: str | None = None
+    orderedafter: str | None = None
+    orderedafterleaf: str | None = None
     data: Any = None
     position: Position | None = None
 

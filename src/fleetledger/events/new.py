@@ -82,8 +82,8 @@ def _unknown(names: list[Any]) -> ContractError:
     stamped = [name for name in shown if name in LEDGER_ATTRIBUTES]
     if stamped:
         return ContractError(
-            f"{', '.join(stamped)}: stamped by the ledger from its principal and clock; "
-            "writers cannot set it",
+            f"{', '.join(stamped)}: stamped by the ledger (from its principal, its clock or an"
+            " ordering rule); writers cannot set it",
             field=stamped[0],
         )
     return ContractError(

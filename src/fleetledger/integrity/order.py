@@ -13,7 +13,7 @@ integers are non-negative JSON numbers; no field may be missing, added or of ano
 ``format``      the string ``"fleetledger-order"``.
 ``version``     the integer ``1``.
 ``namespace``   the ledger's namespace.
-``method``      ``"same-partition"`` or ``"across-partitions"`` (below).
+``method``      ``"hash-link"``, ``"same-partition"`` or ``"across-partitions"`` (below).
 ``head``        a signed ledger head (:mod:`fleetledger.integrity.head`, a C2SP signed note)
                 that includes both events.
 ``earlier``     the event committed first, and ``later`` the other, each an object:
@@ -22,7 +22,8 @@ integers are non-negative JSON numbers; no field may be missing, added or of ano
                 leaf in the partition's tree; ``body``: its stored bytes (RFC 8785 CloudEvents
                 JSON); ``tree_size``: the size ``head`` signed for that partition;
                 ``audit_path``: the inclusion proof in that tree (RFC 9162 §2.1.3.1).
-``before``      ``null`` for ``same-partition``; for ``across-partitions`` an object:
+``before``      ``null`` for ``hash-link`` and ``same-partition``; for ``across-partitions``
+                an object:
                 ``head``: an older signed ledger head that includes ``earlier`` and not
                 ``later``; ``tree_size`` and ``audit_path``: ``earlier``'s inclusion proof in
                 that head's tree of its partition; ``consistency``: exactly two objects
@@ -40,10 +41,14 @@ Verification
 2. For ``earlier`` and ``later``: the body is a UTF-8 JSON object whose string ``id`` equals
    ``id``; ``head`` has a line for the partition of size ``tree_size``; SHA-256(0x00 ‖ body)
    with ``audit_path`` leads to that line's root at ``leaf_index``. The two ids differ.
-3. ``same-partition``: both events are in the same partition, ``before`` is ``null``, and
+3. ``hash-link``: ``before`` is ``null``; ``later.body`` is a JSON object whose string
+   ``orderedafter`` equals ``earlier.id`` and whose string ``orderedafterleaf`` is the standard
+   padded base64 of SHA-256(0x00 ‖ ``earlier.body``), the leaf hash of ``earlier``. The events
+   may be in any partitions, and under one head.
+4. ``same-partition``: both events are in the same partition, ``before`` is ``null``, and
    ``earlier.leaf_index < later.leaf_index``. A partition's tree is append-only, so the leaf
    order is the order the ledger committed them.
-4. ``across-partitions``: the events are in different partitions; ``earlier`` is included in
+5. ``across-partitions``: the events are in different partitions; ``earlier`` is included in
    ``before.head`` (its line for ``earlier``'s partition has size ``before.tree_size``); the
    size ``S`` of ``before.head``'s line for ``later``'s partition (0 without one) is at most
    ``later.leaf_index``; each consistency entry's sizes are the two heads' sizes for its
@@ -52,14 +57,21 @@ Verification
    ``head`` signed, in which ``later`` is leaf ``leaf_index >= S``: it came after.
 
 What it proves: the ledger's signer committed ``earlier`` (byte for byte) before ``later``.
+For ``hash-link``: ``later``'s signed bytes hold the hash of ``earlier``'s, so ``later`` was
+written after ``earlier``'s bytes existed (SHA-256 preimage resistance), and the ledger stamps
+``orderedafter`` and ``orderedafterleaf`` only itself, at append, after finding ``earlier``
+committed (writers cannot set them, see :mod:`fleetledger.events.envelope`): the proof rests on
+that stamp as attribution rests on ``authid``.
 The across-partitions case assumes what every head asserts: the signer signs the trees as they
 are when it signs (a head is a snapshot). Nothing is said about wall-clock times, nor about
 pairs committed between the same two heads in different partitions (no such proof exists
-without a hash link in the later event's bytes).
+without a hash link in the later event's bytes, which is what ``hash-link`` is for).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal
@@ -74,12 +86,13 @@ from fleetledger.integrity.proofs import verify_consistency, verify_inclusion
 
 FORMAT: Final = "fleetledger-order"
 VERSION: Final = 1
+HASH_LINK: Final = "hash-link"
 SAME_PARTITION: Final = "same-partition"
 ACROSS_PARTITIONS: Final = "across-partitions"
 
 Count = Annotated[int, msgspec.Meta(ge=0)]
 Text = Annotated[str, msgspec.Meta(min_length=1)]
-Method = Literal["same-partition", "across-partitions"]
+Method = Literal["hash-link", "same-partition", "across-partitions"]
 
 
 class OrderedEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -167,7 +180,7 @@ def read_order(data: bytes | str) -> OrderProof:
 
 
 def verify_order(proof: OrderProof, verifier: NoteVerifier) -> OrderVerification:
-    """Check ``proof`` with the ledger's public key (steps 1 to 4 of the module docstring).
+    """Check ``proof`` with the ledger's public key (steps 1 to 5 of the module docstring).
 
     Raises :class:`ProofError` saying what does not hold, or a :class:`NoteError` when a
     head's signature does not verify or it names another namespace.
@@ -177,7 +190,9 @@ def verify_order(proof: OrderProof, verifier: NoteVerifier) -> OrderVerification
         _check_event(name, event, head)
     if proof.earlier.id == proof.later.id:
         raise ProofError("earlier and later are the same event")
-    if proof.method == SAME_PARTITION:
+    if proof.method == HASH_LINK:
+        _check_hash_link(proof)
+    elif proof.method == SAME_PARTITION:
         _check_same_partition(proof)
     else:
         _check_across(proof, head, verifier)
@@ -222,6 +237,30 @@ def _check_included(
         raise ProofError(
             f"the {name} event is not included: {exc}", expected=exc.expected, computed=exc.computed
         ) from None
+
+
+def links(later_body: bytes, earlier_id: str, earlier_body: bytes) -> bool:
+    """Whether ``later_body`` names ``earlier_id`` and the leaf hash of ``earlier_body`` in its
+    ``orderedafter`` and ``orderedafterleaf`` (step 3 of the module docstring)."""
+    link = _link(later_body)
+    if link is None or link.orderedafter != earlier_id:
+        return False
+    try:
+        named = base64.b64decode(link.orderedafterleaf.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        return False
+    canonical = base64.b64encode(named).decode("ascii") == link.orderedafterleaf
+    return canonical and named == leaf_hash(earlier_body)
+
+
+def _check_hash_link(proof: OrderProof) -> None:
+    if proof.before is not None:
+        raise ProofError('a hash-link proof has "before": null')
+    if not links(proof.later.body, proof.earlier.id, proof.earlier.body):
+        raise ProofError(
+            f"the later event's bytes do not name event {proof.earlier.id} and its leaf hash"
+            " (orderedafter, orderedafterleaf)"
+        )
 
 
 def _check_same_partition(proof: OrderProof) -> None:
@@ -279,6 +318,18 @@ def _check_extension(entry: PartitionExtension, old: LedgerHead, new: LedgerHead
 
 class _Id(msgspec.Struct):
     id: str
+
+
+class _Link(msgspec.Struct):
+    orderedafter: str
+    orderedafterleaf: str
+
+
+def _link(body: bytes) -> _Link | None:
+    try:
+        return msgspec.json.decode(body.decode(), type=_Link)
+    except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
+        return None
 
 
 def _body_id(body: bytes) -> str | None:

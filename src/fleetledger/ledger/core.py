@@ -109,7 +109,14 @@ class Valid(msgspec.Struct, gc=False):
 _FIELDS = NewEvent.__struct_fields__
 _FIELD_INDEX = {name: at for at, name in enumerate(_FIELDS)}
 _EXTENSIONS = slice(_FIELD_INDEX[WRITER_ATTRIBUTES[0]], _FIELD_INDEX[WRITER_ATTRIBUTES[-1]] + 1)
-assert _FIELDS[_EXTENSIONS] == WRITER_ATTRIBUTES == CanonicalEnvelope.__struct_fields__[-8:]
+_ENVELOPE_EXTENSIONS = CanonicalEnvelope.__struct_fields__.index(WRITER_ATTRIBUTES[0])
+assert (
+    _FIELDS[_EXTENSIONS]
+    == WRITER_ATTRIBUTES
+    == CanonicalEnvelope.__struct_fields__[
+        _ENVELOPE_EXTENSIONS : _ENVELOPE_EXTENSIONS + len(WRITER_ATTRIBUTES)
+    ]
+)
 _UNSET = (None,) * len(WRITER_ATTRIBUTES)
 _MAX_CACHED_KEYS = 65536
 _astuple = msgspec.structs.astuple

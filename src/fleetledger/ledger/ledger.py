@@ -38,7 +38,9 @@ from fleetledger.errors import (
     ConfigurationError,
     ContractError,
     LedgerClosed,
+    LedgerError,
     NotFound,
+    PolicyViolation,
 )
 from fleetledger.events.envelope import Event
 from fleetledger.events.foreign import ForeignRecord
@@ -46,6 +48,7 @@ from fleetledger.events.new import NewEvent
 from fleetledger.events.order import in_order
 from fleetledger.events.registry import EventData, EventType, Kind
 from fleetledger.governance import Action, Policy
+from fleetledger.governance.ordering import OrderingRule
 from fleetledger.governance.principal import Principal
 from fleetledger.integrity import EvidenceBundle, NoteSigner, NoteVerifier, OrderProof
 from fleetledger.ledger.consumer import Consumer, Lag, Start
@@ -53,6 +56,7 @@ from fleetledger.ledger.core import LedgerCore
 from fleetledger.ledger.filters import EventFilter, aware_ms
 from fleetledger.ledger.gate import Gate, Page, Shown
 from fleetledger.ledger.groups import GroupMove, move_group
+from fleetledger.ledger.ordering import DenialLimiter, OrderingRules, denial, flagged
 from fleetledger.ledger.view import LedgerLog
 from fleetledger.topics import FamilyPolicy
 from fleetledger.types import Classification, Position
@@ -105,12 +109,19 @@ class Ledger:
         readonly: bool = False,
         delegate: bool = False,
         access: Policy | None = None,
+        ordering: Iterable[OrderingRule] = (),
     ) -> None:
         self._backend = backend
         self._core = core
         self._gate = Gate(access)
         if not self._gate.open:
             core.rules.append(self._gate.authorize)
+        rules = tuple(ordering)
+        self._ordering = (
+            OrderingRules(rules, max_event_bytes=core.max_event_bytes) if rules else None
+        )
+        """The ordering rules checked at append (see :mod:`fleetledger.ledger.ordering`)."""
+        self._denials = DenialLimiter()
         self.url = url
         self.verifier = verifier
         """The public key of the ledger's signer, the default for :meth:`verify`."""
@@ -243,13 +254,53 @@ class Ledger:
 
         Each event is a :class:`~fleetledger.events.NewEvent` or a mapping of its attributes.
         Every event is validated before anything is written.
+
+        With ordering rules (``fleetledger.open(..., ordering=...)``), an event a ``refuse``
+        rule refuses raises :class:`~fleetledger.errors.PolicyViolation` (nothing is stored;
+        a ``governance.policy.denied`` event records it), and an event a rule is satisfied for
+        carries ``orderedafter`` and ``orderedafterleaf`` (see :mod:`fleetledger.ledger.ordering`).
         """
         self._check_writable()
         events = list(events)
         records = self._core.prepare_many(events, principal=self._acting)
         if any(r.event is not None and r.event.supersedes for r in records):
             self._check_corrections(records)
-        return Appended(self._backend.append(records))
+        guard = None if self._ordering is None else self._ordering.guard(records)
+        if guard is None:
+            return Appended(self._backend.append(records))
+        try:
+            positions = self._backend.append(records, guard=guard)
+        except PolicyViolation as exc:
+            self._record_denial(exc)
+            raise
+        if guard.flags:
+            self._record([flagged(flag) for flag in guard.flags])
+        return Appended(positions)
+
+    def _record_denial(self, exc: PolicyViolation) -> None:
+        """Record a refusal as a ``governance.policy.denied`` event, rate-limited per principal;
+        a failure to record it is noted on ``exc``, which is raised all the same."""
+        who = self._acting or self._core.principal
+        left_out = self._denials.admit(who.id, exc)
+        if left_out is not None:
+            try:
+                self._record([denial(exc, left_out)])
+            except LedgerError as failure:
+                exc.add_note(f"the refusal could not be recorded: {failure}")
+
+    def _record(self, events: list[dict[str, Any]], principal: Principal | None = None) -> None:
+        """Append the ledger's own governance events (no ordering rule is checked on them)."""
+        records = self._core.prepare_many(events, principal=principal or self._acting)
+        self._backend.append(records)
+
+    def _record_left_out(self) -> None:
+        """At close: one summary ``governance.policy.denied`` per principal whose last
+        refusals the rate limit left out, so their count is in the ledger."""
+        for exc, count in self._denials.drain():
+            try:
+                self._record([denial(exc, count, summary=True)])
+            except LedgerError:  # closing: the count is lost with the process, as said
+                continue
 
     def _check_corrections(self, records: list[Record]) -> None:
         """A correction must name an event that exists, of the same task and family."""
@@ -668,10 +719,12 @@ class Ledger:
         """A proof that event ``earlier_id`` was committed before ``later_id``, to verify offline
         with the public key alone (:func:`fleetledger.integrity.verify_order`).
 
-        Within one partition by their leaves under one signed head; across partitions by an
-        older signed head that includes the earlier event and not the later, consistent with a
-        newer head including both. :class:`ProofError` when the order is the reverse or no
-        stored head separates the two; :class:`NotFound` when no head covers both yet.
+        By the hash link when the later event's bytes name the earlier one (the
+        ``orderedafter`` an ordering rule stamped at append); else within one partition by their
+        leaves under one signed head; across partitions by an older signed head that includes
+        the earlier event and not the later, consistent with a newer head including both.
+        :class:`ProofError` when the order is the reverse or no stored head separates the two;
+        :class:`NotFound` when no head covers both yet.
         """
         self._check_open()
         if not self._gate.open:
@@ -708,6 +761,8 @@ class Ledger:
         """Finish pending appends and release the backend (a delegate closes its opener's)."""
         owner = self._owner
         if not owner._closed:
+            if not owner._readonly:
+                owner._record_left_out()
             owner._closed = True
             owner._backend.close()
 

@@ -13,6 +13,7 @@ from fleetledger.backends.urls import default_url, parse_url
 from fleetledger.events.catalogue import BUILTIN_TYPES
 from fleetledger.events.registry import EventType, TypeRegistry
 from fleetledger.governance import Policy
+from fleetledger.governance.ordering import OrderingRule
 from fleetledger.governance.principal import Principal
 from fleetledger.ledger.aio import AsyncLedger
 from fleetledger.ledger.core import DEFAULT_MAX_EVENT_BYTES, Clock, LedgerCore
@@ -47,6 +48,7 @@ def open(
     readonly: bool = False,
     delegate: bool = False,
     access: Policy | None = None,
+    ordering: Iterable[OrderingRule] = (),
 ) -> Ledger:
     """Open (creating if needed) the ledger at ``url``.
 
@@ -80,6 +82,12 @@ def open(
     operation on events is checked against, for the principal appending or reading:
     appends refused with :class:`~fleetledger.errors.AccessDenied`, events a reader may not
     see withheld and counted. None: no policy, everything allowed (as before policies).
+
+    ``ordering`` rules (:class:`~fleetledger.governance.OrderingRule`, from the ``[[ordering]]``
+    sections of ``fleetledger.toml`` through :func:`~fleetledger.governance.parse_ordering`)
+    are checked at every append (:mod:`fleetledger.ledger.ordering`): on SQLite inside the
+    write transaction, on Kafka against the task's history read to the end just before the
+    write.
     """
     resolved = url or default_url()
     parsed = parse_url(resolved)
@@ -119,6 +127,7 @@ def open(
             readonly=readonly,
             delegate=delegate,
             access=access,
+            ordering=ordering,
         )
     except BaseException:
         backend.close()

@@ -17,6 +17,7 @@ from fleetledger.backends.protocols import (
     Backend,
     CheckpointStore,
     GroupAdmin,
+    Guard,
     Leaf,
     LeafRun,
     NewCheckpoint,
@@ -155,11 +156,11 @@ class LedgerLog:
             self._own(topic)
         self._write().create_topics(policies)
 
-    def append(self, records: Sequence[Record]) -> list[Position]:
+    def append(self, records: Sequence[Record], *, guard: Guard | None = None) -> list[Position]:
         """See :meth:`AppendableLog.append`: records as they are (a mirror's copies)."""
         for record in records:
             self._own(record.topic)
-        return self._write().append(records)
+        return self._write().append(records, guard=guard)
 
     # -- OffsetStore ---------------------------------------------------------------------------
 

@@ -5,10 +5,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import pytest
 
 from fleetledger import Ledger, NotFound
 from fleetledger.errors import BadSignature, ProofError, UnknownKey
+from fleetledger.governance import parse_ordering
 from fleetledger.integrity import (
     NoteSigner,
     NoteVerifier,
@@ -274,3 +276,128 @@ def test_a_file_that_is_not_an_order_proof_is_refused() -> None:
         read_order(b'{"format": "fleetledger-order", "version": 1}')
     with pytest.raises(ProofError, match="not an order proof"):
         read_order(b"\xff")
+
+
+# -- the hash link -----------------------------------------------------------------------------
+
+PAYMENTS = parse_ordering(
+    [
+        {
+            "name": "payments need an approval",
+            "when": {"type": "tool.call.started", "data": {"tool": "payments.*"}},
+            "requires": {"type": "governance.approval.granted"},
+            "join": ["subject", "data.call_id"],
+        }
+    ]
+)
+
+
+@pytest.fixture
+def linked(open_ledger: Open) -> Ledger:
+    """A ledger with the payments rule: two grants, then a call stamped after the first, all
+    under one head (signed once, at the end)."""
+    ledger = open_ledger(every=1000, ordering=PAYMENTS)
+    for call_id in ("c1", "c2"):
+        ledger.append(
+            "governance.approval.granted",
+            id=f"grant-{call_id}",
+            subject=SUBJECT,
+            data={"approval_id": f"a-{call_id}", "call_id": call_id},
+        )
+    ledger.append(
+        "tool.call.started",
+        id="call",
+        subject=SUBJECT,
+        data={"call_id": "c1", "tool": "payments.transfer"},
+    )
+    ledger.sign()
+    return ledger
+
+
+def test_a_stamped_pair_under_one_head_is_ordered_by_its_hash_link(
+    linked: Ledger, verifier: NoteVerifier
+) -> None:
+    """The grant and the call were first signed by the same head, in two partitions: only
+    the call's bytes naming the grant's leaf order them."""
+    assert len(linked.heads()) == 1
+    proof = linked.prove_order("grant-c1", "call", verifier)
+
+    assert proof.method == "hash-link"
+    assert proof.before is None
+    assert proof.earlier.topic != proof.later.topic
+    result = verify_order(read_order(proof.dumps()), verifier)
+    assert (result.earlier, result.later, result.method) == ("grant-c1", "call", "hash-link")
+
+
+def test_an_unlinked_pair_under_one_head_still_has_no_proof(linked: Ledger) -> None:
+    """The call names grant-c1, not grant-c2: nothing orders grant-c2 before it."""
+    with pytest.raises(ProofError, match="includes"):
+        linked.prove_order("grant-c2", "call")
+
+
+def test_the_reverse_of_a_hash_link_is_refused(linked: Ledger) -> None:
+    """The call names the grant: it cannot have come before it."""
+    with pytest.raises(ProofError, match="reverse"):
+        linked.prove_order("call", "grant-c1")
+
+
+def test_a_hash_link_proof_for_another_earlier_event_is_rejected(
+    linked: Ledger, verifier: NoteVerifier
+) -> None:
+    """grant-c2, included in the same head, put in as ``earlier``: the call does not name it."""
+    proof = linked.prove_order("grant-c1", "call", verifier)
+    other = linked.prove_order("grant-c1", "grant-c2", verifier).later
+
+    def swap(document: dict[str, Any]) -> None:
+        document["earlier"] = json.loads(msgspec.json.encode(other))
+
+    with pytest.raises(ProofError, match="do not name event grant-c2"):
+        verify_order(tampered(proof, swap), verifier)
+
+
+def test_a_changed_link_in_the_later_body_is_rejected(
+    linked: Ledger, verifier: NoteVerifier
+) -> None:
+    """Editing the leaf the call names breaks the call's inclusion in the signed head."""
+    proof = linked.prove_order("grant-c1", "call", verifier)
+
+    def relink(document: dict[str, Any]) -> None:
+        body = json.loads(base64.b64decode(document["later"]["body"]))
+        body["orderedafterleaf"] = flip(body["orderedafterleaf"])
+        document["later"]["body"] = base64.b64encode(
+            json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+        ).decode()
+
+    with pytest.raises(ProofError, match="not included"):
+        verify_order(tampered(proof, relink), verifier)
+
+
+def test_a_pair_without_a_link_cannot_claim_the_hash_link_method(
+    ledger: Ledger, verifier: NoteVerifier
+) -> None:
+    """Relabelling a same-partition proof as hash-link fails: t1's bytes name nothing."""
+    proof = ledger.prove_order("t0", "t1", verifier)
+
+    def relabel(document: dict[str, Any]) -> None:
+        document["method"] = "hash-link"
+
+    with pytest.raises(ProofError, match="do not name"):
+        verify_order(tampered(proof, relabel), verifier)
+
+
+def test_a_hash_link_proof_with_an_older_head_is_malformed(
+    linked: Ledger, verifier: NoteVerifier
+) -> None:
+    """The format says "before": null for hash-link; anything else is refused."""
+    proof = linked.prove_order("grant-c1", "call", verifier)
+
+    def add_before(document: dict[str, Any]) -> None:
+        document["before"] = {
+            "head": document["head"],
+            "tree_size": 1,
+            "audit_path": [],
+            "consistency": [],
+        }
+
+    with pytest.raises(ProofError, match="null"):
+        verify_order(tampered(proof, add_before), verifier)

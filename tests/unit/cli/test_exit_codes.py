@@ -14,14 +14,11 @@ from fleetledger import (
     ConfigurationError,
     ContractError,
     NotFound,
+    PolicyViolation,
     ReadOnlyLedger,
 )
 from fleetledger.cli.app import app
 from fleetledger.ledger import write_key_pair
-
-
-class PolicyViolation(AccessDenied):
-    """Stands for the refusals a later issue adds below AccessDenied."""
 
 
 def command_paths() -> list[str]:
@@ -103,7 +100,12 @@ ERRORS = {
     "unavailable (BackendError)": (BackendError("broker unreachable"), 3),
     "environment refused (ReadOnlyLedger)": (ReadOnlyLedger("cannot write x.db"), 3),
     "refused by policy (AccessDenied)": (AccessDenied("no"), 4),
-    "refused by policy (a subclass)": (PolicyViolation("rule r1"), 4),
+    "refused by an ordering rule (PolicyViolation)": (
+        PolicyViolation(
+            "rule r1", rule="r1", event_id="e1", event_type="tool.call.started", subject="t-1"
+        ),
+        4,
+    ),
     "Ctrl-C": (KeyboardInterrupt(), 130),
 }
 

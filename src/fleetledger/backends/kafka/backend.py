@@ -35,6 +35,18 @@ record (see ``leaves``), and the trees exist as the checkpoints and heads a nota
 ``{namespace}._checkpoints`` (see ``notes`` and :mod:`fleetledger.audit.notary`), so
 ``verify`` recomputes every tree from the records and checks it against what was signed.
 
+**Ordering guards** (``append(records, guard=...)``, the ledger's ordering rules): the guard
+reads its subjects' histories with ``read_subject``, which reads every partition it looks in up
+to its end (the last stable offset, ``read_committed``), then the batch is produced. So every
+record the broker acknowledged before the guard's read began is seen. What Kafka cannot give is
+a write lock over the read and the produce: a record another writer (another process, or an
+unguarded append of this one) gets acknowledged between the guard's read and this batch's
+acknowledgement is not seen. Guarded appends of one backend are serialized with each other, so
+two guarded appends of one process never race. The contract this rests on: an approval must
+be acknowledged before the tool call it approves is attempted; a rejection racing a tool call
+within that window can land after it (on SQLite it cannot: the guard runs under the write
+lock).
+
 **Consumer groups** are Kafka consumer groups (see ``groups``). **Retention and compaction**
 are the broker's job from the topic configs; ``enforce_retention`` does nothing and returns 0.
 """
@@ -63,6 +75,7 @@ from fleetledger.backends.kafka.trees import Trees
 from fleetledger.backends.kafka.writer import Send, Writer
 from fleetledger.backends.protocols import (
     AlreadyStored,
+    Guard,
     Leaf,
     LeafRun,
     NewCheckpoint,
@@ -130,6 +143,7 @@ class KafkaBackend:
             settings, self._fetcher, self._admin.watermarks, self._at, self._id_of
         )
         self._clock_lock = threading.Lock()
+        self._guarded = threading.Lock()
         self._last_ns = 0
         self._groups = GroupOffsets(settings, self._admin)
         self._trees = Trees(
@@ -188,12 +202,18 @@ class KafkaBackend:
 
     # -- append ------------------------------------------------------------------------------
 
-    def append(self, records: Sequence[Record]) -> list[Position]:
+    def append(self, records: Sequence[Record], *, guard: Guard | None = None) -> list[Position]:
         writer = self._write()
         if not records:
             return []
         for record in records:
             self._check_partition(record.topic, record.partition)
+        if guard is None:
+            return self._append(writer, records)
+        with self._guarded:  # see the module: guarded appends never race each other
+            return self._append(writer, guard(records, self.subject_bodies))
+
+    def _append(self, writer: Writer, records: Sequence[Record]) -> list[Position]:
         known, fresh = self._ids.claim(records)
         try:
             stored = self._produce(writer, fresh)  # indexed as acknowledged (see _acked)

@@ -12,8 +12,16 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Sequence
+from functools import partial
+from typing import NamedTuple
 
-from fleetledger.backends.protocols import AlreadyStored, PartitionTree, Record, TopicPartition
+from fleetledger.backends.protocols import (
+    AlreadyStored,
+    Guard,
+    PartitionTree,
+    Record,
+    TopicPartition,
+)
 from fleetledger.backends.sqlite import schema, trees
 from fleetledger.backends.sqlite.queries import Row, Stored, existing, load_end
 from fleetledger.errors import IdConflict
@@ -22,6 +30,13 @@ from fleetledger.types import Position
 
 _CONSTRAINT_UNIQUE = 2067
 """SQLITE_CONSTRAINT_UNIQUE: an insert hit a unique index (here: a taken position)."""
+
+
+class Batch(NamedTuple):
+    """One caller's records, and the guard to run on them inside the transaction (if any)."""
+
+    records: Sequence[Record]
+    guard: Guard | None = None
 
 
 class _PositionTaken(Exception):
@@ -46,21 +61,26 @@ class Appender:
             self._next.pop(tp, None)
             self._trees.pop(tp, None)
 
-    def append(self, conn: sqlite3.Connection, records: list[Record]) -> list[Position]:
-        """Append ``records`` in one transaction (the fast path first, see :meth:`_insert`)."""
+    def append(self, conn: sqlite3.Connection, batches: Sequence[Batch]) -> list[list[Position]]:
+        """Append ``batches`` in one transaction (the fast path first, see :meth:`_insert`);
+        return each batch's positions."""
         try:
-            return self._insert(conn, records, dedupe=False)
+            return self._insert(conn, batches, dedupe=False)
         except _PositionTaken:
             self.forget()
-            return self._insert(conn, records, dedupe=True)
+            return self._insert(conn, batches, dedupe=True)
 
     def _insert(
-        self, conn: sqlite3.Connection, records: list[Record], *, dedupe: bool
-    ) -> list[Position]:
+        self, conn: sqlite3.Connection, batches: Sequence[Batch], *, dedupe: bool
+    ) -> list[list[Position]]:
         """Insert in one transaction; without ``dedupe`` a repeated id aborts to the slow path.
 
         The slow path looks every id up: a stored id with the same event is not stored again,
         one with other content refuses the whole transaction (:class:`IdConflict`).
+
+        A batch's guard runs first, under the write lock, and reads its subjects' histories on
+        this connection, so it sees everything committed before and the batches of this
+        transaction placed before its own; its batch is inserted before the next guard runs.
         """
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -68,16 +88,16 @@ class Appender:
             if version != self._data_version:
                 self.forget()  # another process committed: cached ends may be stale
                 self._data_version = version
-            known = existing(conn, records) if dedupe else None
-            rows, positions, fresh = self._place(conn, records, known)
-            try:
-                inserted = insert(conn, rows)
-            except sqlite3.IntegrityError as exc:
-                if exc.sqlite_errorcode == _CONSTRAINT_UNIQUE:
-                    raise _PositionTaken from exc
-                raise
-            if inserted != len(rows):  # an id was stored before: redo with the lookup
-                raise _PositionTaken
+            known = existing(conn, [r for b in batches for r in b.records]) if dedupe else None
+            fresh: dict[TopicPartition, int] = {}
+            rows: list[Row] = []
+            placed: list[list[Position]] = []
+            for batch, guard in batches:
+                records = batch if guard is None else guard(batch, partial(_history, conn))
+                batch_rows, positions = self._place(conn, records, known, fresh)
+                _store(conn, batch_rows)
+                rows += batch_rows
+                placed.append(positions)
             grown = self._grow_trees(conn, rows)
             signed = self.notary is not None and self.notary.due(len(rows))
             if self.notary is not None and signed:
@@ -91,16 +111,20 @@ class Appender:
         self._trees.update(grown)
         if self.notary is not None:
             self.notary.committed(len(rows), signed=signed)
-        return positions
+        return placed
 
     def _place(
-        self, conn: sqlite3.Connection, records: list[Record], known: dict[str, Stored] | None
-    ) -> tuple[list[Row], list[Position], dict[TopicPartition, int]]:
-        """The rows to insert at the partitions' ends (each with its leaf hash), every record's
-        position, and the new ends. With ``known`` (the slow path), a record whose id is known
-        or earlier in the batch takes that position; without, a repeated id makes the insert
-        store fewer rows than placed, which sends the batch to the slow path."""
-        fresh: dict[TopicPartition, int] = {}
+        self,
+        conn: sqlite3.Connection,
+        records: Sequence[Record],
+        known: dict[str, Stored] | None,
+        fresh: dict[TopicPartition, int],
+    ) -> tuple[list[Row], list[Position]]:
+        """The rows to insert at the partitions' ends (each with its leaf hash) and every
+        record's position; ``fresh`` (the new ends) is updated. With ``known`` (the slow
+        path), a record whose id is known or earlier in the batch takes that position;
+        without, a repeated id makes the insert store fewer rows than placed, which sends the
+        batch to the slow path."""
         rows: list[Row] = []
         positions: list[Position] = []
         sha = hashlib.sha256
@@ -125,7 +149,7 @@ class Appender:
                 positions.append(AlreadyStored(*stored.position))
             else:
                 raise IdConflict(event_id, stored.position)
-        return rows, positions, fresh
+        return rows, positions
 
     def _grow_trees(
         self, conn: sqlite3.Connection, rows: Sequence[Row]
@@ -161,6 +185,26 @@ class Appender:
 
 _position = tuple.__new__
 """``Position`` without its Python-level ``__new__``: one is made per appended event."""
+
+
+def _store(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
+    """Insert ``rows``; :class:`_PositionTaken` when a position or an id was taken."""
+    try:
+        inserted = insert(conn, rows)
+    except sqlite3.IntegrityError as exc:
+        if exc.sqlite_errorcode == _CONSTRAINT_UNIQUE:
+            raise _PositionTaken from exc
+        raise
+    if inserted != len(rows):  # an id was stored before: redo with the lookup
+        raise _PositionTaken
+
+
+def _history(conn: sqlite3.Connection, subject: str) -> list[tuple[str, int, int, bytes]]:
+    """A subject's records in commit order, as the writer's open transaction sees them."""
+    return conn.execute(_HISTORY, (subject,)).fetchall()
+
+
+_HISTORY = "SELECT topic, partition, offset, body FROM events WHERE subject = ? ORDER BY seq"
 
 
 _CHUNK = 128

@@ -24,6 +24,7 @@ from pathlib import Path
 import msgspec
 
 from fleetledger.backends.protocols import (
+    Guard,
     Leaf,
     NewCheckpoint,
     PartitionOffsets,
@@ -34,7 +35,7 @@ from fleetledger.backends.protocols import (
     TopicPartition,
 )
 from fleetledger.backends.sqlite import copies, queries, retention, schema, trees
-from fleetledger.backends.sqlite.appender import Appender
+from fleetledger.backends.sqlite.appender import Appender, Batch
 from fleetledger.backends.sqlite.connections import connect, is_busy, translated
 from fleetledger.backends.sqlite.queries import transaction
 from fleetledger.backends.sqlite.writer import GroupCommit
@@ -52,6 +53,12 @@ _as_record = partial(tuple.__new__, StoredRecord)
 """A row as a ``StoredRecord``, without the Python-level ``_make`` (one per row read)."""
 
 _SELECT = f"SELECT {schema.COLUMNS} FROM events"
+
+
+def _batch_size(batch: Batch) -> int:
+    return len(batch.records)
+
+
 _PLACE = itemgetter(0, 1)
 """A record's topic and partition."""
 
@@ -92,7 +99,7 @@ class SQLiteBackend:
         self._appender = Appender(self._notary)
         self._closed = False
         self._writer: sqlite3.Connection | None = None
-        self._commit: GroupCommit[Sequence[Record], list[Position]] | None = None
+        self._commit: GroupCommit[Batch, list[Position]] | None = None
         if readonly:
             self._check_ledger(self._reader())
             return
@@ -103,7 +110,7 @@ class SQLiteBackend:
             except BaseException:
                 self._writer.close()  # a file that is not a ledger keeps no handle open
                 raise
-        self._commit = GroupCommit(self._apply_batches, size=len)
+        self._commit = GroupCommit(self._apply_batches, size=_batch_size)
 
     def _check_path(self) -> None:
         path = Path(self.path)
@@ -180,7 +187,7 @@ class SQLiteBackend:
                 self._readers.append(conn)
         return conn
 
-    def _writes(self) -> GroupCommit[Sequence[Record], list[Position]]:
+    def _writes(self) -> GroupCommit[Batch, list[Position]]:
         """The group commit, or :class:`ReadOnlyLedger` for a ledger opened to read."""
         if self._commit is None:
             raise ReadOnlyLedger(f"{self.path} was opened read-only: it takes no writes")
@@ -259,21 +266,25 @@ class SQLiteBackend:
 
     # -- append ------------------------------------------------------------------------------
 
-    def append(self, records: Sequence[Record]) -> list[Position]:
+    def append(self, records: Sequence[Record], *, guard: Guard | None = None) -> list[Position]:
         if not records:
             return []
         for topic, partition in set(map(_PLACE, records)):
             self._check_partition(topic, partition)
-        return self._writes().submit(records)
+        return self._writes().submit(Batch(records, guard))
 
-    def _apply_batches(self, batches: list[Sequence[Record]]) -> list[list[Position]]:
-        flat = [record for batch in batches for record in batch]
+    def _apply_batches(self, batches: list[Batch]) -> list[list[Position]]:
+        """One transaction for the group: unguarded batches as one (one insert for all),
+        a group with guards batch by batch (each guard sees the batches placed before it)."""
         with translated(self.path):
-            positions = self._appender.append(self._write_conn(), flat)
+            if any(batch.guard is not None for batch in batches):
+                return self._appender.append(self._write_conn(), batches)
+            flat = [record for batch in batches for record in batch.records]
+            positions = self._appender.append(self._write_conn(), [Batch(flat)])[0]
         results, start = [], 0
         for batch in batches:
-            results.append(positions[start : start + len(batch)])
-            start += len(batch)
+            results.append(positions[start : start + len(batch.records)])
+            start += len(batch.records)
         return results
 
     def sign(self) -> int:
