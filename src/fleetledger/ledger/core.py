@@ -8,13 +8,15 @@ named stages, each with one job:
 2. **authorize**: may the principal append it (the governance layer's rules plug in here);
 3. **stamp**: ``recordedtime`` from the hybrid logical clock, ``authid``/``authtype`` from
    the principal;
-4. **encrypt**: confidential data fields for their data subject (a seam for governance);
+4. **encrypt**: confidential data fields sealed for their data subject when the event's
+   classification calls for it (:mod:`.fields`), so the bytes below hold the ciphertext;
 5. **encode**: the RFC 8785 bytes of the CloudEvents structured JSON, stamps included,
    position excluded: what every backend stores and every proof hashes;
 6. **route**: the topic, partition and key it goes to.
 
 Reading goes the other way: :meth:`LedgerCore.decode` turns stored bytes back into an
-:class:`Event`, or a :class:`ForeignRecord` when no ledger writer produced them.
+:class:`Event` (its sealed fields opened for a reader holding the key store), or a
+:class:`ForeignRecord` when no ledger writer produced them.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from fleetledger.events.new import NewEvent
 from fleetledger.events.order import HybridClock, recorded_us
 from fleetledger.events.registry import EventType, TypeRegistry
 from fleetledger.governance.principal import Principal
+from fleetledger.ledger.fields import SEALED_MARK, FieldCrypto
 from fleetledger.topics import FamilyPolicy, family_of, partition_for, topic_name
 from fleetledger.topics.naming import check_namespace
 from fleetledger.types import Position
@@ -109,7 +112,11 @@ class Valid(msgspec.Struct, gc=False):
 _FIELDS = NewEvent.__struct_fields__
 _FIELD_INDEX = {name: at for at, name in enumerate(_FIELDS)}
 _EXTENSIONS = slice(_FIELD_INDEX[WRITER_ATTRIBUTES[0]], _FIELD_INDEX[WRITER_ATTRIBUTES[-1]] + 1)
-assert _FIELDS[_EXTENSIONS] == WRITER_ATTRIBUTES == CanonicalEnvelope.__struct_fields__[-8:]
+assert (
+    _FIELDS[_EXTENSIONS]
+    == WRITER_ATTRIBUTES
+    == CanonicalEnvelope.__struct_fields__[-len(WRITER_ATTRIBUTES) :]
+)
 _UNSET = (None,) * len(WRITER_ATTRIBUTES)
 _MAX_CACHED_KEYS = 65536
 _astuple = msgspec.structs.astuple
@@ -117,6 +124,7 @@ _position = tuple.__new__
 """``Position`` without its Python-level ``__new__``: reads make one per event."""
 _PREFIX = foreign.PREFIX
 _PREFIX_SIZE = len(_PREFIX)
+_SEALED = SEALED_MARK
 _new_record = tuple.__new__
 """``Record`` without its Python-level ``__new__``: the hot path builds one per event."""
 
@@ -134,6 +142,7 @@ class LedgerCore:
         clock: Clock = _time.time_ns,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         default_source: str | None = None,
+        fields: FieldCrypto | None = None,
     ) -> None:
         if max_event_bytes < 1024:
             raise ConfigurationError(
@@ -148,6 +157,8 @@ class LedgerCore:
         self.max_event_bytes = max_event_bytes
         self.default_source = default_source
         self.clock = HybridClock(clock)
+        self.fields = fields or FieldCrypto(None)
+        """Seals confidential fields at the encrypt stage and opens them at decode."""
         self.rules: list[Rule] = []
         """Authorization rules run at the authorize stage, in order (none: open ledger)."""
         self._physical = clock
@@ -192,7 +203,7 @@ class LedgerCore:
         valid = self.validate_many(events)
         self.authorize(who, valid)
         first_us, envelopes = self.stamp(valid, who)
-        return self.encode(valid, self.encrypt(envelopes), first_us)
+        return self.encode(valid, self.encrypt(valid, envelopes), first_us)
 
     def validate_many(self, events: Sequence[NewEvent | Mapping[str, Any]]) -> list[Valid]:
         """Stage 1 for a batch (see :meth:`validate`)."""
@@ -276,8 +287,19 @@ class LedgerCore:
             raise _numbered(exc, len(envelopes), count) from None
         return first, envelopes
 
-    def encrypt(self, envelopes: list[CanonicalEnvelope]) -> list[CanonicalEnvelope]:
-        """Stage 4: confidential fields encrypted for their data subject (none yet)."""
+    def encrypt(
+        self, batch: Sequence[Valid], envelopes: list[CanonicalEnvelope]
+    ) -> list[CanonicalEnvelope]:
+        """Stage 4: the type's confidential fields sealed for the event's data subject, in
+        events whose classification is at or above the threshold (``restricted`` by default)."""
+        fields = self.fields
+        try:
+            for at, valid in enumerate(batch):
+                names = valid.route.spec.confidential
+                if names and fields.applies(valid.classification, names):
+                    envelopes[at] = fields.sealed(envelopes[at], names)
+        except ContractError as exc:
+            raise _numbered(exc, at, len(batch)) from None
         return envelopes
 
     def encode(
@@ -368,6 +390,8 @@ class LedgerCore:
             except (_Foreign, msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
                 strangers.append(_stranger(position, body, exc))
                 continue
+            if _SEALED in body:
+                self.fields.open(event)
             _set(event, "position", position)
             events.append(event)
         self._saw(events)

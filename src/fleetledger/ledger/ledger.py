@@ -40,6 +40,7 @@ from fleetledger.errors import (
     LedgerClosed,
     NotFound,
 )
+from fleetledger.events import checks
 from fleetledger.events.envelope import Event
 from fleetledger.events.foreign import ForeignRecord
 from fleetledger.events.new import NewEvent
@@ -54,6 +55,19 @@ from fleetledger.ledger.groups import GroupMove, move_group
 from fleetledger.ledger.view import LedgerLog
 from fleetledger.topics import FamilyPolicy
 from fleetledger.types import Classification, Position
+
+
+ERASURE_SOURCE = "urn:fleetledger:erasure"
+"""The source of ``governance.erasure.performed`` when the ledger has no default source."""
+
+
+class Erasure(NamedTuple):
+    """What :meth:`Ledger.forget` did: the data subject, how many of their keys it destroyed,
+    and where ``governance.erasure.performed`` was recorded."""
+
+    datasubject: str
+    keys_destroyed: int
+    position: Position
 
 
 class TopicInfo(NamedTuple):
@@ -596,6 +610,36 @@ class Ledger:
         self._check_open()
         return collect_evidence(self._log, self.namespace, task, verifier or self.verifier)
 
+    # -- erasure -----------------------------------------------------------------------------
+
+    def forget(
+        self, datasubject: str, *, reason: str | None = None, requested_by: str | None = None
+    ) -> Erasure:
+        """Erase a data subject: destroy their data keys, then append
+        ``governance.erasure.performed`` (the pseudonym and how many keys were destroyed,
+        never any of their data); return how many keys and where that event was stored.
+
+        Their confidential fields stay in the ledger as ciphertext nobody can open any more:
+        the stored bytes do not change, so ``verify``, inclusion proofs and evidence bundles
+        still verify, and readers see those fields as ``{"$erased": true}``. Copies someone
+        decrypted and kept elsewhere are beyond its reach.
+        """
+        self._check_writable()
+        subject = checks.text("datasubject", datasubject)
+        destroyed = self._core.fields.forget(subject)
+        position = self.append(
+            "governance.erasure.performed",
+            subject=subject,
+            source=self._core.default_source or ERASURE_SOURCE,
+            data={
+                "erased_subject": subject,
+                "keys_destroyed": destroyed,
+                "reason": reason,
+                "requested_by": requested_by,
+            },
+        )
+        return Erasure(subject, destroyed, position)
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -603,7 +647,10 @@ class Ledger:
         owner = self._owner
         if not owner._closed:
             owner._closed = True
-            owner._backend.close()
+            try:
+                owner._backend.close()
+            finally:
+                owner._core.fields.close()
 
     def _check_open(self) -> None:
         if self._owner._closed:
