@@ -20,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -43,9 +44,15 @@ class SQLiteKeyStore:
     """Data keys wrapped by a KEK, in a SQLite file (see the module)."""
 
     def __init__(
-        self, path: str | os.PathLike[str], kek: str | os.PathLike[str] | None = None
+        self,
+        path: str | os.PathLike[str],
+        kek: str | os.PathLike[str] | None = None,
+        *,
+        readonly: bool = False,
     ) -> None:
         self.path = Path(path)
+        self.readonly = readonly
+        """Open the file read-only, never creating it: keys can be read, not made or destroyed."""
         self.kek_path = Path(kek) if kek is not None else Path(f"{self.path}.kek")
         self._conn: sqlite3.Connection | None = None
         self._kek: bytes | None = None
@@ -124,8 +131,12 @@ class SQLiteKeyStore:
     def _open(self, *, create: bool) -> sqlite3.Connection | None:
         if self._conn is not None:
             return self._conn
+        if self.readonly and create:
+            raise ConfigurationError(f"the key store {self.path} was opened read-only")
         if not create and not self.path.exists():
             return None
+        if self.readonly:
+            return self._open_readonly()
         try:
             _touch_private(self.path)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -136,6 +147,16 @@ class SQLiteKeyStore:
             conn.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise BackendError(f"cannot open the key store {self.path}: {exc}") from exc
+        self._conn = conn
+        return conn
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        uri = f"file:{quote(str(self.path))}?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA query_only = 1")
+        except sqlite3.Error as exc:
+            raise BackendError(f"cannot read the key store {self.path}: {exc}") from exc
         self._conn = conn
         return conn
 

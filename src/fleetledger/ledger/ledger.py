@@ -56,7 +56,6 @@ from fleetledger.ledger.view import LedgerLog
 from fleetledger.topics import FamilyPolicy
 from fleetledger.types import Classification, Position
 
-
 ERASURE_SOURCE = "urn:fleetledger:erasure"
 """The source of ``governance.erasure.performed`` when the ledger has no default source."""
 

@@ -105,7 +105,9 @@ def open(
         registry.register(event_type)
         merged.setdefault(event_type.family, FamilyPolicy(family=event_type.family))
     limit = _int_option(parsed.options, "max_event_bytes", DEFAULT_MAX_EVENT_BYTES, least=None)
-    fields = FieldCrypto(resolve_keys(keys, parsed), _threshold(encrypt_from, parsed))
+    fields = FieldCrypto(
+        resolve_keys(keys, parsed, readonly=readonly), _threshold(encrypt_from, parsed)
+    )
     core = LedgerCore(
         namespace=namespace or parsed.option("namespace", DEFAULT_NAMESPACE),
         registry=registry,
@@ -151,7 +153,7 @@ def open_async(url: str | None = None, **options: Any) -> AsyncLedger:
     return AsyncLedger(open(url, **options))
 
 
-def resolve_keys(option: KeysOption, url: LedgerURL) -> KeyStore | None:
+def resolve_keys(option: KeysOption, url: LedgerURL, *, readonly: bool = False) -> KeyStore | None:
     """The key store ``option`` names (see :func:`open`), or the ledger's default one."""
     if option is False:
         return None
@@ -160,9 +162,9 @@ def resolve_keys(option: KeysOption, url: LedgerURL) -> KeyStore | None:
     if isinstance(option, KeyStore):
         return option
     if option is not None:
-        return SQLiteKeyStore(os.fspath(option), url.options.get("kek"))
+        return SQLiteKeyStore(os.fspath(option), url.options.get("kek"), readonly=readonly)
     if url.scheme == "sqlite":
-        return SQLiteKeyStore(url.location + KEYS_SUFFIX, url.options.get("kek"))
+        return SQLiteKeyStore(url.location + KEYS_SUFFIX, url.options.get("kek"), readonly=readonly)
     if url.scheme == "memory":
         return MemoryKeyStore()
     return None
