@@ -129,10 +129,10 @@ class SQLiteKeyStore:
     # -- files -------------------------------------------------------------------------------
 
     def _open(self, *, create: bool) -> sqlite3.Connection | None:
-        if self._conn is not None:
-            return self._conn
         if self.readonly and create:
             raise ConfigurationError(f"the key store {self.path} was opened read-only")
+        if self._conn is not None:
+            return self._conn
         if not create and not self.path.exists():
             return None
         if self.readonly:
