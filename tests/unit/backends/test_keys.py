@@ -90,6 +90,6 @@ def test_a_store_whose_kek_is_missing_says_so(tmp_path: Path) -> None:
     store.close()
     (tmp_path / "keys.kek").unlink()
     again = SQLiteKeyStore(tmp_path / "keys")
-    with pytest.raises(ConfigurationError, match="keys.kek"):
+    with pytest.raises(ConfigurationError, match=r"keys\.kek"):
         again.get(key.kid)
     again.close()
