@@ -32,6 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 import chart
+import encryption
 import integrity
 import kafka_append
 import memory
@@ -127,6 +128,12 @@ def run(
     results.extend(
         integrity.checkpoint_cost(
             directory, batch=plan.batch, batches=plan.batches, each=plan.each, rounds=plan.rounds
+        )
+    )
+    log("encryption on vs off ...")
+    results.extend(
+        encryption.encryption_cost(
+            directory, batch=plan.batch, batches=plan.batches, rounds=plan.rounds
         )
     )
     log(f"verify over {plan.verify_events:,} signed events ...")

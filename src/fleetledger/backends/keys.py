@@ -18,6 +18,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -60,23 +61,31 @@ class SQLiteKeyStore:
 
     # -- the protocol ------------------------------------------------------------------------
 
-    def key_for(self, datasubject: str) -> DataKey:
-        """The subject's newest key, created and stored (durably) on first use."""
+    def keys_for(self, datasubjects: Collection[str]) -> dict[str, DataKey]:
+        """Each subject's newest key; those without one get one, all stored (durably) in one
+        transaction."""
         with self._lock:
             conn, kek = self._open(create=True), self._key_encryption_key(create=True)
             assert conn is not None
-            found = self._current(conn, datasubject, kek)
-            if found is not None:
+            found = {s: k for s in datasubjects if (k := self._current(conn, s, kek))}
+            if len(found) == len(datasubjects):
                 return found
             with _transaction(conn):  # checked again under the write lock: one key a subject
-                found = self._current(conn, datasubject, kek)
-                if found is None:
-                    found = DataKey(new_key_id(), AESGCM.generate_key(256))
-                    conn.execute(
-                        "INSERT INTO data_keys VALUES (?, ?, ?, ?)",
-                        (found.kid, datasubject, wrap(kek, found), time.time_ns() // 1_000_000),
-                    )
+                for subject in datasubjects:
+                    if subject not in found:
+                        found[subject] = self._current(conn, subject, kek) or self._new(
+                            conn, subject, kek
+                        )
             return found
+
+    @staticmethod
+    def _new(conn: sqlite3.Connection, datasubject: str, kek: bytes) -> DataKey:
+        key = DataKey(new_key_id(), AESGCM.generate_key(256))
+        conn.execute(
+            "INSERT INTO data_keys VALUES (?, ?, ?, ?)",
+            (key.kid, datasubject, wrap(kek, key), time.time_ns() // 1_000_000),
+        )
+        return key
 
     def get(self, kid: str) -> DataKey | None:
         """The key with this id, unwrapped; None when it is not (or no longer) here."""

@@ -24,7 +24,7 @@ import binascii
 import os
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from cryptography.exceptions import InvalidTag
@@ -47,6 +47,7 @@ __all__ = [
     "DataKey",
     "KeyStore",
     "MemoryKeyStore",
+    "cipher",
     "is_sealed",
     "new_key_id",
     "open_field",
@@ -71,8 +72,9 @@ class KeyStore(Protocol):
     Vault store implements the same five methods.
     """
 
-    def key_for(self, datasubject: str) -> DataKey:
-        """The subject's current data key, created (and stored durably) on first use."""
+    def keys_for(self, datasubjects: Collection[str]) -> dict[str, DataKey]:
+        """Each subject's current data key, those that have none created and stored durably
+        first (all in one write: a batch's new subjects cost one durable write)."""
         ...
 
     def get(self, kid: str) -> DataKey | None:
@@ -101,10 +103,19 @@ def _aad(event_id: str, field: str) -> bytes:
     return b"%s%s\x00%s" % (_AAD_PREFIX, event_id.encode(), field.encode())
 
 
-def seal(plaintext: bytes, key: DataKey, event_id: str, field: str) -> dict[str, str]:
-    """The marker holding ``plaintext`` (a field's canonical JSON) sealed for one event field."""
+def cipher(key: DataKey) -> AESGCM:
+    """The AES-256-GCM cipher of a data key, to pass to :func:`seal` and :func:`open_field`
+    when sealing or opening many fields with one key."""
+    return _cipher(key.key)
+
+
+def seal(
+    plaintext: bytes, key: DataKey, event_id: str, field: str, with_cipher: AESGCM | None = None
+) -> dict[str, str]:
+    """The marker holding ``plaintext`` (a field's canonical JSON) sealed for one event field
+    (``with_cipher``: ``key``'s, from :func:`cipher`)."""
     iv = os.urandom(_IV_BYTES)
-    sealed = _cipher(key.key).encrypt(iv, plaintext, _aad(event_id, field))
+    sealed = (with_cipher or _cipher(key.key)).encrypt(iv, plaintext, _aad(event_id, field))
     return {
         MARKER: ALGORITHM,
         "ct": base64.b64encode(sealed).decode(),
@@ -118,13 +129,19 @@ def is_sealed(value: object) -> bool:
     return type(value) is dict and value.get(MARKER) == ALGORITHM and type(value.get("kid")) is str
 
 
-def open_field(marker: Mapping[str, Any], key: DataKey, event_id: str, field: str) -> bytes | None:
+def open_field(
+    marker: Mapping[str, Any],
+    key: DataKey,
+    event_id: str,
+    field: str,
+    with_cipher: AESGCM | None = None,
+) -> bytes | None:
     """The plaintext a marker holds, or None when it does not open with this key for this
     event field (moved, altered, or sealed under another key)."""
     try:
         iv = base64.b64decode(marker["iv"], validate=True)
         sealed = base64.b64decode(marker["ct"], validate=True)
-        return _cipher(key.key).decrypt(iv, sealed, _aad(event_id, field))
+        return (with_cipher or _cipher(key.key)).decrypt(iv, sealed, _aad(event_id, field))
     except (KeyError, TypeError, ValueError, binascii.Error, InvalidTag):
         return None
 
@@ -163,15 +180,18 @@ class MemoryKeyStore:
         self._erased: set[str] = set()
         self._lock = threading.Lock()
 
-    def key_for(self, datasubject: str) -> DataKey:
-        """The subject's current key, made on first use."""
+    def keys_for(self, datasubjects: Collection[str]) -> dict[str, DataKey]:
+        """Each subject's current key, made on first use."""
         with self._lock:
-            kids = self._subjects.setdefault(datasubject, [])
-            if not kids:
-                key = DataKey(new_key_id(), AESGCM.generate_key(256))
-                self._keys[key.kid] = key
-                kids.append(key.kid)
-            return self._keys[kids[-1]]
+            return {subject: self._key_for(subject) for subject in datasubjects}
+
+    def _key_for(self, datasubject: str) -> DataKey:
+        kids = self._subjects.setdefault(datasubject, [])
+        if not kids:
+            key = DataKey(new_key_id(), AESGCM.generate_key(256))
+            self._keys[key.kid] = key
+            kids.append(key.kid)
+        return self._keys[kids[-1]]
 
     def get(self, kid: str) -> DataKey | None:
         """The key with this id, if it is held."""

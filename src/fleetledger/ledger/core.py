@@ -293,13 +293,21 @@ class LedgerCore:
         """Stage 4: the type's confidential fields sealed for the event's data subject, in
         events whose classification is at or above the threshold (``restricted`` by default)."""
         fields = self.fields
-        try:
-            for at, valid in enumerate(batch):
-                names = valid.route.spec.confidential
-                if names and fields.applies(valid.classification, names):
-                    envelopes[at] = fields.sealed(envelopes[at], names)
-        except ContractError as exc:
-            raise _numbered(exc, at, len(batch)) from None
+        sealing = [
+            (at, names)
+            for at, valid in enumerate(batch)
+            if (names := valid.route.spec.confidential)
+            and fields.applies(valid.classification, names)
+        ]
+        if not sealing:
+            return envelopes
+        subjects = {envelopes[at].datasubject or envelopes[at].subject for at, _ in sealing}
+        fields.prefetch(subjects, envelopes[sealing[0][0]].type)
+        for at, names in sealing:
+            try:
+                envelopes[at] = fields.sealed(envelopes[at], names)
+            except ContractError as exc:
+                raise _numbered(exc, at, len(batch)) from None
         return envelopes
 
     def encode(

@@ -15,7 +15,7 @@ another process that held the key stops using it when its cache expires.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -26,11 +26,15 @@ from fleetledger.governance.encryption import (
     ERASED,
     DataKey,
     KeyStore,
+    cipher,
     is_sealed,
     open_field,
     seal,
 )
 from fleetledger.types import Classification
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_TTL = 5.0
 """Seconds a data key stays cached in a process after it was read from the store."""
@@ -56,8 +60,8 @@ class FieldCrypto:
         self.encrypt_from = Classification(encrypt_from)
         self._ranks = {c.value for c in Classification if c.rank >= self.encrypt_from.rank}
         self._clock = clock
-        self._subjects: dict[str, tuple[DataKey, float]] = {}
-        self._kids: dict[str, tuple[DataKey | None, float]] = {}
+        self._subjects: dict[str, tuple[DataKey, AESGCM, float]] = {}
+        self._kids: dict[str, tuple[DataKey | None, AESGCM | None, float]] = {}
 
     # -- the encrypt stage -------------------------------------------------------------------
 
@@ -70,32 +74,42 @@ class FieldCrypto:
         data = envelope.data
         as_dict = type(data) is dict
         changes: dict[str, dict[str, str]] = {}
-        key: DataKey | None = None
+        key: tuple[DataKey, AESGCM, float] | None = None
         for name in names:
             value = data.get(name) if as_dict else getattr(data, name)
             if value is None:
                 continue
             key = key or self._key_for(envelope.datasubject or envelope.subject, envelope.type)
-            changes[name] = seal(_plaintext(value, name), key, envelope.id, name)
+            changes[name] = seal(_plaintext(value, name), key[0], envelope.id, name, key[1])
         if not changes:
             return envelope
         data = {**data, **changes} if as_dict else msgspec.structs.replace(data, **changes)
         return msgspec.structs.replace(envelope, data=data)
 
-    def _key_for(self, datasubject: str, type_: str) -> DataKey:
+    def _key_for(self, datasubject: str, type_: str) -> tuple[DataKey, AESGCM, float]:
         cached = self._subjects.get(datasubject)
+        if cached is not None and cached[2] > self._clock():
+            return cached
+        self.prefetch({datasubject}, type_)
+        return self._subjects[datasubject]
+
+    def prefetch(self, datasubjects: set[str], type_: str) -> None:
+        """Cache the keys of ``datasubjects`` (those not cached yet: one store call, so that a
+        batch's new subjects cost one durable write)."""
         now = self._clock()
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        missing = {s for s in datasubjects if (c := self._subjects.get(s)) is None or c[2] <= now}
+        if not missing:
+            return
         if self.keys is None:
             raise ConfigurationError(
                 f"{type_} events classified {self.encrypt_from.value} or above have"
                 " confidential fields to encrypt, and this ledger has no key store: open it"
                 " with keys=PATH (or the URL option ?keys=PATH)"
             )
-        key = self.keys.key_for(datasubject)
-        _bounded(self._subjects)[datasubject] = (key, now + KEY_TTL)
-        return key
+        if len(self._subjects) + len(missing) > _MAX_CACHED:
+            self._subjects.clear()
+        for subject, key in self.keys.keys_for(missing).items():
+            self._subjects[subject] = (key, cipher(key), now + KEY_TTL)
 
     # -- decoding ----------------------------------------------------------------------------
 
@@ -114,22 +128,23 @@ class FieldCrypto:
 
     def _opened(self, marker: dict[str, Any], event_id: str, name: str) -> Any:
         kid = marker["kid"]
-        key = self._key(kid)
+        key, with_cipher, _ = self._key(kid)
         if key is None:
             assert self.keys is not None
             return dict(ERASED) if self.keys.erased(kid) else marker
-        plaintext = open_field(marker, key, event_id, name)
+        plaintext = open_field(marker, key, event_id, name, with_cipher)
         return marker if plaintext is None else _decode_json(plaintext)
 
-    def _key(self, kid: str) -> DataKey | None:
+    def _key(self, kid: str) -> tuple[DataKey | None, AESGCM | None, float]:
         cached = self._kids.get(kid)
         now = self._clock()
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None and cached[2] > now:
+            return cached
         assert self.keys is not None
         key = self.keys.get(kid)
-        _bounded(self._kids)[kid] = (key, now + KEY_TTL)
-        return key
+        found = (key, None if key is None else cipher(key), now + KEY_TTL)
+        _bounded(self._kids)[kid] = found
+        return found
 
     # -- erasure -----------------------------------------------------------------------------
 

@@ -52,7 +52,7 @@ def erased(tmp_path: Path) -> tuple[Path, NoteSigner, bytes]:
         with fleetledger.open(f"sqlite:///{tmp_path / 'copy.db'}", keys=keys) as copy:
             mirror(ledger, copy)
             assert copy.get("e2").data["arguments"] == before
-        key = SQLiteKeyStore(keys).key_for("cust-7").key
+        key = SQLiteKeyStore(keys).keys_for(["cust-7"])["cust-7"].key
         assert ledger.forget("cust-7").keys_destroyed == 1
         ledger.sign()
     return tmp_path, signer, key

@@ -62,12 +62,12 @@ def test_a_wrapped_key_unwraps_only_under_its_kek_and_id() -> None:
 
 
 def test_the_memory_store_keeps_one_key_per_subject_until_destroyed() -> None:
-    """key_for is stable; destroy removes it, counts it and marks its id erased."""
+    """keys_for is stable; destroy removes it, counts it and marks its id erased."""
     store = MemoryKeyStore()
-    first = store.key_for("cust-7")
-    assert store.key_for("cust-7") == first
-    assert store.key_for("cust-8") != first
+    first = store.keys_for(["cust-7"])["cust-7"]
+    assert store.keys_for(["cust-7"])["cust-7"] == first
+    assert store.keys_for(["cust-8"])["cust-8"] != first
     assert store.destroy("cust-7") == 1
     assert store.get(first.kid) is None
     assert store.erased(first.kid)
-    assert store.key_for("cust-7").kid != first.kid
+    assert store.keys_for(["cust-7"])["cust-7"].kid != first.kid

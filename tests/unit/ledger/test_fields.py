@@ -105,8 +105,8 @@ def test_the_key_is_the_data_subjects_and_defaults_to_the_subject(
     restricted(sealed, "e2", datasubject="cust-7")
     sealed._core.fields.keys = None
     kid_of = {id: sealed.get(id).data["arguments"]["kid"] for id in ("e1", "e2")}
-    assert kid_of["e1"] == keys.key_for("task-1").kid
-    assert kid_of["e2"] == keys.key_for("cust-7").kid
+    assert kid_of["e1"] == keys.keys_for(["task-1"])["task-1"].kid
+    assert kid_of["e2"] == keys.keys_for(["cust-7"])["cust-7"].kid
 
 
 def test_forget_shows_the_subjects_fields_as_erased(sealed: Ledger) -> None:
