@@ -105,7 +105,7 @@ def test_every_benchmark_runs_at_a_tiny_size(
     report = tmp_path / "results.json"
     run.write_json(report, plan, results, 1.0, quick=True, notes=["a note"])
     written = json.loads(report.read_text())
-    assert len(written["results"]) == 26
+    assert len(written["results"]) == 28
     assert {r["verdict"] for r in written["results"]} <= {"PASS", "MISS", "-"}
     assert written["notes"] == ["a note"]
     assert written["plan"]["single"] == [[1, 5], [8, 3], [64, 1]]
