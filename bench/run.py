@@ -32,6 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 import chart
+import encryption
 import governance
 import integrity
 import kafka_append
@@ -138,6 +139,12 @@ def run(
             batches=plan.batches,
             single=plan.single[0][1],
             rounds=plan.rounds,
+        )
+    )
+    log("encryption on vs off ...")
+    results.extend(
+        encryption.encryption_cost(
+            directory, batch=plan.batch, batches=plan.batches, rounds=plan.rounds
         )
     )
     log(f"verify over {plan.verify_events:,} signed events ...")

@@ -10,6 +10,7 @@ which tool it called, who approved it, and how it turned out::
 """
 
 from fleetledger.audit import ConsistencyProof, InclusionProof, StoredHead, Verification
+from fleetledger.backends.keys import SQLiteKeyStore
 from fleetledger.backends.protocols import AlreadyStored
 from fleetledger.config import Config
 from fleetledger.errors import (
@@ -33,12 +34,13 @@ from fleetledger.errors import (
 from fleetledger.events import Event, EventData, EventType, Kind
 from fleetledger.events.foreign import ForeignRecord
 from fleetledger.events.new import NewEvent
-from fleetledger.governance import Policy, Principal
+from fleetledger.governance import DataKey, KeyStore, MemoryKeyStore, Policy, Principal
 from fleetledger.ledger import (
     Appended,
     AsyncConsumer,
     AsyncLedger,
     Consumer,
+    Erasure,
     EventFilter,
     GroupMove,
     Lag,
@@ -68,6 +70,8 @@ __all__ = [
     "ConsistencyProof",
     "Consumer",
     "ContractError",
+    "DataKey",
+    "Erasure",
     "Event",
     "EventData",
     "EventFilter",
@@ -81,12 +85,14 @@ __all__ = [
     "InclusionProof",
     "IncompatibleSchema",
     "IntegrityError",
+    "KeyStore",
     "Kind",
     "Lag",
     "Ledger",
     "LedgerClosed",
     "LedgerError",
     "LedgerLog",
+    "MemoryKeyStore",
     "MissingExtra",
     "NewEvent",
     "NotFound",
@@ -96,6 +102,7 @@ __all__ = [
     "Position",
     "Principal",
     "ReadOnlyLedger",
+    "SQLiteKeyStore",
     "StoredHead",
     "TopicInfo",
     "UnknownEventType",

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from fleetledger.backends.urls import LedgerURL
 from fleetledger.integrity import NoteSigner
 
-LEDGER_OPTIONS = frozenset({"namespace", "max_event_bytes", "key", "writer_key"})
+LEDGER_OPTIONS = frozenset(
+    {"namespace", "max_event_bytes", "key", "writer_key", "keys", "kek", "encrypt_from"}
+)
 """URL options the ledger itself reads, whatever the backend."""
 
 ClientValue = str | int | float | bool

@@ -75,6 +75,9 @@ def emit(
     conversation: Annotated[str | None, _option("--conversation", "Conversation id.")] = None,
     trace: Annotated[str | None, _option("--trace", "W3C traceparent.")] = None,
     supersedes: Annotated[str | None, _option("--supersedes", "Id of the event corrected.")] = None,
+    datasubject: Annotated[
+        str | None, _option("--datasubject", "Data subject (pseudonym) of its confidential fields.")
+    ] = None,
     file: Annotated[
         str | None, _option("--file", "JSON Lines of append's arguments, or - for stdin.")
     ] = None,
@@ -100,6 +103,7 @@ def emit(
             "conversationid": conversation,
             "traceparent": trace,
             "supersedes": supersedes,
+            "datasubject": datasubject,
         }.items()
         if value is not None
     }

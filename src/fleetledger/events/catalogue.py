@@ -322,10 +322,11 @@ class GovernanceEscalated(EventData, kw_only=True):
 class GovernanceErasurePerformed(EventData, kw_only=True):
     """A data subject's key was destroyed on request; their confidential data is unreadable."""
 
-    erased_subject: Id
+    erased_subject: Id  # the data subject's pseudonym, never a name
     reason: str | None = None
     requested_by: Id | None = None
     events_affected: Count | None = None
+    keys_destroyed: Count | None = None
 
 
 # -- evaluation ----------------------------------------------------------------------------
@@ -392,7 +393,27 @@ def _builtin(
         classification=classification,
         version=1,
         description=description,
+        confidential=CONFIDENTIAL_FIELDS.get(type_, ()),
     )
+
+
+CONFIDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "task.requested": ("goal", "inputs"),
+    "task.checkpointed": ("state",),
+    "task.completed": ("result", "summary"),
+    "task.failed": ("error",),
+    "context.retrieved": ("query",),
+    "context.memory.updated": ("value",),
+    "context.prompt.rendered": ("variables",),
+    "tool.call.requested": ("arguments",),
+    "tool.call.started": ("arguments",),
+    "tool.call.completed": ("result",),
+    "tool.call.failed": ("error",),
+    "evaluation.feedback": ("comment",),
+}
+"""The data fields of built-in types that may hold personal content (prompts, queries,
+arguments, results, free text): encrypted when an event's classification calls for it.
+Identifiers rules join on (``call_id``, ``tool``, ``approval_id``) are never among them."""
 
 
 BUILTIN_TYPES: tuple[EventType, ...] = (

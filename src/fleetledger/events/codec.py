@@ -83,6 +83,7 @@ class CanonicalEnvelope(msgspec.Struct, omit_defaults=True, gc=False):
     causationid: str | None = None
     traceparent: str | None = None
     supersedes: str | None = None
+    datasubject: str | None = None
     orderedafter: str | None = None
     orderedafterleaf: str | None = None
 

@@ -32,6 +32,7 @@ WRITER_ATTRIBUTES = (
     "causationid",
     "traceparent",
     "supersedes",
+    "datasubject",
 )
 """Optional extension attributes a writer may set."""
 
@@ -85,6 +86,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=Fa
     causationid: str | None = None
     traceparent: str | None = None
     supersedes: str | None = None
+    datasubject: str | None = None
     authid: str | None = None
     authtype: str | None = None
     recordedtime: str | None = None

@@ -47,6 +47,10 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """W3C trace context: links the event to an OpenTelemetry trace."""
     supersedes: str | None = None
     """On a correction: the id of the event it corrects (of the same task and family)."""
+    datasubject: str | None = None
+    """The person or customer the event's confidential fields are about, pseudonymously
+    (never a name or an address): their fields are encrypted under this data subject's key,
+    which ``forget`` destroys. The event's ``subject`` if None."""
 
     @classmethod
     def of(cls, attributes: object) -> NewEvent:

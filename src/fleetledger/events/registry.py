@@ -46,6 +46,9 @@ class EventType:
     classification: Classification = Classification.INTERNAL
     version: int = 1
     description: str = ""
+    confidential: tuple[str, ...] = ()
+    """Top-level data fields holding personal or confidential content: encrypted for the
+    event's data subject when its classification calls for it. Never a field rules join on."""
 
     def __post_init__(self) -> None:
         if not _TYPE_NAME.match(self.type):
@@ -58,6 +61,7 @@ class EventType:
             raise ContractError(f"the data model of {self.type!r} must subclass EventData")
         if self.version < 1:
             raise ContractError(f"{self.type!r}: version must be 1 or more, not {self.version}")
+        _check_confidential(self.type, self.model, self.confidential)
 
     @cached_property
     def family(self) -> str:
@@ -97,6 +101,28 @@ class EventType:
                 f"{self.type}: invalid data at {field}: {exc}", field=field
             ) from None
         return result
+
+
+JOIN_FIELDS = frozenset({"call_id", "tool", "approval_id"})
+"""Data fields that ordering rules join on and routing reads: never encrypted."""
+
+
+def _check_confidential(type_: str, model: type[EventData], names: tuple[str, ...]) -> None:
+    """Refuse confidential fields that are not the model's own, or that rules join on."""
+    if isinstance(names, str) or not isinstance(names, tuple):
+        raise ContractError(f"{type_}: confidential must be a tuple of data field names")
+    fields = {f.name: f.encode_name for f in _struct_info(model).fields}
+    for name in names:
+        if fields.get(name) != name:
+            raise ContractError(
+                f"{type_}: confidential field {name!r} is not a field of {model.__name__}",
+                field="confidential",
+            )
+        if name in JOIN_FIELDS:
+            raise ContractError(
+                f"{type_}: {name!r} cannot be confidential: rules join events on it",
+                field="confidential",
+            )
 
 
 _AT_PATH = re.compile(r" - at (?:`key` in )?`\$\.?(?P<path>[^`]*)`$")

@@ -1,5 +1,5 @@
 """Who appends and who may do what, and in which order: principals, the access rules that
-govern them, and ordering rules (pure, no I/O)."""
+govern them, ordering rules, and field encryption given keys (pure, no I/O)."""
 
 from fleetledger.governance.access import (
     Action,
@@ -11,6 +11,7 @@ from fleetledger.governance.access import (
     decide,
     parse_rules,
 )
+from fleetledger.governance.encryption import DataKey, KeyStore, MemoryKeyStore
 from fleetledger.governance.ordering import (
     Matcher,
     OrderingRule,
@@ -24,9 +25,12 @@ from fleetledger.governance.principal import KINDS, Principal, parse_principals
 __all__ = [
     "KINDS",
     "Action",
+    "DataKey",
     "Decision",
     "Effect",
+    "KeyStore",
     "Matcher",
+    "MemoryKeyStore",
     "OrderingRule",
     "Policy",
     "Principal",

@@ -10,7 +10,7 @@ from fleetledger.ledger.aio import AsyncConsumer, AsyncLedger
 from fleetledger.ledger.consumer import Consumer, Lag
 from fleetledger.ledger.filters import EventFilter
 from fleetledger.ledger.groups import GroupMove
-from fleetledger.ledger.ledger import Appended, Ledger, TopicInfo
+from fleetledger.ledger.ledger import Appended, Erasure, Ledger, TopicInfo
 from fleetledger.ledger.opening import DEFAULT_NAMESPACE, open, open_async
 from fleetledger.ledger.signing import (
     KEY_SUFFIX,
@@ -37,6 +37,7 @@ __all__ = [
     "AsyncLedger",
     "ConsistencyProof",
     "Consumer",
+    "Erasure",
     "EventFilter",
     "GroupMove",
     "InclusionProof",

@@ -21,7 +21,7 @@ from fleetledger.integrity import EvidenceBundle, NoteVerifier
 from fleetledger.ledger.consumer import Consumer, Lag, Start
 from fleetledger.ledger.filters import EventFilter
 from fleetledger.ledger.groups import GroupMove, Target
-from fleetledger.ledger.ledger import Appended, Ledger, TopicInfo
+from fleetledger.ledger.ledger import Appended, Erasure, Ledger, TopicInfo
 from fleetledger.types import Position
 
 
@@ -178,6 +178,10 @@ class AsyncLedger:
     async def evidence(self, task: str, verifier: NoteVerifier | None = None) -> EvidenceBundle:
         """:meth:`Ledger.evidence`, in a worker thread."""
         return await asyncio.to_thread(self.sync.evidence, task, verifier)
+
+    async def forget(self, datasubject: str, **options: Any) -> Erasure:
+        """:meth:`Ledger.forget`, in a worker thread."""
+        return await asyncio.to_thread(lambda: self.sync.forget(datasubject, **options))
 
     def register(self, type: str, model: builtins.type[EventData], **options: Any) -> EventType:
         """See :meth:`Ledger.register` (in memory plus one topic creation; not awaited)."""

@@ -8,13 +8,15 @@ named stages, each with one job:
 2. **authorize**: may the principal append it (the governance layer's rules plug in here);
 3. **stamp**: ``recordedtime`` from the hybrid logical clock, ``authid``/``authtype`` from
    the principal;
-4. **encrypt**: confidential data fields for their data subject (a seam for governance);
+4. **encrypt**: confidential data fields sealed for their data subject when the event's
+   classification calls for it (:mod:`.fields`), so the bytes below hold the ciphertext;
 5. **encode**: the RFC 8785 bytes of the CloudEvents structured JSON, stamps included,
    position excluded: what every backend stores and every proof hashes;
 6. **route**: the topic, partition and key it goes to.
 
 Reading goes the other way: :meth:`LedgerCore.decode` turns stored bytes back into an
-:class:`Event`, or a :class:`ForeignRecord` when no ledger writer produced them.
+:class:`Event` (its sealed fields opened for a reader holding the key store), or a
+:class:`ForeignRecord` when no ledger writer produced them.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from fleetledger.events.new import NewEvent
 from fleetledger.events.order import HybridClock, recorded_us
 from fleetledger.events.registry import EventType, TypeRegistry
 from fleetledger.governance.principal import Principal
+from fleetledger.ledger.fields import SEALED_MARK, FieldCrypto
 from fleetledger.topics import FamilyPolicy, family_of, partition_for, topic_name
 from fleetledger.topics.naming import check_namespace
 from fleetledger.types import Position
@@ -124,6 +127,7 @@ _position = tuple.__new__
 """``Position`` without its Python-level ``__new__``: reads make one per event."""
 _PREFIX = foreign.PREFIX
 _PREFIX_SIZE = len(_PREFIX)
+_SEALED = SEALED_MARK
 _new_record = tuple.__new__
 """``Record`` without its Python-level ``__new__``: the hot path builds one per event."""
 
@@ -141,6 +145,7 @@ class LedgerCore:
         clock: Clock = _time.time_ns,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         default_source: str | None = None,
+        fields: FieldCrypto | None = None,
     ) -> None:
         if max_event_bytes < 1024:
             raise ConfigurationError(
@@ -155,6 +160,8 @@ class LedgerCore:
         self.max_event_bytes = max_event_bytes
         self.default_source = default_source
         self.clock = HybridClock(clock)
+        self.fields = fields or FieldCrypto(None)
+        """Seals confidential fields at the encrypt stage and opens them at decode."""
         self.rules: list[Rule] = []
         """Authorization rules run at the authorize stage, in order (none: open ledger)."""
         self._physical = clock
@@ -199,7 +206,7 @@ class LedgerCore:
         valid = self.validate_many(events)
         self.authorize(who, valid)
         first_us, envelopes = self.stamp(valid, who)
-        return self.encode(valid, self.encrypt(envelopes), first_us)
+        return self.encode(valid, self.encrypt(valid, envelopes), first_us)
 
     def validate_many(self, events: Sequence[NewEvent | Mapping[str, Any]]) -> list[Valid]:
         """Stage 1 for a batch (see :meth:`validate`)."""
@@ -283,8 +290,27 @@ class LedgerCore:
             raise _numbered(exc, len(envelopes), count) from None
         return first, envelopes
 
-    def encrypt(self, envelopes: list[CanonicalEnvelope]) -> list[CanonicalEnvelope]:
-        """Stage 4: confidential fields encrypted for their data subject (none yet)."""
+    def encrypt(
+        self, batch: Sequence[Valid], envelopes: list[CanonicalEnvelope]
+    ) -> list[CanonicalEnvelope]:
+        """Stage 4: the type's confidential fields sealed for the event's data subject, in
+        events whose classification is at or above the threshold (``restricted`` by default)."""
+        fields = self.fields
+        sealing = [
+            (at, names)
+            for at, valid in enumerate(batch)
+            if (names := valid.route.spec.confidential)
+            and fields.applies(valid.classification, names)
+        ]
+        if not sealing:
+            return envelopes
+        subjects = {envelopes[at].datasubject or envelopes[at].subject for at, _ in sealing}
+        fields.prefetch(subjects, envelopes[sealing[0][0]].type)
+        for at, names in sealing:
+            try:
+                envelopes[at] = fields.sealed(envelopes[at], names)
+            except ContractError as exc:
+                raise _numbered(exc, at, len(batch)) from None
         return envelopes
 
     def encode(
@@ -375,6 +401,8 @@ class LedgerCore:
             except (_Foreign, msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
                 strangers.append(_stranger(position, body, exc))
                 continue
+            if _SEALED in body:
+                self.fields.open(event)
             _set(event, "position", position)
             events.append(event)
         self._saw(events)

@@ -42,6 +42,7 @@ from fleetledger.errors import (
     NotFound,
     PolicyViolation,
 )
+from fleetledger.events import checks
 from fleetledger.events.envelope import Event
 from fleetledger.events.foreign import ForeignRecord
 from fleetledger.events.new import NewEvent
@@ -60,6 +61,18 @@ from fleetledger.ledger.ordering import DenialLimiter, OrderingRules, denial, fl
 from fleetledger.ledger.view import LedgerLog
 from fleetledger.topics import FamilyPolicy
 from fleetledger.types import Classification, Position
+
+ERASURE_SOURCE = "urn:fleetledger:erasure"
+"""The source of ``governance.erasure.performed`` when the ledger has no default source."""
+
+
+class Erasure(NamedTuple):
+    """What :meth:`Ledger.forget` did: the data subject, how many of their keys it destroyed,
+    and where ``governance.erasure.performed`` was recorded."""
+
+    datasubject: str
+    keys_destroyed: int
+    position: Position
 
 
 class TopicInfo(NamedTuple):
@@ -755,6 +768,36 @@ class Ledger:
                 )
         return collect_evidence(self._log, self.namespace, task, verifier or self.verifier)
 
+    # -- erasure -----------------------------------------------------------------------------
+
+    def forget(
+        self, datasubject: str, *, reason: str | None = None, requested_by: str | None = None
+    ) -> Erasure:
+        """Erase a data subject: destroy their data keys, then append
+        ``governance.erasure.performed`` (the pseudonym and how many keys were destroyed,
+        never any of their data); return how many keys and where that event was stored.
+
+        Their confidential fields stay in the ledger as ciphertext nobody can open any more:
+        the stored bytes do not change, so ``verify``, inclusion proofs and evidence bundles
+        still verify, and readers see those fields as ``{"$erased": true}``. Copies someone
+        decrypted and kept elsewhere are beyond its reach.
+        """
+        self._check_writable()
+        subject = checks.text("datasubject", datasubject)
+        destroyed = self._core.fields.forget(subject)
+        position = self.append(
+            "governance.erasure.performed",
+            subject=subject,
+            source=self._core.default_source or ERASURE_SOURCE,
+            data={
+                "erased_subject": subject,
+                "keys_destroyed": destroyed,
+                "reason": reason,
+                "requested_by": requested_by,
+            },
+        )
+        return Erasure(subject, destroyed, position)
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -764,7 +807,10 @@ class Ledger:
             if not owner._readonly:
                 owner._record_left_out()
             owner._closed = True
-            owner._backend.close()
+            try:
+                owner._backend.close()
+            finally:
+                owner._core.fields.close()
 
     def _check_open(self) -> None:
         if self._owner._closed:

@@ -27,6 +27,7 @@ MODULES = (
     "replay",
     "scale",
     "integrity",
+    "encryption",
     "memory",
     "peers",
     "chart",
@@ -89,7 +90,8 @@ def test_every_benchmark_runs_at_a_tiny_size(
     assert sum(n.startswith("checkpoints on vs off") for n in names) == 2
     assert sum(n.startswith("ordering rule on vs off") for n in names) == 2
     assert any(n.startswith("verify, 300 signed events") for n in names)
-    assert len(results) == 28
+    assert sum(n.startswith("encryption on vs off") for n in names) == 2
+    assert len(results) == 30
     assert notes == []
     for result in results:
         assert result.ledger > 0
@@ -294,3 +296,21 @@ def test_the_kafka_benchmarks_run_at_a_tiny_size_against_their_own_broker(
         assert all(name.endswith(f" · {broker}") for name in names[index : index + 4])
     assert len(names) == 8
     assert all(r.ledger > 0 and (r.baseline or 0) > 0 for r in results)
+
+
+def test_only_the_encrypted_side_of_the_encryption_cost_stores_ciphertext(
+    bench: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    encryption, workload = bench["encryption"], bench["workload"]
+    events = workload.Workload(seed=9).events(20)
+    bodies = []
+    for name, batch in (("on.db", encryption.restricted(events, 3)), ("off.db", events)):
+        with encryption.open_plain(tmp_path / name) as ledger:
+            ledger.append_many(batch)
+        conn = sqlite3.connect(tmp_path / name)
+        try:
+            bodies.append(b"".join(row[0] for row in conn.execute("SELECT body FROM events")))
+        finally:
+            conn.close()
+    assert b'"$enc":"aes256gcm"' in bodies[0]
+    assert b'"$enc"' not in bodies[1]

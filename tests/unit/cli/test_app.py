@@ -28,6 +28,7 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "groups",
         "lag",
         "maintain",
+        "forget",
         "mirror",
         "keys",
         "sign",

@@ -58,6 +58,7 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "groups seek": ["groups", "seek", "g", "--to-time", "1h", *ledger],
         "keys": ["keys", "init", "--dir", str(tmp_path / "k")],
         "lag": ["lag", *ledger],
+        "forget": ["forget", "cust-7", *ledger],
         "maintain": ["maintain", *ledger],
         "mirror": ["mirror", "memory://", "memory://"],
         "notary": ["notary", "--once", "--key", str(key), *ledger],

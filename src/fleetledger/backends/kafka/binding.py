@@ -296,6 +296,7 @@ class _LedgerEvent(msgspec.Struct, omit_defaults=True):
     data: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
     dataclassification: str | None = None
     datacontenttype: str | None = None
+    datasubject: str | None = None
     dataversion: int | None = None
     id: str | None = None
     orderedafter: str | None = None
