@@ -275,7 +275,11 @@ class Ledger:
         """
         self._check_writable()
         events = list(events)
-        records = self._core.prepare_many(events, principal=self._acting)
+        try:
+            records = self._core.prepare_many(events, principal=self._acting)
+        except PolicyViolation as exc:  # an access rule refused it
+            self._record_denial(exc)
+            raise
         if any(r.event is not None and r.event.supersedes for r in records):
             self._check_corrections(records)
         guard = None if self._ordering is None else self._ordering.guard(records)
@@ -302,8 +306,9 @@ class Ledger:
                 exc.add_note(f"the refusal could not be recorded: {failure}")
 
     def _record(self, events: list[dict[str, Any]], principal: Principal | None = None) -> None:
-        """Append the ledger's own governance events (no ordering rule is checked on them)."""
-        records = self._core.prepare_many(events, principal=principal or self._acting)
+        """Append the ledger's own governance events (no access or ordering rule is checked on
+        them: they record what the rules did)."""
+        records = self._core.prepare_many(events, principal=principal or self._acting, trusted=True)
         self._backend.append(records)
 
     def _record_left_out(self) -> None:
@@ -780,9 +785,11 @@ class Ledger:
         Their confidential fields stay in the ledger as ciphertext nobody can open any more:
         the stored bytes do not change, so ``verify``, inclusion proofs and evidence bundles
         still verify, and readers see those fields as ``{"$erased": true}``. Copies someone
-        decrypted and kept elsewhere are beyond its reach.
+        decrypted and kept elsewhere are beyond its reach. Under an access policy it needs
+        ``admin`` on the governance family.
         """
         self._check_writable()
+        self.authorize("admin", ["governance"])  # an erasure is an administrative act
         subject = checks.text("datasubject", datasubject)
         destroyed = self._core.fields.forget(subject)
         position = self.append(
