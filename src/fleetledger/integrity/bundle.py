@@ -59,6 +59,12 @@ Verification
 4. Each checkpoint verifies with the key, names a partition of the namespace, and states the
    same size and root as the head's line for it.
 5. The manifest and the events list the same leaves, each once, and the bundle is not empty.
+6. Order. An event whose body names an earlier event by ``orderedafter`` (its id) and
+   ``orderedafterleaf`` (its leaf hash, standard base64), stamped by the ledger when an
+   ordering rule was satisfied at append (an approval before a tool call): when the named
+   event is in the bundle, its leaf hash must equal ``orderedafterleaf``, else that is a
+   finding. Each pair that holds is proved ordered: the later event's signed bytes commit to
+   the earlier event, which therefore existed first. Verifiers report the pairs.
 
 What a bundle proves, and what it does not
 ------------------------------------------
@@ -81,6 +87,7 @@ its head, events removed by retention or compaction before it was collected, or 
 
 from __future__ import annotations
 
+import base64
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -242,6 +249,7 @@ class BundleFindingKind(StrEnum):
     DUPLICATE = "duplicate"
     MISSING = "missing"
     UNLISTED = "unlisted"
+    BROKEN_ORDER = "broken-order"
 
 
 class BundleFinding(NamedTuple):
@@ -271,6 +279,8 @@ class BundleVerification:
     key_source: KeySource | None
     """``"given"`` when the caller passed the key, ``"bundle"`` when it came from the bundle."""
     findings: tuple[BundleFinding, ...]
+    ordered: tuple[tuple[str, str], ...] = ()
+    """``(earlier id, later id)`` of each pair step 6 proved: the later names the earlier."""
 
     @property
     def ok(self) -> bool:
@@ -306,6 +316,7 @@ def verify_bundle(bundle: EvidenceBundle, key: NoteVerifier | None = None) -> Bu
             _check_inclusion(number, event, head, findings)
     _check_bodies(bundle, findings)
     _check_manifest(bundle, findings)
+    ordered = _check_order(bundle, findings)
     return BundleVerification(
         task=bundle.task,
         namespace=bundle.namespace,
@@ -316,6 +327,7 @@ def verify_bundle(bundle: EvidenceBundle, key: NoteVerifier | None = None) -> Bu
         key=None if trusted is None else trusted.vkey,
         key_source=source,
         findings=tuple(findings.found),
+        ordered=ordered,
     )
 
 
@@ -488,6 +500,46 @@ class _Attributes(msgspec.Struct):
 
     id: str
     subject: str
+
+
+class _Link(msgspec.Struct):
+    """The hash link an ordering rule stamped into an event, if any."""
+
+    id: str
+    orderedafter: str | None = None
+    orderedafterleaf: str | None = None
+
+
+_read_link = msgspec.json.Decoder(_Link).decode
+
+
+def _check_order(bundle: EvidenceBundle, findings: _Findings) -> tuple[tuple[str, str], ...]:
+    """Step 6: each hash link to an event of the bundle names that event's leaf."""
+    leaves: dict[str, bytes] = {}
+    links: list[tuple[int, _Link]] = []
+    for number, event in enumerate(bundle.events):
+        try:
+            link = _read_link(event.body)
+        except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
+            continue  # step 3 reported it
+        leaves.setdefault(link.id, leaf_hash(event.body))
+        if link.orderedafter is not None:
+            links.append((number, link))
+    ordered = []
+    for number, link in links:
+        earlier = leaves.get(link.orderedafter or "")
+        if earlier is None:
+            continue  # an event of another task: not this bundle's to prove
+        if link.orderedafterleaf != base64.b64encode(earlier).decode():
+            findings.add(
+                BundleFindingKind.BROKEN_ORDER,
+                f"event {link.id} names {link.orderedafter} as the event it follows, with a"
+                " leaf hash that is not that event's",
+                number,
+            )
+        else:
+            ordered.append((link.orderedafter or "", link.id))
+    return tuple(ordered)
 
 
 _read_attributes = msgspec.json.Decoder(_Attributes).decode
