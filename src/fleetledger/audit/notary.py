@@ -45,8 +45,8 @@ from fleetledger.integrity import (
     LedgerHead,
     NoteSigner,
     NoteVerifier,
-    key_chain,
     PartitionHead,
+    key_chain,
     leaf_hashes,
     open_checkpoint,
     sign_checkpoint,
@@ -223,7 +223,9 @@ class Notary:
             for row in self._log.checkpoints(self.namespace)
             if row.kind == PARTITION
         }
-        handovers = [row.note for row in self._log.checkpoints(self.namespace) if row.kind == HANDOVER]
+        handovers = [
+            row.note for row in self._log.checkpoints(self.namespace) if row.kind == HANDOVER
+        ]
         keys = key_chain(handovers, self._signer.verifier, namespace=self.namespace).keys
         for tp, mark in marks.items():
             self._check_mark(tp, mark, notes.get((*tp, mark.frontier.size)), keys)

@@ -32,7 +32,6 @@ from fleetledger.integrity.bundle import (
     verify_bundle,
 )
 from fleetledger.integrity.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from fleetledger.integrity.hashing import EMPTY_ROOT, HASH_SIZE, leaf_hash, leaf_hashes, node_hash
 from fleetledger.integrity.handover import (
     KeyChain,
     KeyHandover,
@@ -41,6 +40,7 @@ from fleetledger.integrity.handover import (
     open_handover_head,
     sign_handover,
 )
+from fleetledger.integrity.hashing import EMPTY_ROOT, HASH_SIZE, leaf_hash, leaf_hashes, node_hash
 from fleetledger.integrity.head import LedgerHead, PartitionHead, open_ledger_head, sign_ledger_head
 from fleetledger.integrity.note import (
     Note,

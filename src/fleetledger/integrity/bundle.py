@@ -98,8 +98,8 @@ import msgspec
 from fleetledger.errors import MalformedBundle, NoteError, NotFound, ProofError
 from fleetledger.integrity._lines import decode_count
 from fleetledger.integrity.checkpoint import Checkpoint, open_checkpoint
-from fleetledger.integrity.hashing import leaf_hash
 from fleetledger.integrity.handover import key_chain
+from fleetledger.integrity.hashing import leaf_hash
 from fleetledger.integrity.head import LedgerHead, PartitionHead
 from fleetledger.integrity.note import NoteVerifier, open_note, parse_note
 from fleetledger.integrity.proofs import verify_inclusion
@@ -169,6 +169,8 @@ class EvidenceBundle(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     def to_json(self) -> dict[str, Any]:
         """The bundle as JSON-ready values (bytes in standard base64), in the documented order."""
         built: dict[str, Any] = msgspec.to_builtins(self)
+        if not self.handovers:  # a ledger never rotated writes what earlier versions read
+            del built["handovers"]
         return built
 
     def dumps(self) -> bytes:

@@ -61,10 +61,14 @@ class KeyHandover:
         """Read a handover note's text; :class:`MalformedNote` unless it is exactly one."""
         lines = text.split("\n")
         if len(lines) != 5 or lines[4] or not lines[0].endswith(HANDOVER_SUFFIX):
-            raise MalformedNote(f"a key handover has four lines after '<namespace>{HANDOVER_SUFFIX}'")
+            raise MalformedNote(
+                f"a key handover has four lines after '<namespace>{HANDOVER_SUFFIX}'"
+            )
         fields = [line.partition(" ") for line in lines[1:4]]
         if [word for word, _, _ in fields] != ["old", "new", "head"]:
-            raise MalformedNote("a key handover's lines are 'old <key>', 'new <key>', 'head <hash>'")
+            raise MalformedNote(
+                "a key handover's lines are 'old <key>', 'new <key>', 'head <hash>'"
+            )
         try:
             old, new = (NoteVerifier.from_vkey(value) for _, _, value in fields[:2])
             head = base64.b64decode(fields[2][2], validate=True)

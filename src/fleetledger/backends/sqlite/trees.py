@@ -27,13 +27,13 @@ from fleetledger.backends.protocols import (
 from fleetledger.backends.sqlite import schema
 from fleetledger.errors import IntegrityError
 from fleetledger.integrity import (
-    LedgerHead,
-    sign_handover,
     Frontier,
+    LedgerHead,
     NoteSigner,
     PartitionHead,
     leaf_hashes,
     sign_checkpoint,
+    sign_handover,
     sign_ledger_head,
 )
 from fleetledger.topics import checkpoint_origin, in_namespace
