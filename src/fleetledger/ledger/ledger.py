@@ -677,6 +677,22 @@ class Ledger:
             )
         return self._log.sign()
 
+    def rotate_key(self, signer: NoteSigner) -> None:
+        """Hand signing over to the key ``signer`` (a SQLite ledger opened with its current
+        key): store a key handover and a ledger head signed by both keys, in one transaction,
+        then sign with ``signer`` alone. :meth:`verify` with the old public key or the new one
+        follows the handover. On Kafka the notary signs: ``notary(old).rotate(signer)``.
+        """
+        self._check_writable()
+        self.authorize("admin")
+        if not supports(self._backend, SigningLog):
+            raise ConfigurationError(
+                "this ledger does not sign as it appends: on Kafka the notary hands over"
+                " (fleetledger keys rotate runs it once)"
+            )
+        self._log.rotate(signer)
+        self.verifier = signer.verifier
+
     def notary(self, signer: NoteSigner, *, every: int = 1000, interval: float = 5.0) -> Notary:
         """The notary that signs this ledger's checkpoints (a Kafka ledger's writers do not):
         ``run_once()`` signs up to the end, ``run(stop)`` keeps signing."""
