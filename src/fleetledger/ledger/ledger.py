@@ -302,8 +302,12 @@ class Ledger:
                 exc.add_note(f"the refusal could not be recorded: {failure}")
 
     def _record(self, events: list[dict[str, Any]], principal: Principal | None = None) -> None:
-        """Append the ledger's own governance events (no ordering rule is checked on them)."""
-        records = self._core.prepare_many(events, principal=principal or self._acting)
+        """Append the ledger's own governance events: no ordering rule is checked on them, and
+        no access rule either (an agent refused a payment may not append to governance, yet its
+        refusal must be recorded; the record names the agent and is the ledger's doing)."""
+        records = self._core.prepare_many(
+            events, principal=principal or self._acting, authorize=False
+        )
         self._backend.append(records)
 
     def _record_left_out(self) -> None:
