@@ -89,8 +89,7 @@ def demo(
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(DEMO_JSON)] = False,
 ) -> None:
-    """Simulate a fleet of agents, run one payment under a policy, erase its customer, then
-    show what was recorded and prove it (SQLite)."""
+    """Simulate a fleet, run one payment under a policy, then show and prove it (SQLite)."""
     from fleetledger.demo import simulate  # noqa: PLC0415 -- on demand, so --help stays fast
 
     url = ledger_url(ledger)
