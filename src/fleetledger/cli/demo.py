@@ -131,10 +131,10 @@ def demo(
 def govern(url: str, report: FleetReport) -> GovernanceReport | None:
     """The governed payment, on SQLite (its key store lives beside the database); a task and a
     customer named after the run's sample task, so a second run has its own."""
-    from fleetledger.demo import governed_payment  # noqa: PLC0415 -- on demand, as simulate
-
     if parse_url(url).scheme != "sqlite":
         return None
+    from fleetledger.demo import governed_payment  # noqa: PLC0415 -- on demand, as simulate
+
     task = report.sample_task.split(".")[0]
     return governed_payment(url, f"{task}-payment", f"customer-{task.removeprefix('task-')}")
 
