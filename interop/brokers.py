@@ -278,8 +278,10 @@ class KafkaNode:
             *args,
         ]
 
-    def format(self, cluster_id: str) -> None:
-        """Format the log dir for the cluster (once, before the first start)."""
+    def format(self, cluster_id: str, scram: Sequence[str] = ()) -> None:
+        """Format the log dir for the cluster (once, before the first start); ``scram`` are
+        ``--add-scram`` credentials (``SCRAM-SHA-512=[name=...,password=...]``)."""
+        added = [arg for credential in scram for arg in ("--add-scram", credential)]
         command = self._java(
             "kafka.tools.StorageTool",
             "format",
@@ -287,6 +289,7 @@ class KafkaNode:
             cluster_id,
             "-c",
             str(self.directory / "server.properties"),
+            *added,
             heap_mb=128,
         )
         result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
@@ -337,6 +340,8 @@ class KafkaCluster:
     cluster_id: str
     extra: Mapping[str, str] = field(default_factory=dict)
     kind: str = "apache"
+    client: Mapping[str, str] = field(default_factory=dict)
+    """librdkafka settings a client needs besides the address (SASL for a secured cluster)."""
 
     @property
     def address(self) -> str:
@@ -403,7 +408,7 @@ class KafkaCluster:
                     )
             live = [n for n in self.nodes if n.node_id in wanted and _accepts(n.port)]
             if len(live) == len(wanted):
-                admin = AdminClient({"bootstrap.servers": live[0].address})
+                admin = AdminClient({"bootstrap.servers": live[0].address, **self.client})
                 try:
                     metadata = admin.list_topics(timeout=2)
                     seen = set(metadata.brokers)
@@ -426,11 +431,12 @@ def kafka_cluster(
     extra: Mapping[str, str] | None = None,
     cores: Sequence[int | None] | None = None,
     heap_mb: int = 512,
+    scram: Sequence[str] = (),
 ) -> KafkaCluster:
     """Configure and format ``size`` Apache Kafka nodes under ``directory`` (not started).
 
     Replication factor and ``min.insync.replicas`` follow the size: 1 and 1 for one node,
-    ``size`` and 2 for a cluster.
+    ``size`` and 2 for a cluster. ``scram``: credentials stored at format time.
     """
     missing = kafka_missing()
     if missing is not None:
@@ -450,7 +456,7 @@ def kafka_cluster(
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     for node in nodes:
         node.configure(voters, min(size, 3), extra or {})
-        node.format(cluster_id)
+        node.format(cluster_id, scram)
     return KafkaCluster(nodes, cluster_id, dict(extra or {}))
 
 
@@ -465,6 +471,78 @@ def start_kafka(
 ) -> KafkaCluster:
     """Configure, format and start Apache Kafka; returns once every node serves."""
     cluster = kafka_cluster(directory, size, extra=extra, cores=cores, heap_mb=heap_mb)
+    try:
+        cluster.start(timeout)
+    except BaseException:
+        cluster.kill()
+        raise
+    return cluster
+
+
+# -- Apache Kafka with SASL/SCRAM and ACLs ------------------------------------------------------
+
+SCRAM = "SCRAM-SHA-512"
+ADMIN = "admin"
+"""The super user of a secured node (``super.users=User:admin``)."""
+
+
+def sasl_client(user: str, password: str) -> dict[str, str]:
+    """The librdkafka settings that log in to a secured node as ``user``."""
+    return {
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": SCRAM,
+        "sasl.username": user,
+        "sasl.password": password,
+    }
+
+
+def start_secure_kafka(
+    directory: Path,
+    users: Mapping[str, str],
+    *,
+    admin_password: str = "admin-secret",
+    heap_mb: int = 512,
+    timeout: float = KAFKA_START,
+) -> KafkaCluster:
+    """One Apache Kafka node whose clients must log in with SCRAM-SHA-512 and are authorized
+    by ACLs: ``StandardAuthorizer``, ``super.users=User:admin``, no ACL means no access.
+
+    ``users`` maps user names to passwords; their credentials and the admin's are stored when
+    the node is formatted. The client listener is SASL_PLAINTEXT (the broker's own traffic uses
+    it too, as the admin); the controller listener stays PLAINTEXT on loopback, and its
+    anonymous principal (the broker registering with its controller, a combined node talking to
+    itself) is a super user too. The returned cluster's :attr:`KafkaCluster.client` logs in as
+    the admin.
+    """
+    credentials = {ADMIN: admin_password, **users}
+    missing = kafka_missing()
+    if missing is not None:
+        raise BrokerError(f"cannot run Apache Kafka: {missing} is missing")
+    node = KafkaNode(1, free_port(), free_port(), directory / "node-1", heap_mb=heap_mb)
+    jaas = (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required"
+        f' username="{ADMIN}" password="{admin_password}";'
+    )
+    extra = {
+        "listeners": f"SASL_PLAINTEXT://127.0.0.1:{node.port},"
+        f"CONTROLLER://127.0.0.1:{node.controller_port}",
+        "advertised.listeners": f"SASL_PLAINTEXT://127.0.0.1:{node.port}",
+        "inter.broker.listener.name": "SASL_PLAINTEXT",
+        "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "sasl.enabled.mechanisms": SCRAM,
+        "sasl.mechanism.inter.broker.protocol": SCRAM,
+        f"listener.name.sasl_plaintext.{SCRAM.lower()}.sasl.jaas.config": jaas,
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": f"User:{ADMIN};User:ANONYMOUS",
+        "allow.everyone.if.no.acl.found": "false",
+    }
+    node.configure(f"1@127.0.0.1:{node.controller_port}", 1, extra)
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    node.format(
+        cluster_id,
+        [f"{SCRAM}=[name={name},password={secret}]" for name, secret in credentials.items()],
+    )
+    cluster = KafkaCluster([node], cluster_id, extra, client=sasl_client(ADMIN, admin_password))
     try:
         cluster.start(timeout)
     except BaseException:

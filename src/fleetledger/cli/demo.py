@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -52,7 +52,7 @@ from fleetledger.ledger import (
 )
 
 if TYPE_CHECKING:
-    from fleetledger.demo import FleetReport
+    from fleetledger.demo import FleetReport, GovernanceReport
 
 SIGNING_SCHEMES = frozenset({"sqlite", "kafka"})
 """Backends with signed checkpoints: SQLite signs as it appends, Kafka through its notary."""
@@ -61,7 +61,9 @@ _UNSIGNED = {"memory": "memory:// ledgers keep no signed checkpoints"}
 
 DEMO_JSON = (
     "one JSON object: {tasks, events, elapsed, events_per_second, sample_task, groups,"
-    " families: {family: events}, lag: {group: lag}, integrity: {signed, verify, bundle,"
+    " families: {family: events}, lag: {group: lag}, governance: {task, refused,"
+    " denials_recorded, approved, auditor_shown, auditor_withheld, datasubject, keys_destroyed,"
+    " erased_fields} (null off SQLite), integrity: {signed, verify, bundle,"
     " verify_bundle, commands, ...}}"
 )
 HIDDEN = frozenset({"state.summary"})
@@ -87,7 +89,7 @@ def demo(
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(DEMO_JSON)] = False,
 ) -> None:
-    """Simulate a fleet of agents, then show what it recorded and prove it (SQLite)."""
+    """Simulate a fleet, run one payment under a policy, then show and prove it (SQLite)."""
     from fleetledger.demo import simulate  # noqa: PLC0415 -- on demand, so --help stays fast
 
     url = ledger_url(ledger)
@@ -104,18 +106,59 @@ def demo(
             f"all {report.events} events of the fleet were committed; the proofs were not"
             " finished: fleetledger verify checks the ledger"
         )
+        governance = govern(url, report)
         if key is not None:
             opened = sign_everything(opened, url, key[0])
         proofs = None if key is None else prove_run(opened, report, key, ledger or None)
         if as_json:
-            write_json({**summary(opened, report), "integrity": integrity_json(proofs, url)})
+            write_json(
+                {
+                    **summary(opened, report),
+                    "governance": None if governance is None else asdict(governance),
+                    "integrity": integrity_json(proofs, url),
+                }
+            )
         else:
             show(opened, report, everything=everything)
+            show_governance(governance)
             show_proofs(proofs, url)
     finally:
         opened.close()
     if proofs is not None and not proofs.ok:
         raise CheckFailed("the demo ledger does not verify")
+
+
+def govern(url: str, report: FleetReport) -> GovernanceReport | None:
+    """The governed payment, on SQLite (its key store lives beside the database); a task and a
+    customer named after the run's sample task, so a second run has its own."""
+    if parse_url(url).scheme != "sqlite":
+        return None
+    from fleetledger.demo import governed_payment  # noqa: PLC0415 -- on demand, as simulate
+
+    task = report.sample_task.split(".")[0]
+    return governed_payment(url, f"{task}-payment", f"customer-{task.removeprefix('task-')}")
+
+
+def show_governance(governance: GovernanceReport | None) -> None:
+    """The governed payment: the refusal and its record, the auditor's view, the erasure."""
+    if governance is None:
+        return
+    console = output()
+    lines = [
+        f"payments-agent started payments.refund without an approval: refused"
+        f" ({governance.denials_recorded} governance.policy.denied recorded)",
+        f"  {governance.refused.partition(': ')[2] or governance.refused}",
+        "alice approved it; the same call then went through"
+        if governance.approved
+        else "the approved call was refused too",
+        f"auditor replays {governance.task}: {governance.auditor_shown} events shown,"
+        f" {governance.auditor_withheld} withheld (restricted context)",
+        f"ops forgot {governance.datasubject}: {governance.keys_destroyed} key destroyed,"
+        f" {governance.erased_fields} fields now read as erased; the proofs below still verify",
+    ]
+    console.print("\n[bold]governance[/] (policy: access rules and 'payments need an approval')")
+    for line in lines:
+        console.print(Padding(Text(printable(line)), (0, 0, 0, 2)))
 
 
 def demo_key(url: str) -> tuple[Path, KeyOrigin] | None:

@@ -5,10 +5,13 @@ validators, a supervisor and human approvers over ``tasks`` requests: decomposit
 subtasks, handoffs, context retrieval and prompts, tool calls that fail and are retried,
 approval gates, policy denials, compensations, evaluations, and state summaries, while three
 consumer groups read at their own pace. The same seed writes the same sequence of events.
+``governed_payment`` then runs one payment under an access policy and an ordering rule, and
+erases its customer.
 """
 
 from fleetledger.demo.fleet import simulate
+from fleetledger.demo.governed import GovernanceReport, governed_payment
 from fleetledger.demo.readers import GROUPS, ROLES
 from fleetledger.demo.report import FleetReport
 
-__all__ = ["GROUPS", "ROLES", "FleetReport", "simulate"]
+__all__ = ["GROUPS", "ROLES", "FleetReport", "GovernanceReport", "governed_payment", "simulate"]

@@ -9,6 +9,10 @@ action on a whole family, never on part of one:
 - ``read`` is READ (and DESCRIBE) on the topics and READ on the consumer groups whose names
   start with the principal's id;
 - ``admin`` is ALTER, DESCRIBE_CONFIGS, CREATE (and DESCRIBE) on the topics;
+- anyone allowed anything may open the ledger: DESCRIBE and DESCRIBE_CONFIGS on the namespace's
+  topics (prefix ``{namespace}.``; a topic it cannot see, opening would try to create), READ on
+  ``{namespace}._checkpoints`` (signed roots, no events) and READ, DESCRIBE and DESCRIBE_CONFIGS
+  on the policy registry ``_fleetledger.topics``; no event topic is readable by that alone;
 - a deny rule is a DENY binding of the same topic operations (DESCRIBE aside); Kafka, too, lets
   a DENY win over any ALLOW;
 - a family glob ending in one ``*`` is a PREFIXED pattern, a plain name a LITERAL one; any other
@@ -35,6 +39,8 @@ from fleetledger.governance.principal import Principal
 CLUSTER = "kafka-cluster"
 TRANSACTIONAL_PREFIX = "fleetledger-"
 """What the Kafka backend's transactional ids start with (``fleetledger-<uuid>``)."""
+REGISTRY = "_fleetledger.topics"
+"""The Kafka backend's topic policy registry, which every ledger reads when it opens."""
 
 _TOPIC_OPERATIONS = {
     Action.APPEND: ("WRITE", "DESCRIBE"),
@@ -98,7 +104,7 @@ def kafka_acls(
             notes.append(
                 f"{policy.label(rule)}: denies whole families (the broker cannot deny part of one)"
             )
-        for binding in _rule_bindings(rule, index + 1, users, patterns):
+        for binding in _rule_bindings(rule, index + 1, users, patterns, namespace):
             bindings.setdefault(binding, None)
     return KafkaAcls(tuple(bindings), tuple(notes))
 
@@ -123,7 +129,11 @@ def _users(
 
 
 def _rule_bindings(
-    rule: Rule, number: int, users: list[tuple[str, str | None]], patterns: list[tuple[str, str]]
+    rule: Rule,
+    number: int,
+    users: list[tuple[str, str | None]],
+    patterns: list[tuple[str, str]],
+    namespace: str,
 ) -> list[Binding]:
     permission = rule.effect.value.upper()
     found: list[Binding] = []
@@ -139,7 +149,25 @@ def _rule_bindings(
                 ]
             if rule.effect is Effect.ALLOW:
                 found += _extras(action, user, group, number)
+        if rule.effect is Effect.ALLOW:
+            found += _opening(user, namespace, number)
     return found
+
+
+def _opening(user: str, namespace: str, number: int) -> list[Binding]:
+    """What opening the ledger needs of anyone allowed anything: seeing which of the
+    namespace's topics exist and their configs (else it would try to create them), reading
+    the policy registry and the signed checkpoints (public: roots, never events)."""
+    prefix = f"{namespace}."
+    checkpoints = f"{namespace}._checkpoints"
+    return [
+        Binding(user, "ALLOW", "DESCRIBE", "TOPIC", prefix, "PREFIXED", number),
+        Binding(user, "ALLOW", "DESCRIBE_CONFIGS", "TOPIC", prefix, "PREFIXED", number),
+        Binding(user, "ALLOW", "READ", "TOPIC", checkpoints, "LITERAL", number),
+        Binding(user, "ALLOW", "READ", "TOPIC", REGISTRY, "LITERAL", number),
+        Binding(user, "ALLOW", "DESCRIBE", "TOPIC", REGISTRY, "LITERAL", number),
+        Binding(user, "ALLOW", "DESCRIBE_CONFIGS", "TOPIC", REGISTRY, "LITERAL", number),
+    ]
 
 
 def _extras(action: Action, user: str, group: str | None, number: int) -> list[Binding]:

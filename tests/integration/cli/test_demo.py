@@ -30,9 +30,28 @@ def test_demo_json_summarises_the_run(run: Run) -> None:
 
     summary = json.loads(result.stdout)
     assert summary["tasks"] == 3
-    assert sum(summary["families"].values()) == summary["events"]
+    governed = summary["governance"]["events"]
+    assert sum(summary["families"].values()) == summary["events"] + governed
     assert set(summary["groups"]) == {"runtime", "audit", "evaluation"}
     assert summary["sample_task"]
+
+
+def test_demo_refuses_an_unapproved_payment_withholds_from_the_auditor_and_erases(
+    run: Run,
+) -> None:
+    """The governed payment: refused and recorded, then approved; the auditor misses the
+    restricted context (counted); the customer is forgotten and the ledger still verifies."""
+    result = run("demo", "--tasks", "2", "--json")
+
+    summary = json.loads(result.stdout)
+    governance = summary["governance"]
+    assert "payments need an approval" in governance["refused"]
+    assert governance["denials_recorded"] == 1
+    assert governance["approved"] is True
+    assert governance["auditor_withheld"] == 1
+    assert governance["keys_destroyed"] == 1
+    assert governance["erased_fields"] > 0
+    assert summary["integrity"]["verify"]["ok"] is True
 
 
 def test_demo_ends_with_a_verified_ledger_and_a_verified_bundle(run: Run, tmp_path: Path) -> None:

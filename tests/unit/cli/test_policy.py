@@ -162,7 +162,12 @@ def test_kafka_acls_json_is_one_binding_per_line_in_the_given_namespace(
     )
 
     bindings = [json.loads(line) for line in result.stdout.splitlines()]
-    assert {b["name"] for b in bindings if b["resource_type"] == "TOPIC"} == {"qa.", "qa.context"}
+    assert {b["name"] for b in bindings if b["resource_type"] == "TOPIC"} == {
+        "qa.",
+        "qa.context",
+        "qa._checkpoints",
+        "_fleetledger.topics",
+    }
     assert "note:" in result.stderr
 
 

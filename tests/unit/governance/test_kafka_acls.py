@@ -27,32 +27,66 @@ def derive(*rules: Rule) -> set[tuple[str, str, str, str, str, str]]:
     }
 
 
+def opening(user: str = "User:planner") -> set[tuple[str, str, str, str, str, str]]:
+    """What anyone allowed anything gets to open the ledger in namespace prod."""
+    return {
+        (user, "ALLOW", "DESCRIBE", "TOPIC", "prod.", "PREFIXED"),
+        (user, "ALLOW", "DESCRIBE_CONFIGS", "TOPIC", "prod.", "PREFIXED"),
+        (user, "ALLOW", "READ", "TOPIC", "prod._checkpoints", "LITERAL"),
+        (user, "ALLOW", "READ", "TOPIC", "_fleetledger.topics", "LITERAL"),
+        (user, "ALLOW", "DESCRIBE", "TOPIC", "_fleetledger.topics", "LITERAL"),
+        (user, "ALLOW", "DESCRIBE_CONFIGS", "TOPIC", "_fleetledger.topics", "LITERAL"),
+    }
+
+
+def test_anyone_allowed_anything_may_see_the_namespace_topics_and_read_the_registry() -> None:
+    """Opening a ledger lists the namespace's topics and their configs (a topic it cannot see
+    it would try to create) and reads the policy registry and the signed checkpoints; no
+    event topic is readable by that alone."""
+    bindings = derive(rule(Effect.ALLOW, (Action.READ,), families=("governance",)))
+
+    assert opening() <= bindings
+    assert not any(b[2] == "READ" and b[4] == "prod." for b in bindings)
+
+
 def test_append_is_write_on_the_topic_idempotence_and_transactional_ids() -> None:
     """An allowed append needs WRITE and DESCRIBE, IDEMPOTENT_WRITE and the fleetledger- ids."""
-    assert derive(rule(Effect.ALLOW, (Action.APPEND,), families=("task",))) == {
-        ("User:planner", "ALLOW", "WRITE", "TOPIC", "prod.task", "LITERAL"),
-        ("User:planner", "ALLOW", "DESCRIBE", "TOPIC", "prod.task", "LITERAL"),
-        ("User:planner", "ALLOW", "IDEMPOTENT_WRITE", "CLUSTER", "kafka-cluster", "LITERAL"),
-        ("User:planner", "ALLOW", "WRITE", "TRANSACTIONAL_ID", "fleetledger-", "PREFIXED"),
-        ("User:planner", "ALLOW", "DESCRIBE", "TRANSACTIONAL_ID", "fleetledger-", "PREFIXED"),
-    }
+    assert (
+        derive(rule(Effect.ALLOW, (Action.APPEND,), families=("task",)))
+        == {
+            ("User:planner", "ALLOW", "WRITE", "TOPIC", "prod.task", "LITERAL"),
+            ("User:planner", "ALLOW", "DESCRIBE", "TOPIC", "prod.task", "LITERAL"),
+            ("User:planner", "ALLOW", "IDEMPOTENT_WRITE", "CLUSTER", "kafka-cluster", "LITERAL"),
+            ("User:planner", "ALLOW", "WRITE", "TRANSACTIONAL_ID", "fleetledger-", "PREFIXED"),
+            ("User:planner", "ALLOW", "DESCRIBE", "TRANSACTIONAL_ID", "fleetledger-", "PREFIXED"),
+        }
+        | opening()
+    )
 
 
 def test_read_is_read_on_the_topic_and_on_groups_prefixed_by_the_principal() -> None:
     """An allowed read needs READ and DESCRIBE on the topic and READ on the principal's groups."""
-    assert derive(rule(Effect.ALLOW, (Action.READ,), families=("governance",))) == {
-        ("User:planner", "ALLOW", "READ", "TOPIC", "prod.governance", "LITERAL"),
-        ("User:planner", "ALLOW", "DESCRIBE", "TOPIC", "prod.governance", "LITERAL"),
-        ("User:planner", "ALLOW", "READ", "GROUP", "planner", "PREFIXED"),
-    }
+    assert (
+        derive(rule(Effect.ALLOW, (Action.READ,), families=("governance",)))
+        == {
+            ("User:planner", "ALLOW", "READ", "TOPIC", "prod.governance", "LITERAL"),
+            ("User:planner", "ALLOW", "DESCRIBE", "TOPIC", "prod.governance", "LITERAL"),
+            ("User:planner", "ALLOW", "READ", "GROUP", "planner", "PREFIXED"),
+        }
+        | opening()
+    )
 
 
 def test_admin_is_alter_describe_configs_and_create_on_the_topic() -> None:
     """An allowed admin alters, describes the configs of and creates the family's topics."""
-    assert derive(rule(Effect.ALLOW, (Action.ADMIN,), families=("state",))) == {
-        ("User:planner", "ALLOW", op, "TOPIC", "prod.state", "LITERAL")
-        for op in ("ALTER", "DESCRIBE_CONFIGS", "CREATE", "DESCRIBE")
-    }
+    assert (
+        derive(rule(Effect.ALLOW, (Action.ADMIN,), families=("state",)))
+        == {
+            ("User:planner", "ALLOW", op, "TOPIC", "prod.state", "LITERAL")
+            for op in ("ALTER", "DESCRIBE_CONFIGS", "CREATE", "DESCRIBE")
+        }
+        | opening()
+    )
 
 
 def test_a_deny_rule_is_a_deny_binding_of_the_topic_operations_only() -> None:

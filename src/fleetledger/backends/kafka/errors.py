@@ -1,7 +1,8 @@
 """librdkafka errors translated into the ledger's error tree, at each operation's boundary.
 
 Callers never import confluent_kafka to handle a failure: a missing topic is
-:class:`~fleetledger.NotFound`, a refused login or a bad setting is
+:class:`~fleetledger.NotFound`, an operation the broker's ACLs refuse is
+:class:`~fleetledger.AccessDenied`, a refused login or a bad setting is
 :class:`~fleetledger.ConfigurationError`, a full local queue is
 :class:`~fleetledger.Backpressure`, and anything else (a broker that does not answer in time,
 a failed transaction) is :class:`~fleetledger.BackendError`: nothing was acknowledged.
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from confluent_kafka import KafkaError, KafkaException
 
 from fleetledger.errors import (
+    AccessDenied,
     BackendError,
     Backpressure,
     ConfigurationError,
@@ -25,14 +27,18 @@ from fleetledger.errors import (
 _NOT_FOUND = frozenset(
     {KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC, KafkaError._UNKNOWN_PARTITION}
 )
-_CONFIGURATION = frozenset(
+_REFUSED = frozenset(
     {
-        KafkaError._AUTHENTICATION,
-        KafkaError.SASL_AUTHENTICATION_FAILED,
         KafkaError.TOPIC_AUTHORIZATION_FAILED,
         KafkaError.CLUSTER_AUTHORIZATION_FAILED,
         KafkaError.GROUP_AUTHORIZATION_FAILED,
         KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+    }
+)
+_CONFIGURATION = frozenset(
+    {
+        KafkaError._AUTHENTICATION,
+        KafkaError.SASL_AUTHENTICATION_FAILED,
         KafkaError.INVALID_CONFIG,
         KafkaError.INVALID_REPLICATION_FACTOR,
         KafkaError.POLICY_VIOLATION,
@@ -49,6 +55,8 @@ def translate(error: KafkaError, doing: str) -> LedgerError:
     text = f"Kafka: {doing}: {error.str()}"
     if code in _NOT_FOUND:
         return NotFound(text)
+    if code in _REFUSED:
+        return AccessDenied(f"{text} (refused by the broker's ACLs for these credentials)")
     if code in _CONFIGURATION:
         return ConfigurationError(text)
     if code in _BUSY:

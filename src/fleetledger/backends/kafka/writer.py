@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
@@ -126,6 +127,7 @@ class Writer:
         self._in_flight = in_flight
         self._acked = acked
         self._closed = threading.Event()
+        self._fatal: KafkaError | None = None  # the idempotent producer's, if it failed for good
         # A single append waits for its own acknowledgement: send at once (linger 0); appends
         # from other threads in the meantime still share the next request.
         self._producer = self._new_producer({"linger.ms": 0})
@@ -163,19 +165,31 @@ class Writer:
             return Producer(config)
 
     def _send_one(self, send: Send) -> int:
+        self._check_fatal(send)
         delivery = _Delivery(send, self._in_flight, self._acked)
         try:
             self._produce(self._producer, send, delivery)
         except LedgerError:
             self._in_flight.end(delivery.number)
             raise
-        # librdkafka fails the message itself after message.timeout.ms; this is a safety net.
-        if not delivery.arrived.wait(self._timeout + 5):
-            raise BackendError(
-                f"Kafka: no acknowledgement for {send.topic}/{send.partition} within "
-                f"{self._timeout:g} s; append it again with the same id to be sure it is stored"
-            )
+        # librdkafka fails the message itself after message.timeout.ms; this is a safety net,
+        # and a producer that failed for good (say, refused its producer id) sends nothing.
+        deadline = time.monotonic() + self._timeout + 5
+        while not delivery.arrived.wait(_POLL):
+            self._check_fatal(send)
+            if time.monotonic() > deadline:
+                raise BackendError(
+                    f"Kafka: no acknowledgement for {send.topic}/{send.partition} within "
+                    f"{self._timeout:g} s; append it again with the same id to be sure it is"
+                    " stored"
+                )
         return self._offset(delivery, send)
+
+    def _check_fatal(self, send: Send) -> None:
+        """Raise the producer's fatal error (translated: the broker's ACLs refusing the
+        producer id is :class:`~fleetledger.AccessDenied`), if it had one."""
+        if self._fatal is not None:
+            raise translate(self._fatal, f"appending to {send.topic}/{send.partition}")
 
     def send_linked(
         self, sends: Iterable[Send], then: Callable[[list[int]], list[Send]] | None
@@ -290,7 +304,12 @@ class Writer:
     def _poll(self) -> None:
         """Serve the idempotent producer's delivery reports until closed."""
         while not self._closed.is_set():
-            self._producer.poll(_POLL)
+            try:
+                self._producer.poll(_POLL)
+            except KafkaException as exc:  # fatal: this producer will never send again
+                error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+                self._fatal = error or KafkaError(KafkaError._FATAL, str(exc))
+                return
 
     def close(self) -> None:
         """Wait (bounded) for records in flight, then stop."""
@@ -299,7 +318,8 @@ class Writer:
         self._closed.set()
         self._poller.join()
         self._warming.join()
-        self._producer.flush(self._timeout)
+        if self._fatal is None:
+            self._producer.flush(self._timeout)
         self._producer.close()  # now, not when collected (see Admin.close)
         if self._transactional is not None:
             self._transactional.flush(self._timeout)
