@@ -1,7 +1,9 @@
-"""``fleetledger types``: the event types a ledger accepts, and the data fields of one."""
+"""``fleetledger types``: the event types a ledger accepts, and the data fields of one;
+``fleetledger types register FILE`` stores a user type in the ledger itself."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
@@ -13,8 +15,16 @@ from rich.table import Table
 from rich.text import Text
 
 from fleetledger import EventType, NotFound
-from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
+from fleetledger.cli.common import (
+    LedgerURL,
+    json_option,
+    open_ledger,
+    output,
+    write_json,
+)
+from fleetledger.cli.exits import InputError
 from fleetledger.cli.render import cell, printable
+from fleetledger.events.spec import read_spec
 
 TYPES_JSON = (
     "one JSON object per line: {type, family, kind, classification, version, description};"
@@ -35,12 +45,30 @@ _SCALARS = {
 def types(
     name: Annotated[
         str | None,
-        typer.Argument(metavar="TYPE", help="Show this type's data fields.", show_default=False),
+        typer.Argument(
+            metavar="TYPE",
+            help="Show this type's data fields; or 'register' followed by a spec FILE.",
+            show_default=False,
+        ),
+    ] = None,
+    spec_file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[FILE]",
+            help="With 'register': a type spec (JSON or TOML: type, version, kind,"
+            " classification, confidential, fields) to store in the ledger.",
+            show_default=False,
+        ),
     ] = None,
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(TYPES_JSON)] = False,
 ) -> None:
-    """List the event types (family, intent or fact, classification); with TYPE, its fields."""
+    """List the event types; with TYPE, its fields; `types register FILE` stores a user type."""
+    if name == "register":
+        _register(spec_file, ledger, as_json=as_json)
+        return
+    if spec_file is not None:
+        raise InputError("a FILE goes with 'types register' only")
     with open_ledger(ledger) as opened:
         catalogue = dict(opened.types())
     if name is None:
@@ -52,6 +80,22 @@ def types(
         write_json({**type_json(catalogue[name]), "fields": fields(catalogue[name])})
     else:
         show_type(output(), catalogue[name])
+
+
+def _register(spec_file: Path | None, ledger: str | None, *, as_json: bool) -> None:
+    if spec_file is None:
+        raise InputError("types register needs the FILE of a type spec")
+    try:
+        text = spec_file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {spec_file}: {exc.strerror}") from None
+    spec = read_spec(text, str(spec_file))
+    with open_ledger(ledger, write=True, create=True) as opened:
+        registered = opened.register_type(spec)
+    if as_json:
+        write_json(type_json(registered))
+    else:
+        output().print(f"registered {registered.type} v{registered.version}", soft_wrap=True)
 
 
 def _list(catalogue: dict[str, EventType], *, as_json: bool) -> None:

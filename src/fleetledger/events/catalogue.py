@@ -319,6 +319,14 @@ class GovernanceEscalated(EventData, kw_only=True):
     call_id: Id | None = None
 
 
+class GovernanceTypeRegistered(EventData, kw_only=True):
+    """A user event type (or a new version) was stored in the ledger, for every process."""
+
+    event_type: str
+    version: Count
+    spec: dict[str, Any]
+
+
 class GovernanceErasurePerformed(EventData, kw_only=True):
     """A data subject's key was destroyed on request; their confidential data is unreadable."""
 
@@ -448,6 +456,7 @@ BUILTIN_TYPES: tuple[EventType, ...] = (
     _builtin("governance.approval.rejected", GovernanceApprovalRejected, _CONFIDENTIAL),
     _builtin("governance.escalated", GovernanceEscalated, _CONFIDENTIAL),
     _builtin("governance.erasure.performed", GovernanceErasurePerformed, _CONFIDENTIAL),
+    _builtin("governance.type.registered", GovernanceTypeRegistered, _INTERNAL),
     _builtin("evaluation.scored", EvaluationScored, _INTERNAL),
     _builtin("evaluation.feedback", EvaluationFeedback, _INTERNAL),
     _builtin("state.summary", StateSummary, _INTERNAL),

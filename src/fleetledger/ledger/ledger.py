@@ -48,6 +48,7 @@ from fleetledger.events.foreign import ForeignRecord
 from fleetledger.events.new import NewEvent
 from fleetledger.events.order import in_order
 from fleetledger.events.registry import EventData, EventType, Kind
+from fleetledger.events.spec import TypeSpec, spec_from
 from fleetledger.governance import Action, Policy
 from fleetledger.governance.ordering import OrderingRule
 from fleetledger.governance.principal import Principal
@@ -63,6 +64,8 @@ from fleetledger.topics import FamilyPolicy
 from fleetledger.types import Classification, Position
 
 ERASURE_SOURCE = "urn:fleetledger:erasure"
+TYPES_SUBJECT = "types"
+"""The subject of the ``governance.type.registered`` events: the ledger's own type registry."""
 """The source of ``governance.erasure.performed`` when the ledger has no default source."""
 
 
@@ -148,6 +151,7 @@ class Ledger:
             backend, core.namespace, readonly=readonly, check_open=self._check_open
         )
         self._adopt_stored_policies(set(explicit))
+        self._load_types()
 
     def _adopt_stored_policies(self, explicit: set[str]) -> None:
         """Existing topics keep their policies unless the opener chose one (``explicit``);
@@ -365,6 +369,60 @@ class Ledger:
             self._backend.create_topics({self._core.topic(family): new_policy})
             self._core.policies[family] = new_policy
         registered = self._core.registry.register(spec)
+        self._core.forget_routes()
+        return registered
+
+    def register_type(self, spec: TypeSpec) -> EventType:
+        """Register a user event type described as data (:class:`~fleetledger.events.spec
+        .TypeSpec`, e.g. from ``fleetledger types register FILE``) in the ledger itself: it is
+        stored as a ``governance.type.registered`` event, so every process opening the ledger
+        accepts it. A new version is checked against the stored ones as any version is;
+        registering a version already stored with the same spec stores nothing. Under an
+        access policy it needs ``admin`` on the governance family.
+        """
+        self._check_writable()
+        self.authorize("admin", ["governance"])
+        stored = self._stored_specs().get((spec.type, spec.version))
+        if stored == spec:
+            return self._core.registry.get(spec.type, spec.version)
+        registered = self._adopt_spec(spec)
+        data = {"event_type": spec.type, "version": spec.version, "spec": spec.to_data()}
+        self._record(
+            [{"type": "governance.type.registered", "subject": TYPES_SUBJECT, "data": data}]
+        )
+        return registered
+
+    def _stored_specs(self) -> dict[tuple[str, int], TypeSpec]:
+        """The type specs stored in the ledger, by type and version, in the order stored."""
+        topic = self._core.topic("governance")
+        records = [r for r in self._log.read_subject(TYPES_SUBJECT) if r.topic == topic]
+        found: dict[tuple[str, int], TypeSpec] = {}
+        for event in in_order(self._core.events(records)):
+            if event.type == "governance.type.registered":
+                spec = spec_from(event.data["spec"], f"the spec stored in event {event.id}")
+                found.setdefault((spec.type, spec.version), spec)
+        return found
+
+    def _load_types(self) -> None:
+        """Accept the types stored in the ledger (oldest version first), as every process
+        opening it does."""
+        if "governance" not in self._core.policies:
+            return
+        for spec in sorted(self._stored_specs().values(), key=lambda s: (s.type, s.version)):
+            known = self._core.registry.types().get(spec.type)
+            if known is None or known.version < spec.version:
+                self._adopt_spec(spec)
+
+    def _adopt_spec(self, spec: TypeSpec) -> EventType:
+        """Register ``spec`` in this process's registry, creating its family if new."""
+        event_type = spec.event_type()
+        family = event_type.family
+        if family not in self._core.policies:
+            policy = FamilyPolicy(family=family)
+            if not self._readonly:
+                self._backend.create_topics({self._core.topic(family): policy})
+            self._core.policies[family] = policy
+        registered = self._core.registry.register(event_type)
         self._core.forget_routes()
         return registered
 
