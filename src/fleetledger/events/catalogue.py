@@ -28,13 +28,17 @@ __all__ = [
     "ContextRetrieved",
     "EvaluationFeedback",
     "EvaluationScored",
+    "GovernanceAdminPerformed",
     "GovernanceApprovalGranted",
     "GovernanceApprovalRejected",
     "GovernanceApprovalRequested",
     "GovernanceErasurePerformed",
     "GovernanceEscalated",
     "GovernanceGuardrailChecked",
+    "GovernancePolicyChanged",
     "GovernancePolicyDenied",
+    "GovernanceTokenCreated",
+    "GovernanceTokenRevoked",
     "Priority",
     "StateSummary",
     "TaskAssigned",
@@ -329,6 +333,43 @@ class GovernanceErasurePerformed(EventData, kw_only=True):
     keys_destroyed: Count | None = None
 
 
+class GovernanceTokenCreated(EventData, kw_only=True):
+    """An API token was issued to a principal; only the hash of its secret is recorded."""
+
+    token_id: Id
+    principal: Id
+    hash: Text  # "sha256:<hex>" of the token's secret: the secret itself is never stored
+    kind: str | None = None
+    tenant: str | None = None
+    expires: str | None = None  # RFC 3339; none: the token does not expire
+
+
+class GovernanceTokenRevoked(EventData, kw_only=True):
+    """An API token was revoked: from then on it authenticates nobody."""
+
+    token_id: Id
+    reason: str | None = None
+
+
+class GovernancePolicyChanged(EventData, kw_only=True):
+    """A ledger was opened with policies other than the last recorded: their full text."""
+
+    # Canonical texts (JSON arrays of the [[rules]] and [[ordering]] tables; "" for none), so
+    # the policy in force at any past moment can be shown, and proved like any event.
+    access: str
+    ordering: str
+    digest: Text  # SHA-256, in hex, of access + "\n" + ordering
+
+
+class GovernanceAdminPerformed(EventData, kw_only=True):
+    """An administrative act changed the ledger's state outside its events: what, on what."""
+
+    operation: Text  # group.moved, group.deleted, retention.enforced
+    target: str | None = None  # the consumer group, for a group's moves
+    parameters: dict[str, Any] = field(default_factory=dict)
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+
 # -- evaluation ----------------------------------------------------------------------------
 
 
@@ -448,6 +489,10 @@ BUILTIN_TYPES: tuple[EventType, ...] = (
     _builtin("governance.approval.rejected", GovernanceApprovalRejected, _CONFIDENTIAL),
     _builtin("governance.escalated", GovernanceEscalated, _CONFIDENTIAL),
     _builtin("governance.erasure.performed", GovernanceErasurePerformed, _CONFIDENTIAL),
+    _builtin("governance.token.created", GovernanceTokenCreated, _CONFIDENTIAL),
+    _builtin("governance.token.revoked", GovernanceTokenRevoked, _CONFIDENTIAL),
+    _builtin("governance.policy.changed", GovernancePolicyChanged, _CONFIDENTIAL),
+    _builtin("governance.admin.performed", GovernanceAdminPerformed, _CONFIDENTIAL),
     _builtin("evaluation.scored", EvaluationScored, _INTERNAL),
     _builtin("evaluation.feedback", EvaluationFeedback, _INTERNAL),
     _builtin("state.summary", StateSummary, _INTERNAL),
