@@ -36,16 +36,30 @@ REVOKE_JSON = "one JSON object: {token_id, revoked}"
 
 app = typer.Typer(
     name="tokens",
-    no_args_is_help=True,
+    invoke_without_command=True,
+    no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
-    help="Create, list and revoke API tokens (shown once; only a hash is stored).",
 )
+
+
+@app.callback()
+@guarded
+def tokens(
+    ctx: typer.Context,
+    ledger: LedgerURL = None,
+    as_json: Annotated[bool, json_option(LIST_JSON)] = False,
+) -> None:
+    """List API tokens (alone, as tokens list); create or revoke one."""
+    ctx.obj = ledger
+    if ctx.invoked_subcommand is None:
+        _list(ledger, as_json=as_json)
 
 
 @app.command()
 @guarded
 def create(
+    ctx: typer.Context,
     *,
     principal: Annotated[
         str,
@@ -68,7 +82,7 @@ def create(
     """Create a token for a configured principal and print it, this once."""
     who = configuration().principal(principal)
     until = None if expires is None else ahead(expires, "--expires")
-    with open_ledger(ledger, write=True, create=True) as opened, holding_interrupts():
+    with open_ledger(ledger or ctx.obj, write=True, create=True) as opened, holding_interrupts():
         made = opened.create_token(who, expires=until)
         committed(f"token {made.token_id} was created")
     expiry = None if made.expires is None else made.expires.isoformat()
@@ -96,10 +110,15 @@ def create(
 @app.command("list")
 @guarded
 def list_tokens(
+    ctx: typer.Context,
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(LIST_JSON)] = False,
 ) -> None:
     """List every token: whom it authenticates, when it expires, whether it was revoked."""
+    _list(ledger or ctx.obj, as_json=as_json)
+
+
+def _list(ledger: str | None, *, as_json: bool) -> None:
     with open_ledger(ledger) as opened:
         tokens = opened.tokens()
     if as_json:
@@ -118,13 +137,14 @@ def list_tokens(
 @app.command()
 @guarded
 def revoke(
+    ctx: typer.Context,
     token_id: Annotated[str, typer.Argument(help="The token's id (as tokens list shows it).")],
     reason: Annotated[str | None, typer.Option("--reason", help="Why (recorded).")] = None,
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(REVOKE_JSON)] = False,
 ) -> None:
     """Revoke a token: it authenticates nobody from now on (exit 2 if there is none)."""
-    with open_ledger(ledger, write=True) as opened, holding_interrupts():
+    with open_ledger(ledger or ctx.obj, write=True) as opened, holding_interrupts():
         revoked = opened.revoke_token(token_id, reason=reason)
         committed(f"token {token_id} was revoked")
     if as_json:
