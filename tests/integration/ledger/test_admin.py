@@ -68,6 +68,8 @@ def test_policy_at_a_moment_before_the_change_is_the_older_text(tmp_path: Path) 
         at_old = ledger.policy_at(between)
         now = ledger.policy_at(clock.now() + timedelta(seconds=1))
         before_all = ledger.policy_at(between - timedelta(days=1))
-    assert at_old is not None and at_old.access == old_text
-    assert now is not None and now.access != old_text
+    assert at_old is not None
+    assert at_old.access == old_text
+    assert now is not None
+    assert now.access != old_text
     assert before_all is None

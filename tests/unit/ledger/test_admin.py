@@ -157,9 +157,7 @@ def test_deleting_a_group_is_recorded(ledger: Ledger) -> None:
     assert acts == ["group.moved", "group.deleted"]
 
 
-def test_a_retention_run_that_removed_records_is_recorded(
-    ledger: Ledger, clock: FakeClock
-) -> None:
+def test_a_retention_run_that_removed_records_is_recorded(ledger: Ledger, clock: FakeClock) -> None:
     """maintain says how many records it removed, in the ledger."""
     ledger.append("context.retrieved", subject="t-1", source="tests", data={"query": "q"})
     clock.advance(timedelta(days=8).total_seconds())
