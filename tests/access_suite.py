@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import fleetledger
-from fleetledger import Ledger
+from fleetledger import Ledger, MemoryKeyStore
 from fleetledger.errors import AccessDenied
 from fleetledger.governance import Policy, Principal, parse_rules
 from fleetledger.integrity import NoteSigner
@@ -71,10 +71,20 @@ class AccessEnforcement:
     def signer(self) -> NoteSigner:
         return NoteSigner.generate("access.example.com")
 
+    @pytest.fixture(autouse=True)
+    def _keys(self) -> None:
+        """One key store for every ledger of the test (restricted context is encrypted)."""
+        self.keys = MemoryKeyStore()
+
     def as_(self, location: str, principal: Principal, signer: NoteSigner) -> Ledger:
         policy = Policy(parse_rules(tomllib.loads(POLICY)["rules"]))
         return fleetledger.open(
-            location, principal=principal, access=policy, signer=signer, default_source="t"
+            location,
+            principal=principal,
+            access=policy,
+            signer=signer,
+            default_source="t",
+            keys=self.keys,
         )
 
     @pytest.fixture
@@ -113,6 +123,17 @@ class AccessEnforcement:
         assert "governance" in message
         assert "rule" in message
 
+    def test_a_refused_append_is_recorded_without_its_content(
+        self, planner: Ledger, ops: Ledger
+    ) -> None:
+        with pytest.raises(AccessDenied):
+            planner.append("governance.approval.granted", subject="t-9", data=_approval())
+        (denied,) = [e for e in ops.replay("t-9") if e.type == "governance.policy.denied"]
+        assert denied.authid == "planner"
+        assert denied.data["event_type"] == "governance.approval.granted"
+        assert len(denied.data["digest"]) == 64
+        assert "alice" not in str(denied.to_dict())
+
     def test_a_batch_with_one_refused_event_stores_none_of_it(
         self, planner: Ledger, ops: Ledger
     ) -> None:
@@ -123,7 +144,7 @@ class AccessEnforcement:
                     {"type": "governance.approval.granted", "subject": "t-3", "data": _approval()},
                 ]
             )
-        assert list(ops.replay("t-3")) == []
+        assert [e.type for e in ops.replay("t-3")] == ["governance.policy.denied"]
 
     def test_an_allowed_append_is_stored_with_its_principal(
         self, planner: Ledger, ops: Ledger
@@ -192,6 +213,10 @@ class AccessEnforcement:
             pytest.raises(AccessDenied, match="admin"),
         ):
             mirror(planner, copy)
+
+    def test_forgetting_a_data_subject_needs_admin(self, planner: Ledger) -> None:
+        with pytest.raises(AccessDenied, match="admin"):
+            planner.forget("customer-1")
 
     def test_retention_and_group_moves_need_admin(self, planner: Ledger) -> None:
         with pytest.raises(AccessDenied, match="admin"):

@@ -134,7 +134,8 @@ class AccessDenied(LedgerError, PermissionError):
 
 
 class PolicyViolation(AccessDenied):
-    """An ordering rule refused an event at append: it needs an earlier event it lacks.
+    """A rule refused an event at append: an access rule (the principal may not append it),
+    or an ordering rule (it needs an earlier event it lacks).
 
     ``rule`` is the rule's name; ``event_id``, ``event_type`` and ``subject`` name the refused
     event, ``digest`` the SHA-256 (hex) of its canonical bytes; ``index`` is its position in
@@ -152,8 +153,11 @@ class PolicyViolation(AccessDenied):
         subject: str,
         index: int = 0,
         digest: str | None = None,
+        policy: str = "ordering",
     ) -> None:
         super().__init__(message)
+        self.policy = policy
+        """Which rules refused it: ``access`` or ``ordering``."""
         self.digest = digest
         self.rule = rule
         self.event_id = event_id

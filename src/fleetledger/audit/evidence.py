@@ -22,6 +22,7 @@ from fleetledger.audit.prove import (
     provable,
 )
 from fleetledger.backends.protocols import (
+    HANDOVER,
     ProvableLog,
     ReadableLog,
     StoredCheckpoint,
@@ -35,6 +36,7 @@ from fleetledger.integrity import (
     ManifestEntry,
     NoteVerifier,
     SubtreeHash,
+    key_chain,
     verify_bundle,
 )
 from fleetledger.topics.naming import is_family_topic
@@ -54,6 +56,9 @@ def collect_evidence(
         raise NotFound(f"no signed ledger head yet: {_SIGN_ONE}")
     seq, newest = heads[-1]
     note = newest.note
+    handovers = [row.note for row in notes if row.kind == HANDOVER]
+    if verifier is not None and handovers:  # the newest head is signed by the chain's last key
+        verifier = key_chain(handovers, verifier, namespace=namespace).current
     head = open_head(note, namespace, verifier)
     trees: dict[tuple[str, int], SubtreeHash] = {}
     events = []
@@ -68,6 +73,7 @@ def collect_evidence(
         checkpoints=_checkpoints(notes, head, trees),
         manifest=_manifest(events),
         events=tuple(events),
+        handovers=tuple(handover.decode() for handover in handovers),
     )
     _check(bundle, verifier)
     return bundle

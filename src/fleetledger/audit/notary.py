@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, cast
 
 from fleetledger.backends.protocols import (
+    HANDOVER,
     HEAD,
     PARTITION,
     Leaf,
@@ -41,11 +42,15 @@ from fleetledger.backends.protocols import (
 from fleetledger.errors import ConfigurationError, IntegrityError, NoteError
 from fleetledger.integrity import (
     Frontier,
+    LedgerHead,
     NoteSigner,
+    NoteVerifier,
     PartitionHead,
+    key_chain,
     leaf_hashes,
     open_checkpoint,
     sign_checkpoint,
+    sign_handover,
     sign_ledger_head,
 )
 from fleetledger.topics import checkpoint_origin
@@ -140,6 +145,16 @@ class Notary:
             self._sign(result)
         return result
 
+    def rotate(self, signer: NoteSigner) -> NotaryRound:
+        """Sign up to the end with the current key, then hand over to ``signer``: a key handover
+        and a head signed by both keys, stored together; sign with ``signer`` from then on."""
+        if signer.verifier == self._signer.verifier:
+            raise ConfigurationError("the new signing key is the key in force")
+        result = self.run_once(final=True)
+        self._sign(result, handover_to=signer)
+        self._signer = signer
+        return result
+
     def run(
         self,
         stop: threading.Event,
@@ -208,8 +223,12 @@ class Notary:
             for row in self._log.checkpoints(self.namespace)
             if row.kind == PARTITION
         }
+        handovers = [
+            row.note for row in self._log.checkpoints(self.namespace) if row.kind == HANDOVER
+        ]
+        keys = key_chain(handovers, self._signer.verifier, namespace=self.namespace).keys
         for tp, mark in marks.items():
-            self._check_mark(tp, mark, notes.get((*tp, mark.frontier.size)))
+            self._check_mark(tp, mark, notes.get((*tp, mark.frontier.size)), keys)
             size = mark.frontier.size
             stored = min(self._log.stored_tree(*tp).size, size)
             # Checkpoints signed before leaves were stored: their leaves go with the next one.
@@ -217,12 +236,20 @@ class Notary:
             self._trees[tp] = _Tree(mark.first, mark.next, mark.frontier, size, stored, backfill)
         self._resumed = True
 
-    def _check_mark(self, tp: TopicPartition, mark: NotaryMark, note: bytes | None) -> None:
+    def _check_mark(
+        self,
+        tp: TopicPartition,
+        mark: NotaryMark,
+        note: bytes | None,
+        keys: tuple[NoteVerifier, ...],
+    ) -> None:
+        """The newest checkpoint verifies with a key of this key's chain (a partition that did
+        not grow since a handover keeps the old key's checkpoint)."""
         origin = self._origin(tp)
         try:
             if note is None:
                 raise NoteError("its note is missing")
-            checkpoint = open_checkpoint(note, self._signer.verifier, origin=origin)
+            checkpoint = open_checkpoint(note, set(keys), origin=origin)
         except NoteError as exc:
             raise IntegrityError(
                 f"cannot resume {origin}: its newest notary checkpoint does not verify with"
@@ -231,7 +258,7 @@ class Notary:
         if checkpoint.root != mark.frontier.root():
             raise IntegrityError(f"cannot resume {origin}: the stored tree is not the signed one")
 
-    def _sign(self, result: NotaryRound) -> None:
+    def _sign(self, result: NotaryRound, handover_to: NoteSigner | None = None) -> None:
         """Checkpoint every partition that grew, then one head over all, in one append."""
         grown = [(tp, t) for tp, t in sorted(self._trees.items()) if t.frontier.size != t.signed]
         signed: list[NewCheckpoint] = []
@@ -245,8 +272,13 @@ class Notary:
             for (topic, p), t in self._trees.items()
             if t.frontier.size
         ]
-        note = sign_ledger_head(self.namespace, heads, self._signer)
         total = sum(head.size for head in heads)
+        if handover_to is None:
+            note = sign_ledger_head(self.namespace, heads, self._signer)
+        else:
+            text = LedgerHead.of(self.namespace, heads).body()
+            handover, note = sign_handover(self.namespace, text, self._signer, handover_to)
+            signed.append(NewCheckpoint(HANDOVER, self.namespace, None, total, None, handover))
         signed.append(NewCheckpoint(HEAD, self.namespace, None, total, None, note))
         runs = [LeafRun(*tp, tree.stored, tree.pending) for tp, tree in grown]
         self._log.store_notarized(self.namespace, runs, signed)

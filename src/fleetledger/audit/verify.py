@@ -32,7 +32,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import pairwise
 from typing import NamedTuple, cast
 
@@ -41,6 +40,7 @@ from fleetledger.audit.findings import Finding, FindingKind
 from fleetledger.audit.partition import PAGE, SCAN, Log, Partition, Walk, tree_leaves
 from fleetledger.audit.prove import numbered_heads, provable
 from fleetledger.backends.protocols import (
+    HANDOVER,
     HEAD,
     ReadableLog,
     ScannedLog,
@@ -48,13 +48,16 @@ from fleetledger.backends.protocols import (
     TopicPartition,
     supports,
 )
-from fleetledger.errors import NoteError, ProofError, VerificationFailed
+from fleetledger.errors import NoteError, ProofError, VerificationFailed, WrongOrigin
 from fleetledger.integrity import (
     Checkpoint,
+    KeyHandover,
     LedgerHead,
     NoteVerifier,
     consistency_proof,
+    key_chain,
     open_checkpoint,
+    open_handover_head,
     open_ledger_head,
     parse_note,
     subtrees_of,
@@ -139,10 +142,11 @@ def verify_ledger(
     stored = log.checkpoints(namespace)
     said = [_open(row, namespace, None) for row in stored]  # what the notes claim, unverified
     claimed = _claimed_sizes(_read_notes(stored, said))
+    keys, chain_findings = _keys(stored, namespace, verifier)
     with ThreadPoolExecutor(_SIGNATURE_THREADS, thread_name_prefix="verify") as pool:
         opened: Iterable[_Opened] = said
         if verifier is not None:  # submitted now, checked while the partitions are
-            opened = pool.map(partial(_open, namespace=namespace, verifier=verifier), stored)
+            opened = pool.map(_open, stored, [namespace] * len(stored), keys)
         walks = {(t, p): Walk(log, t, p, pol, claimed.get((t, p), set())) for t, p, pol in every}
         results = _walk_all(log, walks, progress)
         if deep:
@@ -153,7 +157,7 @@ def verify_ledger(
         _check_claims(log, result, notes.claims.get((result.topic, result.partition), []))
     findings = [f for r in results for f in r.sorted_findings()[:MAX_FINDINGS_PER_PARTITION]]
     return Verification(
-        findings=tuple(notes.findings + findings),
+        findings=tuple(chain_findings + notes.findings + findings),
         partitions=len(results),
         events=sum(r.events for r in results),
         leaves=sum(r.leaves for r in results),
@@ -168,18 +172,58 @@ def verify_ledger(
 
 # -- signed notes ------------------------------------------------------------------------------
 
-_Opened = Checkpoint | LedgerHead | NoteError
-"""A note read: what it says, or why it cannot be trusted."""
+_Opened = Checkpoint | LedgerHead | NoteError | None
+"""A note read: what it says, or why it cannot be trusted (``None``: a key handover, which
+:func:`_keys` follows)."""
+_Key = NoteVerifier | KeyHandover | None
+"""What checks one note: the key in force where it is stored, or for a handover head the
+handover whose two keys both sign it."""
 
 
-def _open(row: StoredCheckpoint, namespace: str, verifier: NoteVerifier | None) -> _Opened:
+def _open(row: StoredCheckpoint, namespace: str, verifier: _Key) -> _Opened:
     """Read one note, checking its signature with ``verifier`` (if any); never raises."""
     try:
+        if row.kind == HANDOVER:
+            return None
+        if isinstance(verifier, KeyHandover):
+            head = LedgerHead.parse(open_handover_head(row.note, verifier))
+            if head.namespace != namespace:
+                raise WrongOrigin(expected=namespace, actual=head.namespace)
+            return head
         if row.kind == HEAD:
             return _open_head(row, namespace, verifier)
         return _open_checkpoint(row, namespace, verifier)
     except NoteError as exc:
         return exc
+
+
+def _keys(
+    stored: list[StoredCheckpoint], namespace: str, verifier: NoteVerifier | None
+) -> tuple[list[_Key], list[Finding]]:
+    """The key that checks each stored note, following the key handovers from ``verifier``
+    (:func:`fleetledger.integrity.key_chain`), and a finding for each handover not followed."""
+    if verifier is None:
+        return [None] * len(stored), []
+    handovers = [row for row in stored if row.kind == HANDOVER]
+    chain = key_chain([row.note for row in handovers], verifier, namespace=namespace)
+    findings = [
+        Finding(namespace, None, None, FindingKind.BAD_SIGNATURE, f"key handover #{i + 1}: {why}")
+        for i, why in chain.problems
+    ]
+    keys: list[_Key] = []
+    stretch, after = 0, False
+    for row in stored:
+        handover = chain.handovers[stretch - 1] if after and stretch else None
+        if row.kind == HANDOVER:
+            stretch, after = stretch + 1, True
+            keys.append(None)
+            continue
+        if row.kind == HEAD and after:
+            keys.append(handover if handover is not None else chain.keys[stretch])
+            after = False
+            continue
+        keys.append(chain.keys[stretch])
+    return keys, findings
 
 
 def _read_notes(stored: list[StoredCheckpoint], opened: list[_Opened]) -> _Notes:
@@ -188,6 +232,8 @@ def _read_notes(stored: list[StoredCheckpoint], opened: list[_Opened]) -> _Notes
     numbers = {row.seq: number for number, row in numbered_heads(stored)}
     for order, (row, note) in enumerate(zip(stored, opened, strict=True)):
         name = _note_name(row, order + 1, numbers)
+        if note is None:
+            continue
         if isinstance(note, LedgerHead):
             _add_head(notes, order, name, note)
         elif isinstance(note, Checkpoint):

@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from fleetledger.events.codec import CanonicalEnvelope
-from fleetledger.integrity import Frontier
+from fleetledger.integrity import Frontier, NoteSigner
 from fleetledger.topics import FamilyPolicy
 from fleetledger.types import Position, TopicPartition
 
 __all__ = [
+    "HANDOVER",
     "HEAD",
     "PARTITION",
     "AlreadyStored",
@@ -154,6 +155,10 @@ PARTITION = "partition"
 """The ``kind`` of a stored note that is one partition's checkpoint."""
 HEAD = "head"
 """The ``kind`` of a stored note that is a ledger head over every partition."""
+HANDOVER = "handover"
+"""The ``kind`` of a stored note that hands signing over to a new key
+(:mod:`fleetledger.integrity.handover`); the head stored next is signed by both keys. Stored
+like a head: ``topic`` is the namespace, ``partition`` and ``root`` are ``None``."""
 
 
 class StoredCheckpoint(NamedTuple):
@@ -458,6 +463,11 @@ class SigningLog(Protocol):
     def sign(self) -> int:
         """Sign a checkpoint of every partition changed since its last one, and a ledger head,
         now; return how many partition checkpoints were signed (0: nothing new)."""
+        ...
+
+    def rotate(self, signer: NoteSigner) -> None:
+        """Hand signing over to ``signer``: store a key handover and a head signed by both the
+        current key and ``signer``, in one transaction; sign with ``signer`` from then on."""
         ...
 
 

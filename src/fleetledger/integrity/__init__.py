@@ -32,6 +32,14 @@ from fleetledger.integrity.bundle import (
     verify_bundle,
 )
 from fleetledger.integrity.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from fleetledger.integrity.handover import (
+    KeyChain,
+    KeyHandover,
+    key_chain,
+    open_handover,
+    open_handover_head,
+    sign_handover,
+)
 from fleetledger.integrity.hashing import EMPTY_ROOT, HASH_SIZE, leaf_hash, leaf_hashes, node_hash
 from fleetledger.integrity.head import LedgerHead, PartitionHead, open_ledger_head, sign_ledger_head
 from fleetledger.integrity.note import (
@@ -92,6 +100,8 @@ __all__ = [
     "LedgerHead",
     "MalformedBundle",
     "MalformedNote",
+    "KeyChain",
+    "KeyHandover",
     "ManifestEntry",
     "Note",
     "NoteError",
@@ -107,17 +117,21 @@ __all__ = [
     "consistency_ranges",
     "inclusion_proof",
     "inclusion_ranges",
+    "key_chain",
     "key_id",
     "leaf_hash",
     "leaf_hashes",
     "node_hash",
     "open_checkpoint",
+    "open_handover",
+    "open_handover_head",
     "open_ledger_head",
     "open_note",
     "parse_note",
     "read_bundle",
     "root_from_inclusion_proof",
     "sign_checkpoint",
+    "sign_handover",
     "sign_ledger_head",
     "sign_note",
     "subtrees_from_leaves",

@@ -37,6 +37,9 @@ here.
                   the head's size for that partition; ``body``: the event's stored bytes, the
                   RFC 8785 (JCS) CloudEvents JSON; ``audit_path``: the inclusion proof, 32-byte
                   SHA-256 hashes from the leaf's sibling up (RFC 9162 §2.1.3.1).
+``handovers``    optional (absent means empty): the ledger's key handovers
+                  (:mod:`fleetledger.integrity.handover`), signed notes in the order stored,
+                  each naming an old and a new verifier key and signed by both.
 ``excluded``      optional (absent means empty): events of the task the collector holds but no
                   signed head can ever cover, each ``{"id", "topic", "partition", "offset",
                   "reason"}``: on Kafka the notary signs only families whose records the
@@ -48,7 +51,10 @@ Verification
 1. Key. With a key the auditor trusts (``--key``), use it; if the bundle's ``key`` is another
    key, that is a finding. Without one, use the bundle's ``key``: that proves the bundle is
    intact and consistent, not who signed it (anyone can sign a forged bundle with their own key
-   and put that key in it). No key at all is a finding.
+   and put that key in it). No key at all is a finding. With ``handovers``, follow the chain
+   from that key (each handover signed by the key in force and by the next one): the head is
+   then checked with the last key of the chain, checkpoints with any key of it, and the
+   bundle's ``key`` may be any key of the chain.
 2. Head. Verify the note's Ed25519 signature with the key (c2sp.org/signed-note), parse the
    text, and check its namespace equals ``namespace``.
 3. Each event: the head has a line for ``topic``/``partition`` whose size equals ``tree_size``;
@@ -59,6 +65,12 @@ Verification
 4. Each checkpoint verifies with the key, names a partition of the namespace, and states the
    same size and root as the head's line for it.
 5. The manifest and the events list the same leaves, each once, and the bundle is not empty.
+6. Order. An event whose body names an earlier event by ``orderedafter`` (its id) and
+   ``orderedafterleaf`` (its leaf hash, standard base64), stamped by the ledger when an
+   ordering rule was satisfied at append (an approval before a tool call): when the named
+   event is in the bundle, its leaf hash must equal ``orderedafterleaf``, else that is a
+   finding. Each pair that holds is proved ordered: the later event's signed bytes commit to
+   the earlier event, which therefore existed first. Verifiers report the pairs.
 
 What a bundle proves, and what it does not
 ------------------------------------------
@@ -81,6 +93,7 @@ its head, events removed by retention or compaction before it was collected, or 
 
 from __future__ import annotations
 
+import base64
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -92,6 +105,7 @@ import msgspec
 from fleetledger.errors import MalformedBundle, NoteError, NotFound, ProofError
 from fleetledger.integrity._lines import decode_count
 from fleetledger.integrity.checkpoint import Checkpoint, open_checkpoint
+from fleetledger.integrity.handover import key_chain
 from fleetledger.integrity.hashing import leaf_hash
 from fleetledger.integrity.head import LedgerHead, PartitionHead
 from fleetledger.integrity.note import NoteVerifier, open_note, parse_note
@@ -157,10 +171,13 @@ class EvidenceBundle(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     manifest: tuple[ManifestEntry, ...]
     events: tuple[BundleEvent, ...]
     excluded: tuple[ExcludedEvent, ...] = ()
+    handovers: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The bundle as JSON-ready values (bytes in standard base64), in the documented order."""
         built: dict[str, Any] = msgspec.to_builtins(self)
+        if not self.handovers:  # a ledger never rotated writes what earlier versions read
+            del built["handovers"]
         return built
 
     def dumps(self) -> bytes:
@@ -242,6 +259,7 @@ class BundleFindingKind(StrEnum):
     DUPLICATE = "duplicate"
     MISSING = "missing"
     UNLISTED = "unlisted"
+    BROKEN_ORDER = "broken-order"
 
 
 class BundleFinding(NamedTuple):
@@ -271,6 +289,8 @@ class BundleVerification:
     key_source: KeySource | None
     """``"given"`` when the caller passed the key, ``"bundle"`` when it came from the bundle."""
     findings: tuple[BundleFinding, ...]
+    ordered: tuple[tuple[str, str], ...] = ()
+    """``(earlier id, later id)`` of each pair step 6 proved: the later names the earlier."""
 
     @property
     def ok(self) -> bool:
@@ -299,13 +319,15 @@ def verify_bundle(bundle: EvidenceBundle, key: NoteVerifier | None = None) -> Bu
     """
     findings = _Findings()
     trusted, source = _choose_key(bundle, key, findings)
-    head = _read_head(bundle, trusted, findings)
+    chain = _follow(bundle, trusted, findings)
+    head = _read_head(bundle, chain[-1] if chain else None, findings)
     if head is not None:
-        _check_checkpoints(bundle, head, trusted, findings)
+        _check_checkpoints(bundle, head, chain or None, findings)
         for number, event in enumerate(bundle.events):
             _check_inclusion(number, event, head, findings)
     _check_bodies(bundle, findings)
     _check_manifest(bundle, findings)
+    ordered = _check_order(bundle, findings)
     return BundleVerification(
         task=bundle.task,
         namespace=bundle.namespace,
@@ -316,7 +338,23 @@ def verify_bundle(bundle: EvidenceBundle, key: NoteVerifier | None = None) -> Bu
         key=None if trusted is None else trusted.vkey,
         key_source=source,
         findings=tuple(findings.found),
+        ordered=ordered,
     )
+
+
+def _follow(
+    bundle: EvidenceBundle, trusted: NoteVerifier | None, findings: _Findings
+) -> tuple[NoteVerifier, ...]:
+    """The keys of the chain from ``trusted`` through the bundle's handovers, oldest first."""
+    if trusted is None:
+        return ()
+    if not bundle.handovers:
+        return (trusted,)
+    notes = [_note_bytes(note) for note in bundle.handovers]
+    chain = key_chain(notes, trusted, namespace=bundle.namespace)
+    for number, problem in chain.problems:
+        findings.add(BundleFindingKind.BAD_SIGNATURE, f"key handover #{number + 1}: {problem}")
+    return chain.keys
 
 
 def _choose_key(
@@ -324,7 +362,8 @@ def _choose_key(
 ) -> tuple[NoteVerifier | None, KeySource | None]:
     carried = _bundle_key(bundle, findings)
     if given is not None:
-        if bundle.key is not None and carried != given:
+        chained = _follow(bundle, given, _Findings()) if bundle.handovers else (given,)
+        if bundle.key is not None and carried not in chained:
             findings.add(
                 BundleFindingKind.OTHER_KEY,
                 f"the bundle names the key {bundle.key}, not the given key {given.vkey}",
@@ -407,7 +446,10 @@ def _check_inclusion(
 
 
 def _check_checkpoints(
-    bundle: EvidenceBundle, head: LedgerHead, trusted: NoteVerifier | None, findings: _Findings
+    bundle: EvidenceBundle,
+    head: LedgerHead,
+    trusted: Iterable[NoteVerifier] | None,
+    findings: _Findings,
 ) -> None:
     """Each checkpoint is signed by the key and agrees with the head's line for its partition."""
     for note in bundle.checkpoints:
@@ -436,10 +478,10 @@ def _note_bytes(note: str) -> bytes:
     return note.encode("utf-8", "surrogatepass")
 
 
-def _open_checkpoint(note: bytes, trusted: NoteVerifier | None) -> Checkpoint:
+def _open_checkpoint(note: bytes, trusted: Iterable[NoteVerifier] | None) -> Checkpoint:
     if trusted is None:
         return Checkpoint.parse(parse_note(note)[0])
-    return open_checkpoint(note, trusted)
+    return open_checkpoint(note, set(trusted))
 
 
 def _head_line(namespace: str, origin: str, head: LedgerHead) -> PartitionHead | None:
@@ -488,6 +530,46 @@ class _Attributes(msgspec.Struct):
 
     id: str
     subject: str
+
+
+class _Link(msgspec.Struct):
+    """The hash link an ordering rule stamped into an event, if any."""
+
+    id: str
+    orderedafter: str | None = None
+    orderedafterleaf: str | None = None
+
+
+_read_link = msgspec.json.Decoder(_Link).decode
+
+
+def _check_order(bundle: EvidenceBundle, findings: _Findings) -> tuple[tuple[str, str], ...]:
+    """Step 6: each hash link to an event of the bundle names that event's leaf."""
+    leaves: dict[str, bytes] = {}
+    links: list[tuple[int, _Link]] = []
+    for number, event in enumerate(bundle.events):
+        try:
+            link = _read_link(event.body)
+        except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
+            continue  # step 3 reported it
+        leaves.setdefault(link.id, leaf_hash(event.body))
+        if link.orderedafter is not None:
+            links.append((number, link))
+    ordered = []
+    for number, link in links:
+        earlier = leaves.get(link.orderedafter or "")
+        if earlier is None:
+            continue  # an event of another task: not this bundle's to prove
+        if link.orderedafterleaf != base64.b64encode(earlier).decode():
+            findings.add(
+                BundleFindingKind.BROKEN_ORDER,
+                f"event {link.id} names {link.orderedafter} as the event it follows, with a"
+                " leaf hash that is not that event's",
+                number,
+            )
+        else:
+            ordered.append((link.orderedafter or "", link.id))
+    return tuple(ordered)
 
 
 _read_attributes = msgspec.json.Decoder(_Attributes).decode

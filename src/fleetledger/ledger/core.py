@@ -197,7 +197,7 @@ class LedgerCore:
         events: Sequence[NewEvent | Mapping[str, Any]],
         *,
         principal: Principal | None = None,
-        authorize: bool = True,
+        trusted: bool = False,
     ) -> list[Record]:
         """Events through every stage, as one batch: each is validated before any is stamped,
         and they take consecutive recorded times in batch order. A fault in event ``i`` of
@@ -205,12 +205,11 @@ class LedgerCore:
 
         Each stage takes the whole batch, so the per-batch work (the clock, minting ids, the
         principal) is done once, and a batch costs one loop per stage, not calls per event.
-        ``authorize=False`` skips stage 2, for the ledger's own records of acts already
-        authorized (a token issued by an administrator, a policy applied at open).
+        ``trusted``: the ledger's own records (a refusal it records), which no rule may refuse.
         """
         who = principal or self.principal
         valid = self.validate_many(events)
-        if authorize:
+        if not trusted:
             self.authorize(who, valid)
         first_us, envelopes = self.stamp(valid, who)
         return self.encode(valid, self.encrypt(valid, envelopes), first_us)

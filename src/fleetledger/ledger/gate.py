@@ -15,11 +15,14 @@ process that enforces them (the server, the CLI with a configured principal).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from fleetledger.errors import AccessDenied
+import msgspec
+
+from fleetledger.errors import PolicyViolation
 from fleetledger.events.envelope import Event
 from fleetledger.governance import Action, Decision, Policy, Principal, Resource, decide
 from fleetledger.types import Classification
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
     from fleetledger.ledger.core import Valid
 
 _LOG = logging.getLogger("fleetledger.access")
+_SORTED = msgspec.json.Encoder(order="sorted").encode
+"""The refused event as its writer gave it, keys sorted: what a refusal's digest is of."""
 _said_open = False
 T = TypeVar("T")
 _Key = tuple[str, Action, str, str, str | None]
@@ -106,7 +111,17 @@ class Gate:
             )
             if not decision.allowed:
                 where = f" (event {index + 1} of {len(batch)})" if len(batch) > 1 else ""
-                raise AccessDenied(decision.message + where)
+                event = valid.event
+                raise PolicyViolation(
+                    decision.message + where,
+                    rule="(no rule allows it)" if decision.rule is None else decision.reason,
+                    event_id=event.id or "",
+                    event_type=event.type,
+                    subject=event.subject,
+                    index=index,
+                    digest=hashlib.sha256(_SORTED(event)).hexdigest(),
+                    policy="access",
+                )
 
 
 def _topic(event: Event) -> str:

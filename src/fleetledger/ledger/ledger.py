@@ -279,7 +279,11 @@ class Ledger:
         """
         self._check_writable()
         events = list(events)
-        records = self._core.prepare_many(events, principal=self._acting)
+        try:
+            records = self._core.prepare_many(events, principal=self._acting)
+        except PolicyViolation as exc:  # an access rule refused it
+            self._record_denial(exc)
+            raise
         if any(r.event is not None and r.event.supersedes for r in records):
             self._check_corrections(records)
         guard = None if self._ordering is None else self._ordering.guard(records)
@@ -306,8 +310,9 @@ class Ledger:
                 exc.add_note(f"the refusal could not be recorded: {failure}")
 
     def _record(self, events: list[dict[str, Any]], principal: Principal | None = None) -> None:
-        """Append the ledger's own governance events (no ordering rule is checked on them)."""
-        records = self._core.prepare_many(events, principal=principal or self._acting)
+        """Append the ledger's own governance events (no access or ordering rule is checked on
+        them: they record what the rules did)."""
+        records = self._core.prepare_many(events, principal=principal or self._acting, trusted=True)
         self._backend.append(records)
 
     def _record_left_out(self) -> None:
@@ -703,6 +708,22 @@ class Ledger:
             )
         return self._log.sign()
 
+    def rotate_key(self, signer: NoteSigner) -> None:
+        """Hand signing over to the key ``signer`` (a SQLite ledger opened with its current
+        key): store a key handover and a ledger head signed by both keys, in one transaction,
+        then sign with ``signer`` alone. :meth:`verify` with the old public key or the new one
+        follows the handover. On Kafka the notary signs: ``notary(old).rotate(signer)``.
+        """
+        self._check_writable()
+        self.authorize("admin")
+        if not supports(self._backend, SigningLog):
+            raise ConfigurationError(
+                "this ledger does not sign as it appends: on Kafka the notary hands over"
+                " (fleetledger keys rotate runs it once)"
+            )
+        self._log.rotate(signer)
+        self.verifier = signer.verifier
+
     def notary(self, signer: NoteSigner, *, every: int = 1000, interval: float = 5.0) -> Notary:
         """The notary that signs this ledger's checkpoints (a Kafka ledger's writers do not):
         ``run_once()`` signs up to the end, ``run(stop)`` keeps signing."""
@@ -811,9 +832,11 @@ class Ledger:
         Their confidential fields stay in the ledger as ciphertext nobody can open any more:
         the stored bytes do not change, so ``verify``, inclusion proofs and evidence bundles
         still verify, and readers see those fields as ``{"$erased": true}``. Copies someone
-        decrypted and kept elsewhere are beyond its reach.
+        decrypted and kept elsewhere are beyond its reach. Under an access policy it needs
+        ``admin`` on the governance family.
         """
         self._check_writable()
+        self.authorize("admin", ["governance"])  # an erasure is an administrative act
         subject = checks.text("datasubject", datasubject)
         destroyed = self._core.fields.forget(subject)
         position = self.append(
@@ -946,7 +969,7 @@ class Ledger:
             "source": self._core.default_source or admin.SOURCE,
             "data": data,
         }
-        records = self._core.prepare_many([event], principal=self._acting, authorize=False)
+        records = self._core.prepare_many([event], principal=self._acting, trusted=True)
         return self._backend.append(records)[0]
 
     def _governance(self, subject: str) -> list[Event]:

@@ -240,7 +240,7 @@ def denial(exc: PolicyViolation, left_out: int, *, summary: bool = False) -> dic
     if summary:
         reason = f"{left_out} refusal(s) not recorded one by one (rate limit); the last: {exc}"
     data: dict[str, Any] = {
-        "policy": POLICY,
+        "policy": exc.policy,
         "action": "append",
         "reason": reason,
         "rule": exc.rule,
@@ -253,8 +253,8 @@ def denial(exc: PolicyViolation, left_out: int, *, summary: bool = False) -> dic
     return {
         "type": "governance.policy.denied",
         "subject": exc.subject,
-        "source": SOURCE,
-        "data": {k: v for k, v in data.items() if v is not None},
+        "source": f"fleetledger/{exc.policy}",
+        "data": {k: v for k, v in data.items() if v not in (None, "")},
     }
 
 

@@ -38,6 +38,7 @@ from fleetledger.backends.protocols import (
     tiers_of,
 )
 from fleetledger.errors import ConfigurationError, NotFound, ReadOnlyLedger
+from fleetledger.integrity import NoteSigner
 from fleetledger.topics import FamilyPolicy, in_namespace
 from fleetledger.topics.naming import prefix
 from fleetledger.types import Position
@@ -260,6 +261,10 @@ class LedgerLog:
     def sign(self) -> int:
         """See :meth:`SigningLog.sign`."""
         return cast(SigningLog, self._tier(SigningLog, write=True)).sign()
+
+    def rotate(self, signer: NoteSigner) -> None:
+        """See :meth:`SigningLog.rotate`."""
+        cast(SigningLog, self._tier(SigningLog, write=True)).rotate(signer)
 
     def _provable(self) -> ProvableLog:
         return cast(ProvableLog, self._tier(ProvableLog))

@@ -12,11 +12,15 @@ from fleetledger import Ledger, NotFound
 from fleetledger.errors import BadSignature, ProofError, UnknownKey
 from fleetledger.governance import parse_ordering
 from fleetledger.integrity import (
+    BundleEvent,
+    BundleFindingKind,
     NoteSigner,
     NoteVerifier,
     OrderProof,
+    read_bundle,
     read_order,
     sign_note,
+    verify_bundle,
     verify_order,
 )
 from fleetledger.ledger.signing import load_signer, load_verifier, write_key_pair
@@ -401,3 +405,38 @@ def test_a_hash_link_proof_with_an_older_head_is_malformed(
 
     with pytest.raises(ProofError, match="null"):
         verify_order(tampered(proof, add_before), verifier)
+
+
+def test_an_evidence_bundle_proves_the_approval_came_before_the_call(
+    linked: Ledger, verifier: NoteVerifier
+) -> None:
+    """The task's bundle carries both events; the call's bytes name the grant's leaf, so the
+    bundle alone, checked offline, proves the pair ordered."""
+    bundle = read_bundle(linked.evidence(SUBJECT, verifier).dumps())
+
+    result = verify_bundle(bundle, verifier)
+
+    assert result.ok, result.findings
+    assert result.ordered == (("grant-c1", "call"),)
+
+
+def test_a_bundle_whose_link_names_another_leaf_is_a_finding(
+    linked: Ledger, verifier: NoteVerifier
+) -> None:
+    """A call whose bytes were changed to name another leaf for its grant: the link no longer
+    holds (besides the call's inclusion failing)."""
+    bundle = linked.evidence(SUBJECT, verifier)
+
+    def relinked(event: BundleEvent) -> BundleEvent:
+        body = json.loads(event.body)
+        if body["id"] != "call":
+            return event
+        body["orderedafterleaf"] = base64.b64encode(bytes(32)).decode()
+        return msgspec.structs.replace(event, body=json.dumps(body).encode())
+
+    forged = msgspec.structs.replace(bundle, events=tuple(map(relinked, bundle.events)))
+
+    result = verify_bundle(forged, verifier)
+
+    assert BundleFindingKind.BROKEN_ORDER in {finding.kind for finding in result.findings}
+    assert result.ordered == ()

@@ -65,12 +65,11 @@ def test_every_command_takes_ledger_and_json(name: str) -> None:
     assert {"--ledger", "--json"} <= options
 
 
-def test_keys_works_on_files_not_a_ledger_and_takes_json() -> None:
-    """keys writes key files, so it takes no --ledger, and accepts --json."""
+def test_keys_takes_a_ledger_for_rotate_and_json() -> None:
+    """keys init writes key files; keys rotate hands a ledger's signing over, so --ledger."""
     options = {opt for param in COMMANDS["keys"].params for opt in param.opts}
 
-    assert "--json" in options
-    assert "--ledger" not in options
+    assert {"--json", "--ledger", "--old", "--new"} <= options
 
 
 def test_policy_works_on_a_policy_file_not_a_ledger_and_takes_json() -> None:

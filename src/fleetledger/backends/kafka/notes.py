@@ -31,6 +31,7 @@ from fleetledger.backends.kafka.reader import Batch
 from fleetledger.backends.kafka.settings import LOG
 from fleetledger.backends.kafka.writer import Send
 from fleetledger.backends.protocols import (
+    HANDOVER,
     HEAD,
     NewCheckpoint,
     NotaryMark,
@@ -56,7 +57,7 @@ def notes_topic(namespace: str) -> str:
 
 def to_message(note: NewCheckpoint) -> binding.Message:
     """The Kafka record of one note (see the module docstring)."""
-    key = HEAD if note.kind == HEAD else f"{note.topic}/{note.partition}"
+    key = note.kind if note.partition is None else f"{note.topic}/{note.partition}"
     headers: list[tuple[str, bytes]] = [
         ("fl_kind", note.kind.encode()),
         ("fl_topic", note.topic.encode()),
@@ -152,7 +153,7 @@ def _row(seq: int, headers: dict[str, bytes], note: bytes) -> StoredCheckpoint:
     kind = headers["fl_kind"].decode()
     topic = headers["fl_topic"].decode()
     size = int(headers["fl_size"])
-    if kind == HEAD:
+    if kind in (HEAD, HANDOVER):
         return StoredCheckpoint(seq, kind, topic, None, size, None, note)
     partition = int(headers["fl_partition"])
     return StoredCheckpoint(seq, kind, topic, partition, size, _root(note), note)

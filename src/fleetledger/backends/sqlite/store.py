@@ -296,6 +296,24 @@ class SQLiteBackend:
             )
         return self._writes().call(self._checkpoint)
 
+    def rotate(self, signer: NoteSigner) -> None:
+        """Hand signing over to ``signer`` (see :class:`SigningLog`)."""
+        if self._notary is None:
+            raise ConfigurationError(
+                f"{self.path} was opened without a signing key: open it with the old key to"
+                " hand over to a new one"
+            )
+        if signer.verifier == self._notary.signer.verifier:
+            raise ConfigurationError("the new signing key is the key in force")
+        self._writes().call(partial(self._rotate, signer))
+
+    def _rotate(self, signer: NoteSigner) -> None:
+        assert self._notary is not None
+        with translated(self.path), transaction(self._write_conn()):
+            self._notary.sign(self._write_conn(), handover_to=signer)
+        self._notary.signer = signer
+        self._notary.committed(0, signed=True)
+
     def _checkpoint(self) -> int:
         """Sign checkpoints of every partition changed since its last one (as a leader)."""
         assert self._notary is not None

@@ -16,6 +16,7 @@ from functools import partial
 from operator import itemgetter
 
 from fleetledger.backends.protocols import (
+    HANDOVER,
     HEAD,
     PARTITION,
     Leaf,
@@ -27,10 +28,12 @@ from fleetledger.backends.sqlite import schema
 from fleetledger.errors import IntegrityError
 from fleetledger.integrity import (
     Frontier,
+    LedgerHead,
     NoteSigner,
     PartitionHead,
     leaf_hashes,
     sign_checkpoint,
+    sign_handover,
     sign_ledger_head,
 )
 from fleetledger.topics import checkpoint_origin, in_namespace
@@ -402,10 +405,12 @@ class InlineNotary:
         else:
             self.unsigned += appended
 
-    def sign(self, conn: sqlite3.Connection) -> int:
+    def sign(self, conn: sqlite3.Connection, handover_to: NoteSigner | None = None) -> int:
         """Checkpoint every partition changed since its last checkpoint, then sign one head.
 
-        Runs in the caller's transaction; returns how many partition checkpoints were stored.
+        With ``handover_to``, also store a key handover to that key and sign the head with both
+        keys (even if no partition changed); the caller then signs with the new key. Runs in
+        the caller's transaction; returns how many partition checkpoints were stored.
         """
         trees = {
             (topic, partition): Frontier.from_bytes(blob)
@@ -422,10 +427,15 @@ class InlineNotary:
             origin = checkpoint_origin(self.namespace, topic, partition)
             note = sign_checkpoint(origin, tree.size, tree.root(), self.signer)
             self._store(conn, (PARTITION, topic, partition, tree.size, tree.root(), note))
-        if changed:
+        if changed or handover_to is not None:
             heads = [PartitionHead(t, p, tree.size, tree.root()) for (t, p), tree in trees.items()]
-            note = sign_ledger_head(self.namespace, heads, self.signer)
             total = sum(tree.size for tree in trees.values())
+            if handover_to is None:
+                note = sign_ledger_head(self.namespace, heads, self.signer)
+            else:
+                text = LedgerHead.of(self.namespace, heads).body()
+                handover, note = sign_handover(self.namespace, text, self.signer, handover_to)
+                self._store(conn, (HANDOVER, self.namespace, None, total, None, handover))
             self._store(conn, (HEAD, self.namespace, None, total, None, note))
         return len(changed)
 
