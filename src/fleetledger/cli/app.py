@@ -30,6 +30,7 @@ from fleetledger.cli import (
     replay,
     sign,
     tail,
+    tokens,
     topics,
     verify,
     verify_order,
@@ -93,6 +94,7 @@ for command in (
     app.command()(guarded(command))
 app.add_typer(groups.app, name="groups")
 app.add_typer(policy.app, name="policy")
+app.add_typer(tokens.app, name="tokens")
 
 
 def main() -> None:

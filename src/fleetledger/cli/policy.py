@@ -18,15 +18,17 @@ from typing import Annotated, Any
 
 import msgspec
 import typer
+from rich.text import Text
 
 from fleetledger import Classification, ConfigurationError, Principal
-from fleetledger.cli.common import json_option, write_json
+from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
 from fleetledger.cli.exits import REFUSED, InputError, guarded
 from fleetledger.cli.render import printable
+from fleetledger.cli.times import moment
 from fleetledger.errors import PolicyError
 from fleetledger.governance import Action, Policy, Resource, decide, parse_principals, parse_rules
 from fleetledger.governance.kafka_acls import kafka_acls, shell_line
-from fleetledger.ledger import DEFAULT_NAMESPACE
+from fleetledger.ledger import DEFAULT_NAMESPACE, PolicyRecord
 from fleetledger.topics import BUILTIN_POLICIES
 from fleetledger.topics.naming import check_namespace
 
@@ -35,6 +37,11 @@ EXPLAIN_JSON = (
     "one JSON object: {allowed, principal, kind, tenant, action, family, classification,"
     " resource_tenant, rule, reason}"
 )
+HISTORY_JSON = (
+    "one JSON object per line, per recorded change: {recorded, by, event_id, digest, access,"
+    " ordering}"
+)
+AT_JSON = "one JSON object: {recorded, by, event_id, digest, access, ordering} (null: none)"
 ACLS_JSON = (
     "one JSON object per line, per binding: {principal, permission, operation, resource_type,"
     " name, pattern, rule, host}"
@@ -266,3 +273,66 @@ def _namespace(document: dict[str, Any]) -> str:
     if not isinstance(namespace, str):
         raise ConfigurationError("[ledger] namespace must be a string")
     return namespace
+
+
+@app.command()
+@guarded
+def history(
+    ledger: LedgerURL = None,
+    as_json: Annotated[bool, json_option(HISTORY_JSON)] = False,
+) -> None:
+    """Show every policy the ledger was opened with, as recorded (governance.policy.changed)."""
+    with open_ledger(ledger) as opened:
+        records = opened.policy_history()
+    if as_json:
+        for record in records:
+            write_json(_record_json(record))
+    elif not records:
+        output().print("no policy was ever recorded: the ledger was never opened with one")
+    for record in [] if as_json else records:
+        _print_record(record)
+
+
+@app.command()
+@guarded
+def at(
+    time: Annotated[
+        str, typer.Argument(metavar="TIME", help="RFC 3339 with a zone, or ago: 30m, 2d.")
+    ],
+    ledger: LedgerURL = None,
+    as_json: Annotated[bool, json_option(AT_JSON)] = False,
+) -> None:
+    """Show the policy in force at TIME: the last one recorded at or before it (exit 2: none)."""
+    when = moment(time, "TIME")
+    with open_ledger(ledger) as opened:
+        record = opened.policy_at(when)
+    if record is None:
+        raise InputError(f"no policy was recorded at or before {when.isoformat()}")
+    if as_json:
+        write_json(_record_json(record))
+    else:
+        _print_record(record)
+
+
+def _record_json(record: PolicyRecord) -> dict[str, Any]:
+    return {
+        "recorded": None if record.recorded is None else record.recorded.isoformat(),
+        "by": record.by,
+        "event_id": record.event_id,
+        "digest": record.digest,
+        "access": msgspec.json.decode(record.access) if record.access else None,
+        "ordering": msgspec.json.decode(record.ordering) if record.ordering else None,
+    }
+
+
+def _print_record(record: PolicyRecord) -> None:
+    recorded = "?" if record.recorded is None else record.recorded.isoformat()
+    console = output()
+    console.print(
+        Text(
+            f"{recorded}  by {printable(record.by or '?')}  event {record.event_id}"
+            f"  sha256 {record.digest[:16]}"
+        )
+    )
+    console.print(Text(f"  access:   {printable(record.access) or '(no rules: open)'}"))
+    console.print(Text(f"  ordering: {printable(record.ordering) or '(no rules)'}"))

@@ -63,3 +63,17 @@ def moment(text: str, option: str, *, now: datetime | None = None) -> datetime:
 def optional_moment(text: str | None, option: str) -> datetime | None:
     """:func:`moment`, or ``None`` when the option was not given."""
     return None if text is None else moment(text, option)
+
+
+AHEAD = "an RFC 3339 time with a zone (2026-01-31T12:00:00Z) or a duration from now (30d, 12h)"
+
+
+def ahead(text: str, option: str, *, now: datetime | None = None) -> datetime:
+    """The aware datetime ``text`` names: RFC 3339 with a zone, or that long after ``now``."""
+    later = _AGO.fullmatch(text.strip())
+    if later is not None:
+        return (now or datetime.now(UTC)) + int(later[1]) * _UNITS[later[2]]
+    try:
+        return moment(text, option)
+    except InputError:
+        raise InputError(f"{option} {text!r} is not {AHEAD}") from None

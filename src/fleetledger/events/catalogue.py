@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta, field
 
 from fleetledger.events.registry import EventData, EventType, Kind
+from fleetledger.events.spec import TypeSpec
 from fleetledger.types import Classification
 
 __all__ = [
@@ -28,13 +29,17 @@ __all__ = [
     "ContextRetrieved",
     "EvaluationFeedback",
     "EvaluationScored",
+    "GovernanceAdminPerformed",
     "GovernanceApprovalGranted",
     "GovernanceApprovalRejected",
     "GovernanceApprovalRequested",
     "GovernanceErasurePerformed",
     "GovernanceEscalated",
     "GovernanceGuardrailChecked",
+    "GovernancePolicyChanged",
     "GovernancePolicyDenied",
+    "GovernanceTokenCreated",
+    "GovernanceTokenRevoked",
     "Priority",
     "StateSummary",
     "TaskAssigned",
@@ -324,7 +329,7 @@ class GovernanceTypeRegistered(EventData, kw_only=True):
 
     event_type: str
     version: Count
-    spec: dict[str, Any]
+    spec: TypeSpec
 
 
 class GovernanceErasurePerformed(EventData, kw_only=True):
@@ -335,6 +340,43 @@ class GovernanceErasurePerformed(EventData, kw_only=True):
     requested_by: Id | None = None
     events_affected: Count | None = None
     keys_destroyed: Count | None = None
+
+
+class GovernanceTokenCreated(EventData, kw_only=True):
+    """An API token was issued to a principal; only the hash of its secret is recorded."""
+
+    token_id: Id
+    principal: Id
+    hash: Text  # "sha256:<hex>" of the token's secret: the secret itself is never stored
+    kind: str | None = None
+    tenant: str | None = None
+    expires: str | None = None  # RFC 3339; none: the token does not expire
+
+
+class GovernanceTokenRevoked(EventData, kw_only=True):
+    """An API token was revoked: from then on it authenticates nobody."""
+
+    token_id: Id
+    reason: str | None = None
+
+
+class GovernancePolicyChanged(EventData, kw_only=True):
+    """A ledger was opened with policies other than the last recorded: their full text."""
+
+    # Canonical texts (JSON arrays of the [[rules]] and [[ordering]] tables; "" for none), so
+    # the policy in force at any past moment can be shown, and proved like any event.
+    access: str
+    ordering: str
+    digest: Text  # SHA-256, in hex, of access + "\n" + ordering
+
+
+class GovernanceAdminPerformed(EventData, kw_only=True):
+    """An administrative act changed the ledger's state outside its events: what, on what."""
+
+    operation: Text  # group.moved, group.deleted, retention.enforced
+    target: str | None = None  # the consumer group, for a group's moves
+    parameters: dict[str, Any] = field(default_factory=dict)
+    outcome: dict[str, Any] = field(default_factory=dict)
 
 
 # -- evaluation ----------------------------------------------------------------------------
@@ -456,7 +498,11 @@ BUILTIN_TYPES: tuple[EventType, ...] = (
     _builtin("governance.approval.rejected", GovernanceApprovalRejected, _CONFIDENTIAL),
     _builtin("governance.escalated", GovernanceEscalated, _CONFIDENTIAL),
     _builtin("governance.erasure.performed", GovernanceErasurePerformed, _CONFIDENTIAL),
-    _builtin("governance.type.registered", GovernanceTypeRegistered, _INTERNAL),
+    _builtin("governance.token.created", GovernanceTokenCreated, _CONFIDENTIAL),
+    _builtin("governance.token.revoked", GovernanceTokenRevoked, _CONFIDENTIAL),
+    _builtin("governance.policy.changed", GovernancePolicyChanged, _CONFIDENTIAL),
+    _builtin("governance.admin.performed", GovernanceAdminPerformed, _CONFIDENTIAL),
+    _builtin("governance.type.registered", GovernanceTypeRegistered, _CONFIDENTIAL),
     _builtin("evaluation.scored", EvaluationScored, _INTERNAL),
     _builtin("evaluation.feedback", EvaluationFeedback, _INTERNAL),
     _builtin("state.summary", StateSummary, _INTERNAL),

@@ -65,7 +65,7 @@ class TypeSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     kind: Kind = Kind.FACT
     classification: Classification = Classification.INTERNAL
     description: str = ""
-    confidential: tuple[str, ...] = ()
+    confidential: list[str] = msgspec.field(default_factory=list)
 
     def event_type(self) -> EventType:
         """The registry's type, with a data model built from the fields (unknown fields
@@ -95,7 +95,7 @@ class TypeSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
             self.classification,
             self.version,
             self.description,
-            self.confidential,
+            tuple(self.confidential),
         )
 
     def to_data(self) -> dict[str, Any]:

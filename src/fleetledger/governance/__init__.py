@@ -10,6 +10,7 @@ from fleetledger.governance.access import (
     Rule,
     decide,
     parse_rules,
+    policy_text,
 )
 from fleetledger.governance.encryption import DataKey, KeyStore, MemoryKeyStore
 from fleetledger.governance.ordering import (
@@ -18,6 +19,7 @@ from fleetledger.governance.ordering import (
     Verdict,
     check,
     check_all,
+    ordering_text,
     parse_ordering,
 )
 from fleetledger.governance.principal import KINDS, Principal, parse_principals
@@ -40,7 +42,9 @@ __all__ = [
     "check",
     "check_all",
     "decide",
+    "ordering_text",
     "parse_ordering",
     "parse_principals",
     "parse_rules",
+    "policy_text",
 ]

@@ -141,6 +141,29 @@ class Decision(msgspec.Struct, frozen=True):
             raise AccessDenied(self.message)
 
 
+def policy_text(policy: Policy) -> str:
+    """The canonical text of ``policy``: its rules as a JSON array of ``[[rules]]`` tables, every
+    key spelled out (``null``: no restriction), keys sorted, no whitespace; ``""`` for no policy
+    (:meth:`Policy.open`). Equal policies have equal texts, whatever the file's layout."""
+    if not policy.configured:
+        return ""
+    tables = [
+        {
+            "effect": rule.effect.value,
+            "actions": [action.value for action in rule.actions],
+            "principals": list(rule.principals),
+            "families": list(rule.families),
+            "classifications": None
+            if rule.classifications is None
+            else [c.value for c in rule.classifications],
+            "tenants": None if rule.tenants is None else list(rule.tenants),
+            "name": rule.name,
+        }
+        for rule in policy.rules
+    ]
+    return msgspec.json.encode(tables, order="sorted").decode()
+
+
 def describe(principal: Principal) -> str:
     """``planner (agent, tenant acme)``; ``ghost (no kind)`` for a principal without one."""
     kind = principal.kind or "no kind"

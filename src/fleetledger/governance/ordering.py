@@ -180,6 +180,28 @@ def _id(event: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def ordering_text(rules: Iterable[OrderingRule]) -> str:
+    """The canonical text of ordering ``rules``: a JSON array of ``[[ordering]]`` tables, in
+    order, every key spelled out (matchers as ``{path: glob}``, ``unless_after`` ``null`` when
+    absent), keys sorted, no whitespace; ``""`` for no rules."""
+    tables = [
+        {
+            "name": rule.name,
+            "when": dict(rule.when.fields),
+            "requires": dict(rule.requires.fields),
+            "join": list(rule.join),
+            "unless_after": None if rule.unless_after is None else dict(rule.unless_after.fields),
+            "action": rule.action,
+        }
+        for rule in rules
+    ]
+    return (
+        json.dumps(tables, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        if tables
+        else ""
+    )
+
+
 # -- parsing -----------------------------------------------------------------------------------
 
 

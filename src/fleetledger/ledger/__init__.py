@@ -6,6 +6,7 @@ the facade's own.
 
 from fleetledger.audit import ConsistencyProof, InclusionProof, StoredHead
 from fleetledger.backends.urls import DEFAULT_URL, default_url, parse_url, redact
+from fleetledger.ledger.admin import NewToken, PolicyRecord, Token
 from fleetledger.ledger.aio import AsyncConsumer, AsyncLedger
 from fleetledger.ledger.consumer import Consumer, Lag
 from fleetledger.ledger.filters import EventFilter
@@ -44,7 +45,10 @@ __all__ = [
     "Lag",
     "Ledger",
     "LedgerLog",
+    "NewToken",
+    "PolicyRecord",
     "StoredHead",
+    "Token",
     "TopicInfo",
     "default_url",
     "key_path",

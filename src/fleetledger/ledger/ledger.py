@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Literal, NamedTuple, overload
 
@@ -49,10 +49,12 @@ from fleetledger.events.new import NewEvent
 from fleetledger.events.order import in_order
 from fleetledger.events.registry import EventData, EventType, Kind
 from fleetledger.events.spec import TypeSpec, spec_from
-from fleetledger.governance import Action, Policy
-from fleetledger.governance.ordering import OrderingRule
+from fleetledger.governance import Action, Policy, policy_text
+from fleetledger.governance.ordering import OrderingRule, ordering_text
 from fleetledger.governance.principal import Principal
 from fleetledger.integrity import EvidenceBundle, NoteSigner, NoteVerifier, OrderProof
+from fleetledger.ledger import admin
+from fleetledger.ledger.admin import NewToken, PolicyRecord, Token
 from fleetledger.ledger.consumer import Consumer, Lag, Start
 from fleetledger.ledger.core import LedgerCore
 from fleetledger.ledger.filters import EventFilter, aware_ms
@@ -152,6 +154,8 @@ class Ledger:
         )
         self._adopt_stored_policies(set(explicit))
         self._load_types()
+        if not readonly and (self._gate.policy.configured or rules):
+            self._record_policy(policy_text(self._gate.policy), ordering_text(rules))
 
     def _adopt_stored_policies(self, explicit: set[str]) -> None:
         """Existing topics keep their policies unless the opener chose one (``explicit``);
@@ -690,13 +694,34 @@ class Ledger:
         self._check_writable()
         topics = None if families is None else [self.topic(f) for f in families]
         self.authorize("admin", families)
-        return move_group(self._log, group, to, topics=topics, partition=partition)
+        moves = move_group(self._log, group, to, topics=topics, partition=partition)
+        if moves:
+            target = admin.rfc3339(to) if isinstance(to, datetime) else to
+            self._record_act(
+                "group.moved",
+                group,
+                {
+                    "to": target,
+                    "families": None if families is None else list(families),
+                    "partition": partition,
+                },
+                {
+                    "moves": [
+                        {"topic": m.topic, "partition": m.partition, "before": m.before, "to": m.to}
+                        for m in moves
+                    ]
+                },
+            )
+        return moves
 
     def delete_group(self, group: str) -> bool:
         """Forget every committed offset of ``group``; whether it had any."""
         self._check_writable()
         self.authorize("admin")
-        return self._log.delete_group(group)
+        deleted = self._log.delete_group(group)
+        if deleted:
+            self._record_act("group.deleted", group, {}, {"deleted": True})
+        return deleted
 
     def topics(self) -> list[TopicInfo]:
         """Every topic of the ledger with its policy and partition offsets."""
@@ -717,7 +742,13 @@ class Ledger:
         self._check_writable()
         self.authorize("admin")
         now_ms = self._core.now_ms() if now is None else aware_ms(now, "now")
-        return self._log.enforce_retention(now_ms)
+        removed = self._log.enforce_retention(now_ms)
+        if removed:
+            at = datetime.fromtimestamp(now_ms / 1000, UTC)
+            self._record_act(
+                "retention.enforced", None, {"now": admin.rfc3339(at)}, {"removed": removed}
+            )
+        return removed
 
     # -- integrity ---------------------------------------------------------------------------
 
@@ -878,6 +909,132 @@ class Ledger:
             },
         )
         return Erasure(subject, destroyed, position)
+
+    # -- administration: tokens, policies, acts -----------------------------------------------
+
+    def create_token(self, principal: Principal, *, expires: datetime | None = None) -> NewToken:
+        """Issue an API token authenticating ``principal`` (until ``expires``, if given) and
+        record ``governance.token.created``; return its id and ``secret``, the
+        ``flt_<id>_<secret>`` to present, which is shown this once: the ledger keeps only
+        its SHA-256. Needs ``admin`` on ``governance``."""
+        self._check_writable()
+        self.authorize("admin", ["governance"])
+        expiry = None if expires is None else aware_ms(expires, "expires")
+        token_id, secret = admin.mint()
+        split = admin.split(secret)
+        assert split is not None
+        data = {
+            "token_id": token_id,
+            "principal": principal.id,
+            "kind": principal.kind,
+            "tenant": principal.tenant,
+            "hash": admin.digest(split[1]),
+            "expires": None if expires is None else admin.rfc3339(expires),
+        }
+        self._record_own(admin.TOKENS, "governance.token.created", data)
+        moment = None if expiry is None else datetime.fromtimestamp(expiry / 1000, UTC)
+        return NewToken(token_id, secret, moment)
+
+    def tokens(self) -> list[Token]:
+        """Every token ever issued, oldest first, with whom it authenticates and whether it
+        was revoked (never a secret). Needs ``admin`` on ``governance``."""
+        self._check_open()
+        self.authorize("admin", ["governance"])
+        return list(admin.fold_tokens(self._governance(admin.TOKENS)).values())
+
+    def revoke_token(self, token_id: str, *, reason: str | None = None) -> bool:
+        """Revoke token ``token_id`` (recording ``governance.token.revoked``); False when it
+        was revoked already (nothing is recorded), :class:`NotFound` when there is no such
+        token. Needs ``admin`` on ``governance``."""
+        self._check_writable()
+        self.authorize("admin", ["governance"])
+        token = admin.fold_tokens(self._governance(admin.TOKENS)).get(token_id)
+        if token is None:
+            raise NotFound(f"no token {token_id!r}")
+        if token.revoked is not None:
+            return False
+        data = {"token_id": token_id, "reason": reason}
+        self._record_own(admin.TOKENS, "governance.token.revoked", data)
+        return True
+
+    def principal_for_token(self, token: str) -> Principal:
+        """The principal ``token`` (``flt_<id>_<secret>``) authenticates, as of now;
+        :class:`AccessDenied` for a malformed, unknown, revoked or expired token or a wrong
+        secret. For a server authenticating requests; it reads the token records anew."""
+        self._check_open()
+        parts = admin.split(token)
+        if parts is None:
+            raise AccessDenied("not a fleetledger API token (flt_<id>_<secret>)")
+        found = admin.fold_tokens(self._governance(admin.TOKENS)).get(parts[0])
+        if found is None or not admin.matches(found.digest, parts[1]):
+            raise AccessDenied(f"token {parts[0]} is not known to this ledger")
+        if found.revoked is not None:
+            raise AccessDenied(f"token {parts[0]} was revoked")
+        now = datetime.fromtimestamp(self._core.now_ms() / 1000, UTC)
+        if not found.active(now):
+            raise AccessDenied(f"token {parts[0]} expired")
+        return found.principal
+
+    def policy_history(self) -> list[PolicyRecord]:
+        """Every ``governance.policy.changed``, oldest first: the access policy and ordering
+        rules (canonical texts) ledgers were opened with from each moment on. Needs ``read``
+        on ``governance``."""
+        self._check_open()
+        self.authorize("read", ["governance"])
+        return admin.fold_policies(self._governance(admin.POLICY))
+
+    def policy_at(self, moment: datetime) -> PolicyRecord | None:
+        """The policy recorded last at or before ``moment`` (None: none was recorded yet)."""
+        wanted = aware_ms(moment, "moment")
+        before = [
+            record
+            for record in self.policy_history()
+            if record.recorded is not None and aware_ms(record.recorded, "recorded") <= wanted
+        ]
+        return before[-1] if before else None
+
+    def _record_policy(self, access: str, ordering: str) -> None:
+        """At open: record the policies unless they are the last recorded ones."""
+        digest = admin.policy_digest(access, ordering)
+        recorded = admin.fold_policies(self._governance(admin.POLICY))
+        if recorded and recorded[-1].digest == digest:
+            return
+        data = {"access": access, "ordering": ordering, "digest": digest}
+        self._record_own(admin.POLICY, "governance.policy.changed", data)
+
+    def _record_act(
+        self,
+        operation: str,
+        target: str | None,
+        parameters: dict[str, Any],
+        outcome: dict[str, Any],
+    ) -> None:
+        """Record an administrative act already authorized and done."""
+        data = {
+            "operation": operation,
+            "target": target,
+            "parameters": parameters,
+            "outcome": outcome,
+        }
+        self._record_own(admin.ADMIN, "governance.admin.performed", data)
+
+    def _record_own(self, subject: str, type: str, data: dict[str, Any]) -> Position:
+        """Append one of the ledger's administrative records, past the access policy (the act
+        it records was authorized, or is the opening of the ledger itself)."""
+        event = {
+            "type": type,
+            "subject": subject,
+            "source": self._core.default_source or admin.SOURCE,
+            "data": data,
+        }
+        records = self._core.prepare_many([event], principal=self._acting, trusted=True)
+        return self._backend.append(records)[0]
+
+    def _governance(self, subject: str) -> list[Event]:
+        """The events of ``subject`` in the governance family, in the ledger's order."""
+        topic = self._core.topic("governance")
+        rows = [row for row in self._log.subject_bodies(subject) if row[0] == topic]
+        return in_order(self._core.located(rows)[0])
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "notary",
         "policy",
         "principals",
+        "tokens",
     }
 
 

@@ -44,6 +44,13 @@ def empty_config(tmp_path: Path) -> Path:
     return path
 
 
+def planner_config(tmp_path: Path) -> Path:
+    """A fleetledger.toml naming one principal (tokens create issues tokens for those only)."""
+    path = tmp_path / "planner.toml"
+    path.write_text('[[principals]]\nid = "planner"\nkind = "agent"\n')
+    return path
+
+
 def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
     """A valid command line of ``path`` on ``memory://`` (or on files for keys, verify-bundle)."""
     ledger = ["--ledger", "memory://"]
@@ -82,10 +89,20 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
             str(empty_config(tmp_path)),
             *["principals", "add", "planner", "--kind", "agent"],
         ],
+        "policy at": ["policy", "at", "1h", *ledger],
+        "policy history": ["policy", "history", *ledger],
         "prove": ["prove", "e-1", *ledger],
         "replay": ["replay", "t", *ledger],
         "sign": ["sign", "--key", str(key), *ledger],
         "tail": ["tail", *ledger],
+        "tokens": ["tokens", *ledger],
+        "tokens create": [
+            "--config",
+            str(planner_config(tmp_path)),
+            *["tokens", "create", "--principal", "planner", *ledger],
+        ],
+        "tokens list": ["tokens", "list", *ledger],
+        "tokens revoke": ["tokens", "revoke", "0a1b", *ledger],
         "topics": ["topics", *ledger],
         "types": ["types", *ledger],
         "verify": ["verify", *ledger],

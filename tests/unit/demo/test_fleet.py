@@ -70,7 +70,15 @@ def test_the_fleet_exercises_coordination_beyond_the_happy_path() -> None:
     types = Counter(event.type for event in every_event(ledger))
     used = {t for t, count in types.items() if count}
     # erasure is not simulated, nor are ordering rules that flag (the demo runs without them)
-    assert set(SPECS) - used == {"governance.erasure.performed", "governance.policy.flagged"}
+    assert set(SPECS) - used == {
+        "governance.erasure.performed",
+        "governance.policy.flagged",
+        "governance.token.created",
+        "governance.token.revoked",
+        "governance.policy.changed",
+        "governance.admin.performed",
+        "governance.type.registered",
+    }
 
 
 def test_every_event_carries_attribution_scope_and_trace(
