@@ -1,4 +1,10 @@
-"""What ordering rules cost on SQLite: appends with a rule checked at every tool call vs none.
+"""What governance costs on SQLite: appends with an ordering rule checked at every tool call,
+and appends under an access policy, vs none.
+
+Access: a policy of four rules (agents append and read tasks and tools, people read, a deny
+on restricted context, a service administers), the appends made as an agent, so every event
+is decided at the authorize stage (decisions are cached per principal, family,
+classification and tenant); batched only, as the ordering lines.
 
 The rule: a ``tool.call.completed`` needs an earlier ``tool.call.requested`` of the same task
 (the workload's call ids do not pair, so the join is on the task alone; every completion has
@@ -21,10 +27,11 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import fleetledger
 from common import Result, median, rate, spread
-from fleetledger.governance import parse_ordering
+from fleetledger.governance import Policy, Principal, parse_ordering, parse_rules
 from fleetledger.ledger import Ledger
 from sqlite_append import Batch
 from workload import Workload
@@ -42,13 +49,41 @@ RULES = parse_ordering(
 CHUNKS = 4
 
 
-class _Sides:
-    """A ledger with the rule and one without, side by side, and the time each spent."""
+ACCESS = Policy(
+    parse_rules(
+        [
+            {
+                "effect": "allow",
+                "actions": ["append", "read"],
+                "principals": ["kind:agent"],
+                "families": ["task", "tool"],
+            },
+            {"effect": "allow", "actions": ["read"], "principals": ["kind:human"]},
+            {
+                "effect": "deny",
+                "actions": ["read"],
+                "principals": ["kind:human"],
+                "families": ["context"],
+                "classifications": ["restricted"],
+            },
+            {
+                "effect": "allow",
+                "actions": ["append", "read", "admin"],
+                "principals": ["kind:service"],
+            },
+        ]
+    )
+)
+AGENT = Principal("planner", kind="agent")
 
-    def __init__(self, directory: Path, name: str) -> None:
+
+class _Sides:
+    """A ledger with the rules and one without, side by side, and the time each spent."""
+
+    def __init__(self, directory: Path, name: str, **on: Any) -> None:
         url = f"sqlite:///{directory}/{name}-%s.db"
-        self.on = fleetledger.open(url % "on", signer=False, ordering=RULES)
-        self.off = fleetledger.open(url % "off", signer=False)
+        self.on = fleetledger.open(url % "on", signer=False, **(on or {"ordering": RULES}))
+        self.off = fleetledger.open(url % "off", signer=False, principal=on.get("principal"))
         self.seconds = {"on": 0.0, "off": 0.0}
 
     def both(self, index: int, work: Callable[[Ledger], None]) -> None:
@@ -123,3 +158,15 @@ def ordering_cost(
         _cost(f"ordering rule on vs off: batched ({batch}/txn) (info)", batched),
         _cost("ordering rule on vs off: single appends, 1 thread (info)", singles),
     ]
+
+
+def access_cost(
+    directory: Path, *, batch: int = 1000, batches: int = 30, rounds: int = 5
+) -> list[Result]:
+    """Batched appends under the access policy vs none, same run."""
+    measured: list[tuple[float, float]] = []
+    for index in range(rounds):
+        work = [Workload(seed=30 + index).events(batch) for _ in range(batches + 1)]
+        sides = _Sides(directory, f"access-{index}", access=ACCESS, principal=AGENT)
+        measured.append(_rates(sides, partial(_batched, batches=work), batch * batches))
+    return [_cost(f"access policy on vs off: batched ({batch}/txn) (info)", measured)]

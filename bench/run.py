@@ -141,6 +141,12 @@ def run(
             rounds=plan.rounds,
         )
     )
+    log("access policy on vs off ...")
+    results.extend(
+        governance.access_cost(
+            directory, batch=plan.batch, batches=plan.batches, rounds=plan.rounds
+        )
+    )
     log("encryption on vs off ...")
     results.extend(
         encryption.encryption_cost(
