@@ -779,8 +779,15 @@ class Ledger:
                 "this ledger does not sign as it appends: on Kafka the notary hands over"
                 " (fleetledger keys rotate runs it once)"
             )
+        old = self.verifier
         self._log.rotate(signer)
         self.verifier = signer.verifier
+        self._record_act(
+            "key.rotated",
+            self.namespace,
+            {"old": None if old is None else old.vkey, "new": signer.verifier.vkey},
+            {"handover": True},
+        )
 
     def notary(self, signer: NoteSigner, *, every: int = 1000, interval: float = 5.0) -> Notary:
         """The notary that signs this ledger's checkpoints (a Kafka ledger's writers do not):

@@ -127,3 +127,20 @@ def test_rotated_key_signs_after_reopening(
     with open_ledger(every=2, sign=False, signer=new) as ledger:
         append_tasks(ledger, 2)
     assert open_ledger(sign=False).verify(verifier).ok
+
+
+@pytest.mark.usefixtures("rotated")
+def test_a_rotation_is_recorded_as_an_administrative_act(
+    open_ledger: Open, verifier: NoteVerifier, new_signer: NoteSigner
+) -> None:
+    """The handover is in the checkpoints; the act, with both public keys, is an event too."""
+    ledger = open_ledger(sign=False)
+    acts = [
+        e.data
+        for e in ledger.replay("fleetledger:admin")
+        if e.type == "governance.admin.performed" and e.data["operation"] == "key.rotated"
+    ]
+
+    assert [(a["parameters"]["old"], a["parameters"]["new"]) for a in acts] == [
+        (verifier.vkey, new_signer.verifier.vkey)
+    ]
