@@ -20,9 +20,11 @@ topic, keyed by topic name), which is what ``topics()`` reads.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 import msgspec
 from confluent_kafka import (
@@ -71,9 +73,21 @@ _LEADERSHIP_MOVING = frozenset(
 topic was created, or while a broker fails or restarts): asked again until the timeout."""
 
 
+_UNANSWERED = frozenset({KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT})
+_T = TypeVar("_T")
+
+
 def _moving(exc: KafkaException) -> bool:
     error = exc.args[0] if exc.args else None
     return isinstance(error, KafkaError) and error.code() in _LEADERSHIP_MOVING
+
+
+def _unanswered(exc: Exception) -> bool:
+    """Whether a request failed for want of an answer in time (not for one that refused)."""
+    if isinstance(exc, TimeoutError):
+        return True
+    error = exc.args[0] if exc.args else None
+    return isinstance(error, KafkaError) and error.code() in _UNANSWERED
 
 
 class TopicConfigWarning(UserWarning):
@@ -105,6 +119,7 @@ class Admin:
     def __init__(self, settings: KafkaSettings) -> None:
         self._settings = settings
         self._timeout = settings.timeout
+        self._lock = threading.Lock()
         with translated("creating an admin client"):
             self._admin: AdminClient | None = AdminClient(settings.config())
 
@@ -270,11 +285,13 @@ class Admin:
     def committed(self, group: str) -> dict[Partition, int]:
         """The offsets ``group`` committed, by partition."""
         request = [ConsumerGroupTopicPartitions(group)]
-        with translated(f"listing the offsets of group {group!r}"):
-            futures = self._client().list_consumer_group_offsets(
-                request, request_timeout=self._timeout
-            )
-            result = futures[group].result(timeout=self._timeout)
+
+        def ask(client: AdminClient, wait: float) -> ConsumerGroupTopicPartitions:
+            futures = client.list_consumer_group_offsets(request, request_timeout=wait)
+            found: ConsumerGroupTopicPartitions = futures[group].result(timeout=wait + 1)
+            return found
+
+        result = self._coordinated(f"listing the offsets of group {group!r}", ask)
         return {
             (tp.topic, tp.partition): int(tp.offset)
             for tp in result.topic_partitions or ()
@@ -283,15 +300,42 @@ class Admin:
 
     def delete_group(self, group: str) -> bool:
         """Delete ``group`` (its committed offsets); whether it existed."""
-        with translated(f"deleting consumer group {group!r}"):
-            futures = self._client().delete_consumer_groups([group], request_timeout=self._timeout)
+
+        def ask(client: AdminClient, wait: float) -> bool:
+            futures = client.delete_consumer_groups([group], request_timeout=wait)
             try:
-                futures[group].result(timeout=self._timeout)
+                futures[group].result(timeout=wait + 1)
             except KafkaException as exc:
                 if exc.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
                     return False
                 raise
-        return True
+            return True
+
+        return self._coordinated(f"deleting consumer group {group!r}", ask)
+
+    def _coordinated(self, doing: str, ask: Callable[[AdminClient, float], _T]) -> _T:
+        """``ask`` a group's coordinator, through this admin client for half the timeout, then
+        through a new one for the rest.
+
+        librdkafka's admin client can keep a broker it has dropped (all brokers restarted,
+        say) as a group's coordinator, and then waits for it forever (librdkafka issue 5511):
+        a new client looks the coordinator up afresh.
+        """
+        deadline = time.monotonic() + self._timeout
+        with translated(doing):
+            try:
+                return ask(self._client(), self._timeout / 2)
+            except (KafkaException, TimeoutError) as exc:
+                if not _unanswered(exc):
+                    raise
+            self._renew()
+            return ask(self._client(), max(deadline - time.monotonic(), _RETRY_PAUSE))
+
+    def _renew(self) -> None:
+        """Replace the admin client (calls under way finish on the one they hold)."""
+        with self._lock:
+            if self._admin is not None:
+                self._admin = AdminClient(self._settings.config())
 
     def groups(self) -> list[str]:
         """Every consumer group the cluster knows, sorted."""

@@ -149,6 +149,16 @@ def test_a_group_listing_that_never_comes_is_a_backend_error(
         admin(clients, ScriptedClient(silent=True)).groups()
 
 
+def test_committed_offsets_are_asked_through_a_new_client_when_the_coordinator_is_silent(
+    clients: list[ScriptedClient],
+) -> None:
+    """A client stuck on a dropped coordinator is replaced, within the same call."""
+    tp = SimpleNamespace(topic="ns.task", partition=0, offset=42, error=None)
+    fresh = ScriptedClient([lambda: SimpleNamespace(topic_partitions=[tp])])
+    found = admin(clients, ScriptedClient(silent=True), fresh).committed("audit")
+    assert found == {TP: 42}
+
+
 def test_a_topic_a_broker_does_not_know_yet_is_described_again(
     clients: list[ScriptedClient],
 ) -> None:
