@@ -29,6 +29,14 @@ from fleetledger.errors import BackendError, LedgerError
 
 _POLL = 0.05
 _TRANSACTION_LINGER = 1
+_FINISH_PAUSE = 0.5
+"""Seconds between two tries to end a transaction a failed batch left open."""
+
+
+def _retriable(exc: KafkaException) -> bool:
+    """Whether the same call may be made again on the same producer (a timeout, say)."""
+    error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+    return error is not None and error.retriable() and not error.fatal()
 
 
 class Send(NamedTuple):
@@ -130,6 +138,10 @@ class Writer:
         # from other threads in the meantime still share the next request.
         self._producer = self._new_producer({"linger.ms": 0})
         self._transactional: Producer | None = None
+        self._transactional_id = f"fleetledger-{uuid.uuid4().hex}"
+        self._left_open = False
+        """A failed batch's transaction could not be aborted yet (see :meth:`_abort`)."""
+        self._finisher: threading.Thread | None = None
         self._transaction_lock = threading.Lock()
         # Getting a producer id takes librdkafka about half a second: start it now, in the
         # background, rather than in the first append_many.
@@ -184,7 +196,7 @@ class Writer:
         offsets (a copied tree's leaves name the offsets of its records), all committed or
         none; returns the offsets of ``sends``."""
         with self._transaction_lock:
-            producer = self._transaction_producer()
+            producer = self._ready_producer()
             produced: list[Send] = []
             reports = _Reports()
             try:
@@ -230,28 +242,78 @@ class Writer:
         if self._transactional is None:
             # A batch is sent while it is still being produced, a millisecond's worth at a time
             # (measured: 5 or 20 ms of linger make a batch of 1000 slower on a 2-core machine);
-            # the commit sends the rest at once (it flushes).
+            # the commit sends the rest at once (it flushes). The transactional id is the
+            # writer's for its whole life: a new producer's init_transactions fences the one it
+            # replaces, and the coordinator aborts whatever transaction that one left open.
             producer = self._new_producer(
-                {
-                    "transactional.id": f"fleetledger-{uuid.uuid4().hex}",
-                    "linger.ms": _TRANSACTION_LINGER,
-                }
+                {"transactional.id": self._transactional_id, "linger.ms": _TRANSACTION_LINGER}
             )
             with translated("starting the transactional producer"):
                 producer.init_transactions(self._timeout)
             self._transactional = producer
+            self._left_open = False
         return self._transactional
 
+    def _ready_producer(self) -> Producer:
+        """The transactional producer, once no transaction of a failed batch is left open.
+
+        An abort that fails other than by timing out replaces the producer: the next one ends
+        the transaction (see :meth:`_transaction_producer`).
+        """
+        producer = self._transaction_producer()
+        if self._left_open:
+            try:
+                producer.abort_transaction(self._timeout)
+            except KafkaException as exc:
+                if not _retriable(exc):
+                    self._transactional = None
+                with translated("aborting the transaction a failed batch left open"):
+                    raise
+            self._left_open = False
+        return producer
+
     def _abort(self, producer: Producer, exc: KafkaException | None) -> None:
-        """Abort the failed transaction; a producer that cannot abort is replaced next time."""
+        """Abort the failed transaction, or have it ended as soon as the cluster answers.
+
+        A transaction left open keeps every ``read_committed`` reader of its partitions (this
+        process's own appends and reads among them) from seeing past its first record until
+        the broker expires it (``transaction.timeout.ms``, a minute): so an abort that times out
+        is resumed in the background, and a producer that cannot abort any more is replaced by
+        one of the same transactional id, whose start fences it.
+        """
         error = exc.args[0] if exc and exc.args and isinstance(exc.args[0], KafkaError) else None
-        if error is not None and error.fatal():
+        if error is None or not error.fatal():
+            try:
+                producer.abort_transaction(self._timeout)
+            except KafkaException as failed:
+                exc = failed
+            else:
+                return
+        if exc is None or not _retriable(exc):
             self._transactional = None
-            return
-        try:
-            producer.abort_transaction(self._timeout)
-        except KafkaException:
-            self._transactional = None  # its open transaction times out on the broker
+        self._left_open = True
+        self._finish_later()
+
+    def _finish_later(self) -> None:
+        if self._finisher is None or not self._finisher.is_alive():
+            self._finisher = threading.Thread(
+                target=self._finish, name="fleetledger-kafka-abort", daemon=True
+            )
+            self._finisher.start()
+
+    def _finish(self) -> None:
+        """End the transaction a failed batch left open: try every :data:`_FINISH_PAUSE`
+        seconds (each try bounded by the timeout) until done or the writer closes."""
+        while not self._closed.wait(_FINISH_PAUSE):
+            with self._transaction_lock:
+                if not self._left_open:
+                    return  # a batch ended it
+                try:
+                    self._ready_producer()
+                except LedgerError as exc:
+                    LOG.info("a transaction left open is not aborted yet: %s", exc)
+                else:
+                    return
 
     @staticmethod
     def _failed(exc: KafkaException, count: int) -> BackendError:
@@ -299,6 +361,11 @@ class Writer:
         self._closed.set()
         self._poller.join()
         self._warming.join()
+        if self._finisher is not None:
+            self._finisher.join()
+        if self._left_open:  # a last try, or readers wait until the broker expires it
+            with self._transaction_lock, contextlib.suppress(LedgerError):
+                self._ready_producer()
         self._producer.flush(self._timeout)
         self._producer.close()  # now, not when collected (see Admin.close)
         if self._transactional is not None:
