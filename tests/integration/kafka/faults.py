@@ -57,10 +57,11 @@ class Append:
 
 @dataclass(frozen=True)
 class Failed:
-    """An append that raised: what, and how long it took to."""
+    """An append that raised: what, when it began (monotonic seconds), how long it took."""
 
     append: Append
     error: Exception
+    began: float
     seconds: float
 
 
@@ -105,7 +106,7 @@ class Writer:
                 positions = append.to(self.ledger)
             except Exception as exc:  # any error: the tests check it is the ledger's
                 with self._lock:
-                    self.failed.append(Failed(append, exc, time.monotonic() - began))
+                    self.failed.append(Failed(append, exc, began, time.monotonic() - began))
             else:
                 with self._lock:
                     self.acknowledged.update(zip(append.ids, positions, strict=True))

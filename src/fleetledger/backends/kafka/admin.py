@@ -236,23 +236,27 @@ class Admin:
         isolation: IsolationLevel = IsolationLevel.READ_COMMITTED,
     ) -> dict[Partition, int]:
         """One offset per partition, asked again (bounded by the timeout) while a partition's
-        leadership moves, each time after the metadata is asked for anew.
+        leadership moves, each time after the metadata is asked for anew, and through a new
+        admin client once half the timeout has passed.
 
         librdkafka's admin client sends ListOffsets to the leader, with the leader epoch, its
         metadata names, and never refreshes that metadata by itself: after a leader changes,
         every answer would be an error (a fenced or unknown epoch, a leader no longer there)
         or, from a dead leader, no offset at all (-1001), until something else asks for it.
+        After every broker restarted, a client could also go on finding no leader at all
+        while a new one finds them at once (see :meth:`_coordinated`).
         """
-        deadline = time.monotonic() + self._timeout
+        began = time.monotonic()
+        deadline, renewal = began + self._timeout, began + self._timeout / 2
         with translated("listing offsets"):
             while True:
-                left = max(deadline - time.monotonic(), _RETRY_PAUSE)
+                wait = min(max(deadline - time.monotonic(), _RETRY_PAUSE), self._timeout / 2)
                 futures = self._client().list_offsets(
-                    dict.fromkeys(wanted, spec), isolation_level=isolation, request_timeout=left
+                    dict.fromkeys(wanted, spec), isolation_level=isolation, request_timeout=wait
                 )
                 try:
                     found = {
-                        (tp.topic, tp.partition): int(f.result(timeout=left + 1).offset)
+                        (tp.topic, tp.partition): int(f.result(timeout=wait + 1).offset)
                         for tp, f in futures.items()
                     }
                 except KafkaException as exc:
@@ -270,7 +274,11 @@ class Admin:
                             f"Kafka: no leader answered with the offsets of {', '.join(unknown)}"
                             f" within {self._timeout:g} s"
                         )
-                self._refresh(deadline)
+                if time.monotonic() >= renewal:
+                    self._renew()
+                    renewal = deadline
+                else:
+                    self._refresh(deadline)
                 time.sleep(_RETRY_PAUSE)
 
     def _refresh(self, deadline: float) -> None:

@@ -120,14 +120,24 @@ def test_no_offset_from_a_dead_leader_is_asked_again_not_returned(
     assert admin(clients, client).watermarks([TP]) == {TP: (3, 3)}
 
 
+def test_offsets_are_asked_through_a_new_client_when_the_old_one_finds_no_leader(
+    clients: list[ScriptedClient],
+) -> None:
+    """Half the timeout of "no leaders found" from one client: a new one is asked."""
+    stuck = ScriptedClient([fails(KafkaError._NOENT)])
+    assert admin(clients, stuck, ScriptedClient([offset(9)])).latest([TP]) == {TP: 9}
+    assert stuck.asked > 1
+
+
 def test_a_partition_without_a_leader_until_the_timeout_is_a_backend_error(
     clients: list[ScriptedClient],
 ) -> None:
     """Still no offset at the deadline: BackendError naming the partition, in about the
     timeout."""
     began = time.monotonic()
+    no_offset = [ScriptedClient([offset(-1001)]), ScriptedClient([offset(-1001)])]
     with pytest.raises(BackendError, match=r"ns\.task/0"):
-        admin(clients, ScriptedClient([offset(-1001)])).latest([TP])
+        admin(clients, *no_offset).latest([TP])
     assert time.monotonic() - began < TIMEOUT + 1
 
 
@@ -137,7 +147,7 @@ def test_offsets_that_never_come_are_a_backend_error_within_the_timeout(
     """A future librdkafka never resolves: BackendError, not concurrent.futures' TimeoutError."""
     began = time.monotonic()
     with pytest.raises(BackendError, match="listing offsets"):
-        admin(clients, ScriptedClient(silent=True)).latest([TP])
+        admin(clients, ScriptedClient(silent=True), ScriptedClient(silent=True)).latest([TP])
     assert time.monotonic() - began < 2 * TIMEOUT + 2
 
 
