@@ -33,10 +33,13 @@ _FINISH_PAUSE = 0.5
 """Seconds between two tries to end a transaction a failed batch left open."""
 
 
-def _retriable(exc: KafkaException) -> bool:
-    """Whether the same call may be made again on the same producer (a timeout, say)."""
+def _resumable(exc: KafkaException) -> bool:
+    """Whether a failed abort can be resumed by calling it again on the same producer: only
+    one that timed out ("retry call to resume"). Another call still in progress (a commit
+    that timed out, which only another commit would resume) makes it fail as a conflict,
+    retriable as librdkafka marks it, yet never able to succeed."""
     error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
-    return error is not None and error.retriable() and not error.fatal()
+    return error is not None and error.code() == KafkaError._TIMED_OUT and not error.fatal()
 
 
 class Send(NamedTuple):
@@ -265,7 +268,7 @@ class Writer:
             try:
                 producer.abort_transaction(self._timeout)
             except KafkaException as exc:
-                if not _retriable(exc):
+                if not _resumable(exc):
                     self._transactional = None
                 with translated("aborting the transaction a failed batch left open"):
                     raise
@@ -278,8 +281,9 @@ class Writer:
         A transaction left open keeps every ``read_committed`` reader of its partitions (this
         process's own appends and reads among them) from seeing past its first record until
         the broker expires it (``transaction.timeout.ms``, a minute): so an abort that times out
-        is resumed in the background, and a producer that cannot abort any more is replaced by
-        one of the same transactional id, whose start fences it.
+        is resumed in the background, and a producer that cannot abort (a fatal error, a commit
+        still in progress) is replaced by one of the same transactional id, whose start fences
+        it.
         """
         error = exc.args[0] if exc and exc.args and isinstance(exc.args[0], KafkaError) else None
         if error is None or not error.fatal():
@@ -289,7 +293,7 @@ class Writer:
                 exc = failed
             else:
                 return
-        if exc is None or not _retriable(exc):
+        if exc is None or not _resumable(exc):
             self._transactional = None
         self._left_open = True
         self._finish_later()
