@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
@@ -29,17 +30,11 @@ from fleetledger.errors import BackendError, LedgerError
 
 _POLL = 0.05
 _TRANSACTION_LINGER = 1
-_FINISH_PAUSE = 0.5
-"""Seconds between two tries to end a transaction a failed batch left open."""
-
-
-def _resumable(exc: KafkaException) -> bool:
-    """Whether a failed abort can be resumed by calling it again on the same producer: only
-    one that timed out ("retry call to resume"). Another call still in progress (a commit
-    that timed out, which only another commit would resume) makes it fail as a conflict,
-    retriable as librdkafka marks it, yet never able to succeed."""
-    error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
-    return error is not None and error.code() == KafkaError._TIMED_OUT and not error.fatal()
+_FENCE_PAUSE = 0.5
+"""Seconds between two tries to fence a transaction an abandoned producer left open."""
+_FENCE_FOR = 75.0
+"""Seconds fencing is tried: by then the broker has expired the transaction itself (librdkafka's
+``transaction.timeout.ms``, 60 s, plus the broker's 10 s between two checks)."""
 
 
 class Send(NamedTuple):
@@ -141,10 +136,8 @@ class Writer:
         # from other threads in the meantime still share the next request.
         self._producer = self._new_producer({"linger.ms": 0})
         self._transactional: Producer | None = None
-        self._transactional_id = f"fleetledger-{uuid.uuid4().hex}"
-        self._left_open = False
-        """A failed batch's transaction could not be aborted yet (see :meth:`_abort`)."""
-        self._finisher: threading.Thread | None = None
+        self._transactional_id = ""
+        self._fencing: list[threading.Thread] = []
         self._transaction_lock = threading.Lock()
         # Getting a producer id takes librdkafka about half a second: start it now, in the
         # background, rather than in the first append_many.
@@ -199,7 +192,7 @@ class Writer:
         offsets (a copied tree's leaves name the offsets of its records), all committed or
         none; returns the offsets of ``sends``."""
         with self._transaction_lock:
-            producer = self._ready_producer()
+            producer = self._transaction_producer()
             produced: list[Send] = []
             reports = _Reports()
             try:
@@ -245,79 +238,62 @@ class Writer:
         if self._transactional is None:
             # A batch is sent while it is still being produced, a millisecond's worth at a time
             # (measured: 5 or 20 ms of linger make a batch of 1000 slower on a 2-core machine);
-            # the commit sends the rest at once (it flushes). The transactional id is the
-            # writer's for its whole life: a new producer's init_transactions fences the one it
-            # replaces, and the coordinator aborts whatever transaction that one left open.
+            # the commit sends the rest at once (it flushes).
+            transactional_id = f"fleetledger-{uuid.uuid4().hex}"
             producer = self._new_producer(
-                {"transactional.id": self._transactional_id, "linger.ms": _TRANSACTION_LINGER}
+                {"transactional.id": transactional_id, "linger.ms": _TRANSACTION_LINGER}
             )
             with translated("starting the transactional producer"):
                 producer.init_transactions(self._timeout)
-            self._transactional = producer
-            self._left_open = False
+            self._transactional, self._transactional_id = producer, transactional_id
         return self._transactional
 
-    def _ready_producer(self) -> Producer:
-        """The transactional producer, once no transaction of a failed batch is left open.
-
-        An abort that fails other than by timing out replaces the producer: the next one ends
-        the transaction (see :meth:`_transaction_producer`).
-        """
-        producer = self._transaction_producer()
-        if self._left_open:
-            try:
-                producer.abort_transaction(self._timeout)
-            except KafkaException as exc:
-                if not _resumable(exc):
-                    self._transactional = None
-                with translated("aborting the transaction a failed batch left open"):
-                    raise
-            self._left_open = False
-        return producer
-
     def _abort(self, producer: Producer, exc: KafkaException | None) -> None:
-        """Abort the failed transaction, or have it ended as soon as the cluster answers.
-
-        A transaction left open keeps every ``read_committed`` reader of its partitions (this
-        process's own appends and reads among them) from seeing past its first record until
-        the broker expires it (``transaction.timeout.ms``, a minute): so an abort that times out
-        is resumed in the background, and a producer that cannot abort (a fatal error, a commit
-        still in progress) is replaced by one of the same transactional id, whose start fences
-        it.
+        """Abort the failed transaction; a producer that cannot abort is replaced next time,
+        and the transaction it may leave open is fenced in the background (see :meth:`_fence`).
         """
         error = exc.args[0] if exc and exc.args and isinstance(exc.args[0], KafkaError) else None
         if error is None or not error.fatal():
             try:
                 producer.abort_transaction(self._timeout)
-            except KafkaException as failed:
-                exc = failed
+            except KafkaException:
+                pass
             else:
                 return
-        if exc is None or not _resumable(exc):
-            self._transactional = None
-        self._left_open = True
-        self._finish_later()
+        self._transactional = None
+        fence = threading.Thread(
+            target=self._fence,
+            args=(self._transactional_id,),
+            name="fleetledger-kafka-fence",
+            daemon=True,  # close() stops it; an exit without close must not wait for it
+        )
+        self._fencing = [thread for thread in self._fencing if thread.is_alive()] + [fence]
+        fence.start()
 
-    def _finish_later(self) -> None:
-        if self._finisher is None or not self._finisher.is_alive():
-            self._finisher = threading.Thread(
-                target=self._finish, name="fleetledger-kafka-abort", daemon=True
-            )
-            self._finisher.start()
+    def _fence(self, transactional_id: str) -> None:
+        """End the transaction an abandoned producer may have left open, as soon as the cluster
+        answers: a producer of the same transactional id fences it when it starts, and the
+        coordinator aborts what it left open.
 
-    def _finish(self) -> None:
-        """End the transaction a failed batch left open: try every :data:`_FINISH_PAUSE`
-        seconds (each try bounded by the timeout) until done or the writer closes."""
-        while not self._closed.wait(_FINISH_PAUSE):
-            with self._transaction_lock:
-                if not self._left_open:
-                    return  # a batch ended it
-                try:
-                    self._ready_producer()
-                except LedgerError as exc:
-                    LOG.info("a transaction left open is not aborted yet: %s", exc)
-                else:
-                    return
+        Its records would otherwise keep every ``read_committed`` reader of their partitions
+        (this process's own appends and reads among them) from seeing past them until the
+        broker expires the transaction, a minute later. Tried every :data:`_FENCE_PAUSE`
+        seconds, each try bounded by the timeout, until done, the writer closes, or
+        :data:`_FENCE_FOR` seconds passed. New batches do not wait for it: they have a
+        producer of their own.
+        """
+        deadline = time.monotonic() + _FENCE_FOR
+        while not self._closed.is_set() and time.monotonic() < deadline:
+            producer = self._new_producer({"transactional.id": transactional_id})
+            try:
+                producer.init_transactions(self._timeout)
+            except KafkaException as exc:
+                LOG.info("fencing transactional id %s: %s", transactional_id, exc)
+            else:
+                return
+            finally:
+                producer.close()  # it never began a transaction: nothing to abort
+            self._closed.wait(_FENCE_PAUSE)
 
     @staticmethod
     def _failed(exc: KafkaException, count: int) -> BackendError:
@@ -365,11 +341,8 @@ class Writer:
         self._closed.set()
         self._poller.join()
         self._warming.join()
-        if self._finisher is not None:
-            self._finisher.join()
-        if self._left_open:  # a last try, or readers wait until the broker expires it
-            with self._transaction_lock, contextlib.suppress(LedgerError):
-                self._ready_producer()
+        for fence in self._fencing:
+            fence.join()  # it stops after the try under way
         self._producer.flush(self._timeout)
         self._producer.close()  # now, not when collected (see Admin.close)
         if self._transactional is not None:
