@@ -154,7 +154,7 @@ def run_trial(cluster: KafkaCluster, fault: str, number: int) -> Iterator[Trial]
         trial.writer.start()
         notary.start()
         try:
-            _fault(trial, fault)
+            _fault(trial, fault, notary)
         finally:
             trial.writer.stop(BOUND + 5)
             notary.stop(BOUND + 30)
@@ -167,7 +167,7 @@ def run_trial(cluster: KafkaCluster, fault: str, number: int) -> Iterator[Trial]
         yield trial
 
 
-def _fault(trial: Trial, fault: str) -> None:
+def _fault(trial: Trial, fault: str, notary: KeptNotary) -> None:
     """Commit the group and note the newest head, run the fault while the writer appends,
     wait until the cluster healed, the writer is acknowledged again and the notary signed."""
     cluster, ledger, writer = trial.cluster, trial.ledger, trial.writer
@@ -189,7 +189,10 @@ def _fault(trial: Trial, fault: str) -> None:
     trial.healed = time.monotonic()
     healed, head = writer.acks(), ledger.heads()[-1].number
     wait_until("20 appends acknowledged after the fault", lambda: writer.acks() >= healed + 20, 60)
-    wait_until("a ledger head signed after the fault", lambda: ledger.heads()[-1].number > head, 60)
+    try:
+        wait_until("a new ledger head", lambda: ledger.heads()[-1].number > head, 60)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the notary's last errors: {notary.errors[-3:]}") from None
     trial.acked_after = writer.acks() - healed
 
 
