@@ -37,6 +37,13 @@ _FENCE_FOR = 75.0
 ``transaction.timeout.ms``, 60 s, plus the broker's 10 s between two checks)."""
 
 
+def _retriable(exc: KafkaException) -> bool:
+    """Whether the call may be made again on the same producer (librdkafka: "retry call to
+    resume")."""
+    error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+    return error is not None and error.retriable() and not error.fatal()
+
+
 class Send(NamedTuple):
     """One message to produce to an explicit partition, with its record time (0: now)."""
 
@@ -283,17 +290,21 @@ class Writer:
         producer of their own.
         """
         deadline = time.monotonic() + _FENCE_FOR
+        producer: Producer | None = None
         while not self._closed.is_set() and time.monotonic() < deadline:
-            producer = self._new_producer({"transactional.id": transactional_id})
+            producer = producer or self._new_producer({"transactional.id": transactional_id})
             try:
                 producer.init_transactions(self._timeout)
             except KafkaException as exc:
                 LOG.info("fencing transactional id %s: %s", transactional_id, exc)
+                if not _retriable(exc):
+                    producer = None  # a new one next time; a retriable one resumes the call
             else:
-                return
-            finally:
                 producer.close()  # it never began a transaction: nothing to abort
+                return
             self._closed.wait(_FENCE_PAUSE)
+        # Not closed while a call is under way (close() would warn): dropped, as the
+        # producers of failed batches are.
 
     @staticmethod
     def _failed(exc: KafkaException, count: int) -> BackendError:
