@@ -187,6 +187,7 @@ def _fault(trial: Trial, fault: str, notary: KeptNotary) -> None:
         "every replica in sync", lambda: in_sync(cluster.address, replicas), HEAL
     )
     trial.healed = time.monotonic()
+    trial.seconds["reads"] = wait_until("the ledger reading again", lambda: reads(ledger), 60)
     healed, head = writer.acks(), ledger.heads()[-1].number
     wait_until("20 appends acknowledged after the fault", lambda: writer.acks() >= healed + 20, 60)
     try:
@@ -194,6 +195,16 @@ def _fault(trial: Trial, fault: str, notary: KeptNotary) -> None:
     except AssertionError as exc:
         raise AssertionError(f"{exc}; the notary's last errors: {notary.errors[-3:]}") from None
     trial.acked_after = writer.acks() - healed
+
+
+def reads(ledger: Ledger) -> bool:
+    """Whether the ledger reads its task topic and its notary's heads now."""
+    try:
+        ledger.heads()
+        ledger.read("task", 0, limit=1)
+    except LedgerError:
+        return False
+    return True
 
 
 def _retry(ledger: Ledger, writer: Writer) -> dict[str, Position]:
@@ -301,6 +312,11 @@ def test_appends_succeed_again_once_the_cluster_healed(trial: Trial) -> None:
     nothing the fault left behind (an open transaction, stale metadata) outlives it."""
     late = [f for f in trial.writer.failed if f.began > trial.healed + BOUND]
     assert late == []
+
+
+def test_reads_succeed_again_once_the_cluster_healed(trial: Trial) -> None:
+    """Within :data:`BOUND` seconds of every replica being in sync, the ledger reads again."""
+    assert trial.seconds["reads"] <= BOUND
 
 
 def test_failed_appends_retried_with_their_ids_are_stored_once(trial: Trial) -> None:
