@@ -292,7 +292,8 @@ class Writer:
         deadline = time.monotonic() + _FENCE_FOR
         producer: Producer | None = None
         while not self._closed.is_set() and time.monotonic() < deadline:
-            producer = producer or self._new_producer({"transactional.id": transactional_id})
+            if producer is None:  # not `or`: a producer's truth is its queue's length
+                producer = self._new_producer({"transactional.id": transactional_id})
             try:
                 producer.init_transactions(self._timeout)
             except KafkaException as exc:
