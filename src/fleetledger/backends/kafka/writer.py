@@ -5,7 +5,9 @@ session never writes a message twice, and ``partitioner=murmur2_random`` so the 
 partition of a key is the one the ledger computed (the records also name it explicitly).
 A call returns only once the broker acknowledged every record: the delivery report gives its
 offset. A batch of several records is one Kafka transaction, committed or aborted as a whole;
-its records are visible to ``read_committed`` readers only after the commit.
+its records are visible to ``read_committed`` readers only after the commit. A failed batch
+whose abort fails too (the cluster stopped answering) leaves its producer behind; the next
+batch gets a new one, and the old transaction is fenced as soon as the cluster answers.
 
 A transaction's commit marker takes an offset of its own in each partition it wrote to, so
 offsets on Kafka increase but can skip a number after a batch.
