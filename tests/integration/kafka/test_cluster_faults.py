@@ -8,8 +8,9 @@ on a single node of its own (replication factor 1), that node restarted. The tes
 what the trial left: every acknowledged event stored exactly once (read raw with
 ``read_committed`` and through the ledger), offsets strictly increasing, ``verify`` clean with
 the notary's key, the notary's heads after the fault provably extending those before it, a
-consumer group resuming right after what it committed, and every failed append a ledger error
-within its bound, stored once when retried with its ids.
+consumer group resuming right after what it committed, every failed append a ledger error
+within its bound, stored once when retried with its ids, and the ledger reading and appending
+again soon after the cluster healed.
 
 One trial of each fault by default; ``FLEETLEDGER_FAULT_TRIALS=N`` runs N of each.
 """
