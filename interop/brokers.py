@@ -424,6 +424,15 @@ class KafkaCluster:
         )
 
 
+def _cluster_id() -> str:
+    """A random KRaft cluster id: 16 bytes in URL-safe base64, never starting with "-" (the
+    storage tool would read it as an option; Kafka's own Uuid.randomUuid redraws those too)."""
+    while True:
+        found = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not found.startswith("-"):
+            return found
+
+
 def kafka_cluster(
     directory: Path,
     size: int = 1,
@@ -453,7 +462,7 @@ def kafka_cluster(
         for index in range(size)
     ]
     voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in nodes)
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    cluster_id = _cluster_id()
     for node in nodes:
         node.configure(voters, min(size, 3), extra or {})
         node.format(cluster_id, scram)

@@ -19,9 +19,12 @@ topic, keyed by topic name), which is what ``topics()`` reads.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 import msgspec
 from confluent_kafka import (
@@ -33,6 +36,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import (  # type: ignore[attr-defined]  # its documented public names
     AdminClient,
+    ConfigEntry,
     ConfigResource,
     NewTopic,
     OffsetSpec,
@@ -42,7 +46,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # its documen
 from fleetledger.backends.kafka.errors import translate, translated
 from fleetledger.backends.kafka.settings import KafkaSettings
 from fleetledger.backends.protocols import TopicPartition as Partition
-from fleetledger.errors import ConfigurationError, LedgerClosed
+from fleetledger.errors import BackendError, ConfigurationError, LedgerClosed
 from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy
 
 REGISTRY_TOPIC = "_fleetledger.topics"
@@ -56,15 +60,34 @@ _LEADERSHIP_MOVING = frozenset(
         KafkaError.NOT_LEADER_FOR_PARTITION,
         KafkaError.LEADER_NOT_AVAILABLE,
         KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError.FENCED_LEADER_EPOCH,
+        KafkaError.UNKNOWN_LEADER_EPOCH,
+        KafkaError.OFFSET_NOT_AVAILABLE,
+        KafkaError.REQUEST_TIMED_OUT,
+        KafkaError._TIMED_OUT,
+        KafkaError._TRANSPORT,
+        KafkaError._NOENT,  # "failed to query partition leaders: no leaders found"
     }
 )
 """Errors a partition answers while its leader is being elected or learned (just after the
-topic was created, or while a broker restarts): asked again until the timeout."""
+topic was created, or while a broker fails or restarts): asked again until the timeout."""
+
+
+_UNANSWERED = frozenset({KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT})
+_T = TypeVar("_T")
 
 
 def _moving(exc: KafkaException) -> bool:
     error = exc.args[0] if exc.args else None
     return isinstance(error, KafkaError) and error.code() in _LEADERSHIP_MOVING
+
+
+def _unanswered(exc: Exception) -> bool:
+    """Whether a request failed for want of an answer in time (not for one that refused)."""
+    if isinstance(exc, TimeoutError):
+        return True
+    error = exc.args[0] if exc.args else None
+    return isinstance(error, KafkaError) and error.code() in _UNANSWERED
 
 
 class TopicConfigWarning(UserWarning):
@@ -96,6 +119,7 @@ class Admin:
     def __init__(self, settings: KafkaSettings) -> None:
         self._settings = settings
         self._timeout = settings.timeout
+        self._lock = threading.Lock()
         with translated("creating an admin client"):
             self._admin: AdminClient | None = AdminClient(settings.config())
 
@@ -147,24 +171,39 @@ class Admin:
         ]
         with translated("creating topics"):
             futures = self._client().create_topics(topics, operation_timeout=self._timeout)
-        for topic, future in futures.items():
-            try:
-                future.result(timeout=self._timeout)
-            except KafkaException as exc:
-                error = exc.args[0]
-                if error.code() != KafkaError.TOPIC_ALREADY_EXISTS:  # created meanwhile: checked
-                    raise translate(error, f"creating topic {topic!r}") from exc
+            for topic, future in futures.items():
+                try:
+                    future.result(timeout=self._timeout)
+                except KafkaException as exc:
+                    error = exc.args[0]
+                    if error.code() != KafkaError.TOPIC_ALREADY_EXISTS:  # created meanwhile
+                        raise translate(error, f"creating topic {topic!r}") from exc
 
     def _check_configs(self, policies: Mapping[str, FamilyPolicy]) -> None:
         resources = [ConfigResource(ResourceType.TOPIC, topic) for topic in policies]
         if not resources:
             return
-        with translated("describing topic configs"):
-            futures = self._client().describe_configs(resources, request_timeout=self._timeout)
-            described = {res.name: f.result(timeout=self._timeout) for res, f in futures.items()}
-        for topic, configs in described.items():
+        for topic, configs in self._describe(resources).items():
             actual = {name: entry.value for name, entry in configs.items()}
             _check_config(topic, policies[topic], actual)
+
+    def _describe(self, resources: list[ConfigResource]) -> dict[str, dict[str, ConfigEntry]]:
+        """The configs of topics that exist, asked again while a broker does not know one yet.
+
+        The broker that answers need not be the one whose metadata showed a topic just
+        created: on a cluster it can call the topic unknown for a moment.
+        """
+        deadline = time.monotonic() + self._timeout
+        with translated("describing topic configs"):
+            while True:
+                left = max(deadline - time.monotonic(), _RETRY_PAUSE)
+                futures = self._client().describe_configs(resources, request_timeout=left)
+                try:
+                    return {res.name: f.result(timeout=left + 1) for res, f in futures.items()}
+                except KafkaException as exc:
+                    if not _moving(exc) or time.monotonic() >= deadline:
+                        raise
+                time.sleep(_RETRY_PAUSE)
 
     def watermarks(self, partitions: Iterable[Partition]) -> dict[Partition, tuple[int, int]]:
         """Low and high watermark of each partition, all in two requests.
@@ -196,32 +235,71 @@ class Admin:
         spec: OffsetSpec,
         isolation: IsolationLevel = IsolationLevel.READ_COMMITTED,
     ) -> dict[Partition, int]:
-        deadline = time.monotonic() + self._timeout
+        """One offset per partition, asked again (bounded by the timeout) while a partition's
+        leadership moves, each time after the metadata is asked for anew, and through a new
+        admin client once half the timeout has passed.
+
+        librdkafka's admin client sends ListOffsets to the leader, with the leader epoch, its
+        metadata names, and never refreshes that metadata by itself: after a leader changes,
+        every answer would be an error (a fenced or unknown epoch, a leader no longer there)
+        or, from a dead leader, no offset at all (-1001), until something else asks for it.
+        After every broker restarted, a client could also go on finding no leader at all
+        while a new one finds them at once (see :meth:`_coordinated`).
+        """
+        began = time.monotonic()
+        deadline, renewal = began + self._timeout, began + self._timeout / 2
         with translated("listing offsets"):
             while True:
+                wait = min(max(deadline - time.monotonic(), _RETRY_PAUSE), self._timeout / 2)
                 futures = self._client().list_offsets(
-                    dict.fromkeys(wanted, spec),
-                    isolation_level=isolation,
-                    request_timeout=self._timeout,
+                    dict.fromkeys(wanted, spec), isolation_level=isolation, request_timeout=wait
                 )
                 try:
-                    return {
-                        (tp.topic, tp.partition): int(f.result(timeout=self._timeout).offset)
+                    found = {
+                        (tp.topic, tp.partition): int(f.result(timeout=wait + 1).offset)
                         for tp, f in futures.items()
                     }
                 except KafkaException as exc:
                     if not _moving(exc) or time.monotonic() >= deadline:
                         raise
+                except TimeoutError:
+                    if time.monotonic() >= deadline:
+                        raise
+                else:
+                    if all(offset >= 0 for offset in found.values()):
+                        return found
+                    if time.monotonic() >= deadline:
+                        unknown = sorted(f"{t}/{p}" for (t, p), o in found.items() if o < 0)
+                        raise BackendError(
+                            f"Kafka: no leader answered with the offsets of {', '.join(unknown)}"
+                            f" within {self._timeout:g} s"
+                        )
+                if time.monotonic() >= renewal:
+                    self._renew()
+                    renewal = deadline
+                else:
+                    self._refresh(deadline)
                 time.sleep(_RETRY_PAUSE)
+
+    def _refresh(self, deadline: float) -> None:
+        """Ask for the cluster's metadata now, so that the next request goes to the current
+        leaders (every topic's: asking for named ones could create them on a broker that
+        creates topics on first use). A cluster that does not answer is the next error."""
+        left = deadline - time.monotonic()
+        if left > 0:
+            with contextlib.suppress(KafkaException):
+                self._client().list_topics(timeout=left)
 
     def committed(self, group: str) -> dict[Partition, int]:
         """The offsets ``group`` committed, by partition."""
         request = [ConsumerGroupTopicPartitions(group)]
-        with translated(f"listing the offsets of group {group!r}"):
-            futures = self._client().list_consumer_group_offsets(
-                request, request_timeout=self._timeout
-            )
-            result = futures[group].result(timeout=self._timeout)
+
+        def ask(client: AdminClient, wait: float) -> ConsumerGroupTopicPartitions:
+            futures = client.list_consumer_group_offsets(request, request_timeout=wait)
+            found: ConsumerGroupTopicPartitions = futures[group].result(timeout=wait + 1)
+            return found
+
+        result = self._coordinated(f"listing the offsets of group {group!r}", ask)
         return {
             (tp.topic, tp.partition): int(tp.offset)
             for tp in result.topic_partitions or ()
@@ -230,15 +308,42 @@ class Admin:
 
     def delete_group(self, group: str) -> bool:
         """Delete ``group`` (its committed offsets); whether it existed."""
-        with translated(f"deleting consumer group {group!r}"):
-            futures = self._client().delete_consumer_groups([group], request_timeout=self._timeout)
+
+        def ask(client: AdminClient, wait: float) -> bool:
+            futures = client.delete_consumer_groups([group], request_timeout=wait)
             try:
-                futures[group].result(timeout=self._timeout)
+                futures[group].result(timeout=wait + 1)
             except KafkaException as exc:
                 if exc.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
                     return False
                 raise
-        return True
+            return True
+
+        return self._coordinated(f"deleting consumer group {group!r}", ask)
+
+    def _coordinated(self, doing: str, ask: Callable[[AdminClient, float], _T]) -> _T:
+        """``ask`` a group's coordinator, through this admin client for half the timeout, then
+        through a new one for the rest.
+
+        librdkafka's admin client can keep a broker it has dropped (all brokers restarted,
+        say) as a group's coordinator, and then waits for it forever (librdkafka issue 5511):
+        a new client looks the coordinator up afresh.
+        """
+        deadline = time.monotonic() + self._timeout
+        with translated(doing):
+            try:
+                return ask(self._client(), self._timeout / 2)
+            except (KafkaException, TimeoutError) as exc:
+                if not _unanswered(exc):
+                    raise
+            self._renew()
+            return ask(self._client(), max(deadline - time.monotonic(), _RETRY_PAUSE))
+
+    def _renew(self) -> None:
+        """Replace the admin client (calls under way finish on the one they hold)."""
+        with self._lock:
+            if self._admin is not None:
+                self._admin = AdminClient(self._settings.config())
 
     def groups(self) -> list[str]:
         """Every consumer group the cluster knows, sorted."""

@@ -66,7 +66,8 @@ def translate(error: KafkaError, doing: str) -> LedgerError:
 
 @contextmanager
 def translated(doing: str) -> Iterator[None]:
-    """Turn any :class:`KafkaException` raised inside into the ledger's error tree."""
+    """Turn any :class:`KafkaException` raised inside (and a :class:`TimeoutError` waiting
+    for an admin request's answer) into the ledger's error tree."""
     try:
         yield
     except KafkaException as exc:
@@ -76,3 +77,5 @@ def translated(doing: str) -> Iterator[None]:
         raise translate(error, doing) from exc
     except BufferError as exc:  # the producer's local queue is full
         raise Backpressure(f"Kafka: {doing}: {exc}", retry_after=0.5) from exc
+    except TimeoutError as exc:  # an admin request's future was not resolved in time
+        raise BackendError(f"Kafka: {doing}: no answer in time") from exc

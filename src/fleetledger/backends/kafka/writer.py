@@ -5,7 +5,9 @@ session never writes a message twice, and ``partitioner=murmur2_random`` so the 
 partition of a key is the one the ledger computed (the records also name it explicitly).
 A call returns only once the broker acknowledged every record: the delivery report gives its
 offset. A batch of several records is one Kafka transaction, committed or aborted as a whole;
-its records are visible to ``read_committed`` readers only after the commit.
+its records are visible to ``read_committed`` readers only after the commit. A failed batch
+whose abort fails too (the cluster stopped answering) leaves its producer behind; the next
+batch gets a new one, and the old transaction is fenced as soon as the cluster answers.
 
 A transaction's commit marker takes an offset of its own in each partition it wrote to, so
 offsets on Kafka increase but can skip a number after a batch.
@@ -30,6 +32,18 @@ from fleetledger.errors import BackendError, LedgerError
 
 _POLL = 0.05
 _TRANSACTION_LINGER = 1
+_FENCE_PAUSE = 0.5
+"""Seconds between two tries to fence a transaction an abandoned producer left open."""
+_FENCE_FOR = 75.0
+"""Seconds fencing is tried: by then the broker has expired the transaction itself (librdkafka's
+``transaction.timeout.ms``, 60 s, plus the broker's 10 s between two checks)."""
+
+
+def _retriable(exc: KafkaException) -> bool:
+    """Whether the call may be made again on the same producer (librdkafka: "retry call to
+    resume")."""
+    error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+    return error is not None and error.retriable() and not error.fatal()
 
 
 class Send(NamedTuple):
@@ -132,6 +146,8 @@ class Writer:
         # from other threads in the meantime still share the next request.
         self._producer = self._new_producer({"linger.ms": 0})
         self._transactional: Producer | None = None
+        self._transactional_id = ""
+        self._fencing: list[threading.Thread] = []
         self._transaction_lock = threading.Lock()
         # Getting a producer id takes librdkafka about half a second: start it now, in the
         # background, rather than in the first append_many.
@@ -245,27 +261,66 @@ class Writer:
             # A batch is sent while it is still being produced, a millisecond's worth at a time
             # (measured: 5 or 20 ms of linger make a batch of 1000 slower on a 2-core machine);
             # the commit sends the rest at once (it flushes).
+            transactional_id = f"fleetledger-{uuid.uuid4().hex}"
             producer = self._new_producer(
-                {
-                    "transactional.id": f"fleetledger-{uuid.uuid4().hex}",
-                    "linger.ms": _TRANSACTION_LINGER,
-                }
+                {"transactional.id": transactional_id, "linger.ms": _TRANSACTION_LINGER}
             )
             with translated("starting the transactional producer"):
                 producer.init_transactions(self._timeout)
-            self._transactional = producer
+            self._transactional, self._transactional_id = producer, transactional_id
         return self._transactional
 
     def _abort(self, producer: Producer, exc: KafkaException | None) -> None:
-        """Abort the failed transaction; a producer that cannot abort is replaced next time."""
+        """Abort the failed transaction; a producer that cannot abort is replaced next time,
+        and the transaction it may leave open is fenced in the background (see :meth:`_fence`).
+        """
         error = exc.args[0] if exc and exc.args and isinstance(exc.args[0], KafkaError) else None
-        if error is not None and error.fatal():
-            self._transactional = None
-            return
-        try:
-            producer.abort_transaction(self._timeout)
-        except KafkaException:
-            self._transactional = None  # its open transaction times out on the broker
+        if error is None or not error.fatal():
+            try:
+                producer.abort_transaction(self._timeout)
+            except KafkaException:
+                pass
+            else:
+                return
+        self._transactional = None
+        fence = threading.Thread(
+            target=self._fence,
+            args=(self._transactional_id,),
+            name="fleetledger-kafka-fence",
+            daemon=True,  # close() stops it; an exit without close must not wait for it
+        )
+        self._fencing = [thread for thread in self._fencing if thread.is_alive()] + [fence]
+        fence.start()
+
+    def _fence(self, transactional_id: str) -> None:
+        """End the transaction an abandoned producer may have left open, as soon as the cluster
+        answers: a producer of the same transactional id fences it when it starts, and the
+        coordinator aborts what it left open.
+
+        Its records would otherwise keep every ``read_committed`` reader of their partitions
+        (this process's own appends and reads among them) from seeing past them until the
+        broker expires the transaction, a minute later. Tried every :data:`_FENCE_PAUSE`
+        seconds, each try bounded by the timeout, until done, the writer closes, or
+        :data:`_FENCE_FOR` seconds passed. New batches do not wait for it: they have a
+        producer of their own.
+        """
+        deadline = time.monotonic() + _FENCE_FOR
+        producer: Producer | None = None
+        while not self._closed.is_set() and time.monotonic() < deadline:
+            if producer is None:  # not `or`: a producer's truth is its queue's length
+                producer = self._new_producer({"transactional.id": transactional_id})
+            try:
+                producer.init_transactions(self._timeout)
+            except KafkaException as exc:
+                LOG.info("fencing transactional id %s: %s", transactional_id, exc)
+                if not _retriable(exc):
+                    producer = None  # a new one next time; a retriable one resumes the call
+            else:
+                producer.close()  # it never began a transaction: nothing to abort
+                return
+            self._closed.wait(_FENCE_PAUSE)
+        # Not closed while a call is under way (close() would warn): dropped, as the
+        # producers of failed batches are.
 
     @staticmethod
     def _failed(exc: KafkaException, count: int) -> BackendError:
@@ -318,6 +373,8 @@ class Writer:
         self._closed.set()
         self._poller.join()
         self._warming.join()
+        for fence in self._fencing:
+            fence.join()  # it stops after the try under way
         if self._fatal is None:
             self._producer.flush(self._timeout)
         self._producer.close()  # now, not when collected (see Admin.close)
