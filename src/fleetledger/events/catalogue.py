@@ -460,6 +460,7 @@ CONFIDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
     "tool.call.completed": ("result",),
     "tool.call.failed": ("error",),
     "evaluation.feedback": ("comment",),
+    "state.summary": ("goal",),  # derived from task.requested's goal: sealed as it is
 }
 """The data fields of built-in types that may hold personal content (prompts, queries,
 arguments, results, free text): encrypted when an event's classification calls for it.
