@@ -153,7 +153,7 @@ def governed_payment(url: str, task: str, datasubject: str) -> GovernanceReport:
         datasubject,
         erasure.keys_destroyed,
         erased,
-        _APPENDED + denials + 1,
+        _APPENDED + denials + 2,  # and the erasure, and the policy recorded at the first open
     )
 
 
