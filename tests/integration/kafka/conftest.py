@@ -144,4 +144,7 @@ def read_raw(bootstrap: str, topic: str, partitions: int) -> list[Message]:
                     break
     finally:
         consumer.close()
+    assert len(ended) == partitions, (
+        f"reading {topic} raw reached the end of partitions {sorted(ended)} only, of {partitions}"
+    )
     return messages

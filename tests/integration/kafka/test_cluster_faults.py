@@ -325,7 +325,11 @@ def test_failed_appends_retried_with_their_ids_are_stored_once(trial: Trial) -> 
     count = Counter(event_id for event_id, _, _ in trial.raw)
     where = {event_id: (partition, offset) for event_id, partition, offset in trial.raw}
     for event_id, position in trial.retried.items():
-        assert count[event_id] == 1
+        read = max((o for _, p, o in trial.raw if p == position.partition), default=None)
+        assert count[event_id] == 1, (
+            f"{event_id}, retried at {position}, is stored {count[event_id]} times (the raw "
+            f"read_committed read of partition {position.partition} ended after offset {read})"
+        )
         assert where[event_id] == (position.partition, position.offset)
 
 

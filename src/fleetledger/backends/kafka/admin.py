@@ -73,7 +73,9 @@ _LEADERSHIP_MOVING = frozenset(
 topic was created, or while a broker fails or restarts): asked again until the timeout."""
 
 
-_UNANSWERED = frozenset({KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT})
+_UNANSWERED = frozenset(
+    {KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT, KafkaError._TRANSPORT}
+)
 _T = TypeVar("_T")
 
 
@@ -125,8 +127,10 @@ class Admin:
 
     def partitions(self) -> dict[str, int]:
         """Every topic of the cluster with its partition count."""
-        with translated(f"listing the topics of {self._settings.bootstrap}"):
-            metadata = self._client().list_topics(timeout=self._timeout)
+        metadata = self._answered(
+            f"listing the topics of {self._settings.bootstrap}",
+            lambda client, wait: client.list_topics(timeout=wait),
+        )
         return {
             name: len(topic.partitions)
             for name, topic in metadata.topics.items()
@@ -244,7 +248,7 @@ class Admin:
         every answer would be an error (a fenced or unknown epoch, a leader no longer there)
         or, from a dead leader, no offset at all (-1001), until something else asks for it.
         After every broker restarted, a client could also go on finding no leader at all
-        while a new one finds them at once (see :meth:`_coordinated`).
+        while a new one finds them at once (see :meth:`_answered`).
         """
         began = time.monotonic()
         deadline, renewal = began + self._timeout, began + self._timeout / 2
@@ -277,15 +281,16 @@ class Admin:
                 if time.monotonic() >= renewal:
                     self._renew()
                     renewal = deadline
-                else:
-                    self._refresh(deadline)
+                else:  # a client that waits for metadata forever is renewed all the same
+                    self._refresh(renewal)
                 time.sleep(_RETRY_PAUSE)
 
-    def _refresh(self, deadline: float) -> None:
-        """Ask for the cluster's metadata now, so that the next request goes to the current
-        leaders (every topic's: asking for named ones could create them on a broker that
-        creates topics on first use). A cluster that does not answer is the next error."""
-        left = deadline - time.monotonic()
+    def _refresh(self, until: float) -> None:
+        """Ask for the cluster's metadata now (waiting no later than ``until``), so that the
+        next request goes to the current leaders (every topic's: asking for named ones could
+        create them on a broker that creates topics on first use). A cluster that does not
+        answer is the next request's error."""
+        left = until - time.monotonic()
         if left > 0:
             with contextlib.suppress(KafkaException):
                 self._client().list_topics(timeout=left)
@@ -299,7 +304,7 @@ class Admin:
             found: ConsumerGroupTopicPartitions = futures[group].result(timeout=wait + 1)
             return found
 
-        result = self._coordinated(f"listing the offsets of group {group!r}", ask)
+        result = self._answered(f"listing the offsets of group {group!r}", ask)
         return {
             (tp.topic, tp.partition): int(tp.offset)
             for tp in result.topic_partitions or ()
@@ -319,15 +324,16 @@ class Admin:
                 raise
             return True
 
-        return self._coordinated(f"deleting consumer group {group!r}", ask)
+        return self._answered(f"deleting consumer group {group!r}", ask)
 
-    def _coordinated(self, doing: str, ask: Callable[[AdminClient, float], _T]) -> _T:
-        """``ask`` a group's coordinator, through this admin client for half the timeout, then
+    def _answered(self, doing: str, ask: Callable[[AdminClient, float], _T]) -> _T:
+        """``ask`` through this admin client for half the timeout and, when no answer came,
         through a new one for the rest.
 
-        librdkafka's admin client can keep a broker it has dropped (all brokers restarted,
-        say) as a group's coordinator, and then waits for it forever (librdkafka issue 5511):
-        a new client looks the coordinator up afresh.
+        Once every broker went away (a restart of the whole cluster, or of a single node),
+        librdkafka's admin client can go on waiting for brokers it has dropped: as a group's
+        coordinator (librdkafka issue 5511) or for metadata, for as long as it lives, while a
+        new client asks the cluster afresh and is answered at once.
         """
         deadline = time.monotonic() + self._timeout
         with translated(doing):

@@ -56,9 +56,14 @@ class ScriptedClient:
     """Plays librdkafka's AdminClient: each request takes the next scripted answer; metadata
     requests are counted (a refresh)."""
 
-    def __init__(self, answers: list[Answer] | None = None, *, silent: bool = False) -> None:
+    def __init__(
+        self, answers: list[Answer] | None = None, *, silent: bool = False, blind: bool = False
+    ) -> None:
         self.answers = list(answers or [])
         self.silent = silent
+        self.blind = blind
+        """Metadata requests wait out their timeout and fail (a client stuck on dropped
+        brokers)."""
         self.refreshes = 0
         self.asked = 0
 
@@ -73,6 +78,9 @@ class ScriptedClient:
 
     def list_topics(self, topic: str | None = None, timeout: float = -1) -> Any:
         self.refreshes += 1
+        if self.blind:
+            time.sleep(timeout)
+            raise KafkaException(KafkaError(KafkaError._TIMED_OUT))
         topics = {"ns.task": SimpleNamespace(partitions={0: None}, error=None)}
         return SimpleNamespace(topics=topics)
 
@@ -127,6 +135,25 @@ def test_offsets_are_asked_through_a_new_client_when_the_old_one_finds_no_leader
     stuck = ScriptedClient([fails(KafkaError._NOENT)])
     assert admin(clients, stuck, ScriptedClient([offset(9)])).latest([TP]) == {TP: 9}
     assert stuck.asked > 1
+
+
+def test_a_client_whose_metadata_never_comes_is_replaced_within_the_timeout(
+    clients: list[ScriptedClient],
+) -> None:
+    """No leader found at once and metadata that never comes: the wait for metadata ends
+    at half the timeout, and a new client answers."""
+    stuck = ScriptedClient([fails(KafkaError._NOENT)], blind=True)
+    began = time.monotonic()
+    assert admin(clients, stuck, ScriptedClient([offset(4)])).latest([TP]) == {TP: 4}
+    assert time.monotonic() - began < TIMEOUT
+
+
+def test_the_topics_are_listed_through_a_new_client_when_metadata_never_comes(
+    clients: list[ScriptedClient],
+) -> None:
+    """The topic listing that opening and the notary rely on gets the same second chance."""
+    listed = admin(clients, ScriptedClient(blind=True), ScriptedClient()).partitions()
+    assert listed == {"ns.task": 1}
 
 
 def test_a_partition_without_a_leader_until_the_timeout_is_a_backend_error(
