@@ -1,0 +1,1 @@
+"""The read side: a runner that retries and dead-letters, exactly-once projections, task state."""
