@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from fleetledger.backends.protocols import (
     AlreadyStored,
+    Commit,
     Guard,
     PartitionOffsets,
     Record,
@@ -72,7 +73,13 @@ class MemoryBackend:
             parts = [self._partitions[(topic, p)] for p in range(policy.partitions)]
             return [PartitionOffsets(part.start, part.next_offset) for part in parts]
 
-    def append(self, records: Sequence[Record], *, guard: Guard | None = None) -> list[Position]:
+    def append(
+        self,
+        records: Sequence[Record],
+        *,
+        guard: Guard | None = None,
+        offsets: Commit | None = None,
+    ) -> list[Position]:
         with self._lock:  # re-entrant: the guard reads histories under it
             self._check_open()
             if guard is not None:
@@ -80,6 +87,10 @@ class MemoryBackend:
             for record in records:
                 self._partition(record.topic, record.partition)
             self._refuse_conflicts(records)
+            if offsets is not None:  # nothing can fail from here on: both happen or neither
+                for topic, partition in offsets[1]:
+                    self._partition(topic, partition)
+                self._groups.setdefault(offsets[0], {}).update(offsets[1])
             positions: list[Position] = []
             for r in records:
                 stored = self._by_id.get(r.id)

@@ -29,6 +29,8 @@ __all__ = [
     "AppendableLog",
     "Backend",
     "CheckpointStore",
+    "Commit",
+    "FencedGroups",
     "GroupAdmin",
     "Guard",
     "History",
@@ -101,6 +103,12 @@ writer, thread or process, commits between the guard's read and the batch's comm
 may be run more than once for one append (a group commit that failed is retried batch by
 batch), so it must depend on its arguments only. The ledger's ordering rules are a guard; the
 storage never sees a rule."""
+
+
+Commit = tuple[str, Mapping[TopicPartition, int]]
+"""A consumer group and the next offsets to commit for it in the same atomic unit as an append
+(see :meth:`AppendableLog.append`): how a projection whose output is events consumes exactly
+once."""
 
 
 class StoredRecord(NamedTuple):
@@ -241,11 +249,22 @@ class AppendableLog(ReadableLog, Protocol):
         """Create missing topics; refuse an existing topic whose partition count differs."""
         ...
 
-    def append(self, records: Sequence[Record], *, guard: Guard | None = None) -> list[Position]:
+    def append(
+        self,
+        records: Sequence[Record],
+        *,
+        guard: Guard | None = None,
+        offsets: Commit | None = None,
+    ) -> list[Position]:
         """Append ``records`` atomically: all are stored or none is.
 
         With a ``guard`` (see :data:`Guard`), what it returns is stored instead, and what it
         raises refuses the append (nothing stored).
+
+        With ``offsets`` (a group and its next offsets, see :data:`Commit`), the group's
+        offsets are committed in the same atomic unit as the records: both or neither, even
+        when the process dies halfway (SQLite: one write transaction; Kafka: one producer
+        transaction with ``send_offsets_to_transaction``). ``records`` may then be empty.
 
         MUST NOT return before every record is durable. Offsets are assigned gap-free per
         partition in commit order. A record whose id is already stored with the same event
@@ -271,6 +290,20 @@ class OffsetStore(Protocol):
 
     def groups(self) -> list[str]:
         """Every group that ever committed, sorted."""
+        ...
+
+
+@runtime_checkable
+class FencedGroups(Protocol):
+    """A log on which an append with offsets (:meth:`AppendableLog.append`) can be left open by
+    a writer that died in the middle (Kafka: a producer transaction, which the broker would
+    only expire a minute later), and whose group offsets may then not be the last word yet."""
+
+    def fence(self, group: str) -> None:
+        """Become the only writer appending with ``group``'s offsets: finish whatever an earlier
+        writer of the group left open (its records and offsets are aborted, or their commit
+        completed), and make that writer's later appends fail. Call it before reading the
+        group's committed offsets to resume from them."""
         ...
 
 
@@ -488,6 +521,7 @@ TIERS: tuple[type[Any], ...] = (
     ReadableLog,
     AppendableLog,
     OffsetStore,
+    FencedGroups,
     MaintainableLog,
     ProvableLog,
     CheckpointStore,

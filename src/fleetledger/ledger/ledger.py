@@ -26,6 +26,7 @@ from fleetledger.audit import (
 from fleetledger.backends.protocols import (
     AlreadyStored,
     Backend,
+    Commit,
     PartitionOffsets,
     Record,
     SigningLog,
@@ -271,11 +272,23 @@ class Ledger:
         )
         return self.append_many([event])[0]
 
-    def append_many(self, events: Iterable[NewEvent | Mapping[str, Any]]) -> Appended:
+    def append_many(
+        self,
+        events: Iterable[NewEvent | Mapping[str, Any]],
+        *,
+        commit: Commit | None = None,
+    ) -> Appended:
         """Append several events atomically, across families: all are stored or none is.
 
         Each event is a :class:`~fleetledger.events.NewEvent` or a mapping of its attributes.
         Every event is validated before anything is written.
+
+        ``commit`` (a consumer group and its next offsets, by ``(topic, partition)``) commits
+        the group's offsets in the same atomic unit as the events, even if the process dies
+        halfway: how a projection whose output is events consumes exactly once
+        (:func:`fleetledger.consumers.run_projection`; call :meth:`fence` before reading the
+        group's offsets). ``events`` may then be empty. It needs ``read`` on the families
+        whose offsets it commits.
 
         With ordering rules (``fleetledger.open(..., ordering=...)``), an event a ``refuse``
         rule refuses raises :class:`~fleetledger.errors.PolicyViolation` (nothing is stored;
@@ -283,6 +296,8 @@ class Ledger:
         carries ``orderedafter`` and ``orderedafterleaf`` (see :mod:`fleetledger.ledger.ordering`).
         """
         self._check_writable()
+        if commit is not None:
+            self._check_commit(commit)
         events = list(events)
         try:
             records = self._core.prepare_many(events, principal=self._acting)
@@ -293,15 +308,49 @@ class Ledger:
             self._check_corrections(records)
         guard = None if self._ordering is None else self._ordering.guard(records)
         if guard is None:
-            return Appended(self._backend.append(records))
+            if commit is None:
+                return Appended(self._backend.append(records))
+            return Appended(self._backend.append(records, offsets=commit))
         try:
-            positions = self._backend.append(records, guard=guard)
+            if commit is None:
+                positions = self._backend.append(records, guard=guard)
+            else:
+                positions = self._backend.append(records, guard=guard, offsets=commit)
         except PolicyViolation as exc:
             self._record_denial(exc)
             raise
         if guard.flags:
             self._record([flagged(flag) for flag in guard.flags])
         return Appended(positions)
+
+    def _check_commit(self, commit: Commit) -> None:
+        """A commit names a group and offsets of this ledger's topics whose families the
+        principal may read (as a consumer of them would)."""
+        group, offsets = commit
+        if not isinstance(group, str) or not group.strip():
+            raise ContractError("commit names a consumer group: (group, offsets)", field="commit")
+        families = set()
+        for (topic, partition), offset in offsets.items():
+            if type(offset) is not int or offset < 0:
+                raise ContractError(f"an offset is 0 or more, not {offset!r}", field="commit")
+            _counts(partition=partition)
+            family = self._core.family(topic)
+            if self.topic(family) != topic:
+                raise NotFound(f"no topic {topic!r} in namespace {self.namespace!r}")
+            families.add(family)
+        self._gate.require(self._who, Action.READ, sorted(families))
+
+    def fence(self, group: str) -> None:
+        """Make this process the only one appending with ``group``'s offsets
+        (``append_many(..., commit=...)``), before reading where the group stands: on Kafka
+        the transaction a process that died left open is ended (its events and offsets
+        aborted, or their commit completed) and that process's producer is refused from then
+        on; on SQLite and memory, where such an append is one local transaction, it does
+        nothing."""
+        self._check_writable()
+        if not isinstance(group, str) or not group.strip():
+            raise ConfigurationError("a consumer group needs a name")
+        self._log.fence(group)
 
     def _record_denial(self, exc: PolicyViolation) -> None:
         """Record a refusal as a ``governance.policy.denied`` event, rate-limited per principal;

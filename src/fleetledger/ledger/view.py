@@ -16,6 +16,8 @@ from typing import Any, cast
 from fleetledger.backends.protocols import (
     Backend,
     CheckpointStore,
+    Commit,
+    FencedGroups,
     GroupAdmin,
     Guard,
     Leaf,
@@ -157,11 +159,27 @@ class LedgerLog:
             self._own(topic)
         self._write().create_topics(policies)
 
-    def append(self, records: Sequence[Record], *, guard: Guard | None = None) -> list[Position]:
+    def append(
+        self,
+        records: Sequence[Record],
+        *,
+        guard: Guard | None = None,
+        offsets: Commit | None = None,
+    ) -> list[Position]:
         """See :meth:`AppendableLog.append`: records as they are (a mirror's copies)."""
         for record in records:
             self._own(record.topic)
-        return self._write().append(records, guard=guard)
+        if offsets is None:
+            return self._write().append(records, guard=guard)
+        for topic, _ in offsets[1]:
+            self._own(topic)
+        return self._write().append(records, guard=guard, offsets=offsets)
+
+    def fence(self, group: str) -> None:
+        """See :meth:`FencedGroups.fence`; nothing to do on a log without that tier (SQLite,
+        memory: an append with offsets is one local transaction, never left open)."""
+        if FencedGroups in self._tiers:
+            cast(FencedGroups, self._write()).fence(group)
 
     # -- OffsetStore ---------------------------------------------------------------------------
 

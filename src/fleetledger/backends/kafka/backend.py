@@ -47,7 +47,9 @@ be acknowledged before the tool call it approves is attempted; a rejection racin
 within that window can land after it (on SQLite it cannot: the guard runs under the write
 lock).
 
-**Consumer groups** are Kafka consumer groups (see ``groups``). **Retention and compaction**
+**Consumer groups** are Kafka consumer groups (see ``groups``); an append that commits a group's
+offsets is one transaction under the group's own transactional id, the offsets sent with
+``send_offsets_to_transaction`` (a consume-process-produce loop). **Retention and compaction**
 are the broker's job from the topic configs; ``enforce_retention`` does nothing and returns 0.
 """
 
@@ -60,7 +62,7 @@ import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import cast
 
-from confluent_kafka import Message
+from confluent_kafka import Message, TopicPartition
 
 from fleetledger.backends.kafka import binding
 from fleetledger.backends.kafka.admin import REGISTRY_POLICY, REGISTRY_TOPIC, Admin
@@ -72,9 +74,10 @@ from fleetledger.backends.kafka.policies import PolicyRegistry
 from fleetledger.backends.kafka.reader import Fetcher
 from fleetledger.backends.kafka.settings import LOG, KafkaSettings
 from fleetledger.backends.kafka.trees import Trees
-from fleetledger.backends.kafka.writer import Send, Writer
+from fleetledger.backends.kafka.writer import GroupCommit, Send, Writer
 from fleetledger.backends.protocols import (
     AlreadyStored,
+    Commit,
     Guard,
     Leaf,
     LeafRun,
@@ -202,21 +205,37 @@ class KafkaBackend:
 
     # -- append ------------------------------------------------------------------------------
 
-    def append(self, records: Sequence[Record], *, guard: Guard | None = None) -> list[Position]:
+    def append(
+        self,
+        records: Sequence[Record],
+        *,
+        guard: Guard | None = None,
+        offsets: Commit | None = None,
+    ) -> list[Position]:
         writer = self._write()
-        if not records:
+        if not records and offsets is None:
             return []
-        for record in records:
-            self._check_partition(record.topic, record.partition)
+        places = {(r.topic, r.partition) for r in records} | set(offsets[1] if offsets else ())
+        for topic, partition in places:
+            self._check_partition(topic, partition)
         if guard is None:
-            return self._append(writer, records)
+            return self._append(writer, records, offsets)
         with self._guarded:  # see the module: guarded appends never race each other
-            return self._append(writer, guard(records, self.subject_bodies))
+            return self._append(writer, guard(records, self.subject_bodies), offsets)
 
-    def _append(self, writer: Writer, records: Sequence[Record]) -> list[Position]:
+    def fence(self, group: str) -> None:
+        """See :meth:`FencedGroups.fence`: starts the producer of the group's transactional id."""
+        self._write().fence(_transactional_id(group))
+
+    def _append(
+        self, writer: Writer, records: Sequence[Record], offsets: Commit | None = None
+    ) -> list[Position]:
         known, fresh = self._ids.claim(records)
         try:
-            stored = self._produce(writer, fresh)  # indexed as acknowledged (see _acked)
+            if offsets is None:
+                stored = self._produce(writer, fresh)  # indexed as acknowledged (see _acked)
+            else:
+                stored = self._produce_committing(writer, fresh, offsets)
         finally:
             self._ids.release(fresh)
         if not known and len(fresh) == len(records):
@@ -229,6 +248,19 @@ class KafkaBackend:
             return []
         offsets = writer.send(self._sends(records), len(records))
         return [Position(r.topic, r.partition, o) for r, o in zip(records, offsets, strict=True)]
+
+    def _produce_committing(
+        self, writer: Writer, records: Sequence[Record], offsets: Commit
+    ) -> list[Position]:
+        """``records`` and the group's offsets in one transaction of the group's own."""
+        group, positions = offsets
+        commit = GroupCommit(
+            _transactional_id(group),
+            [TopicPartition(t, p, o) for (t, p), o in positions.items()],
+            self._groups.metadata(group),
+        )
+        placed = writer.send_committing(self._sends(records), commit)
+        return [Position(r.topic, r.partition, o) for r, o in zip(records, placed, strict=True)]
 
     def _sends(self, records: Sequence[Record]) -> Iterator[Send]:
         """What to produce for ``records``: encoded one by one as the writer produces them,
@@ -498,6 +530,13 @@ class KafkaBackend:
 
     def __repr__(self) -> str:
         return f"<KafkaBackend {self.settings.bootstrap}>"
+
+
+def _transactional_id(group: str) -> str:
+    """The transactional id of the appends that commit ``group``'s offsets: one per group, so
+    that the producer of a new process fences the one of a process that died mid-transaction
+    (group names are per cluster, as transactional ids are)."""
+    return f"fleetledger-group-{group}"
 
 
 def _offset(message: Message) -> int:

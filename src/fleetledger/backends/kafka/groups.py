@@ -40,6 +40,14 @@ class GroupOffsets:
             if tp.error is not None:
                 raise BackendError(f"Kafka: committing {tp.topic}/{tp.partition}: {tp.error}")
 
+    def metadata(self, group: str) -> object:
+        """What a producer's ``send_offsets_to_transaction`` needs to commit ``group``'s
+        offsets: from the group's consumer, which never joins, so the broker takes the
+        commit as a simple consumer's (refused while the group has members it manages)."""
+        with translated(f"describing group {group!r}"):
+            found: object = self._consumer(group).consumer_group_metadata()
+            return found
+
     def committed(self, group: str) -> dict[Partition, int]:
         """The group's committed next offsets (empty for a group that never committed)."""
         return self._admin.committed(group)

@@ -22,7 +22,13 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import (
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 
 from fleetledger.backends.kafka.binding import Message as Outgoing
 from fleetledger.backends.kafka.ends import InFlight
@@ -54,6 +60,16 @@ class Send(NamedTuple):
     message: Outgoing
     timestamp_ms: int
     event_id: str = ""
+
+
+class GroupCommit(NamedTuple):
+    """A consumer group's next offsets to commit inside a transaction, under the transactional
+    id of the group's own (so that a later writer of the group fences an earlier one)."""
+
+    transactional_id: str
+    offsets: list[TopicPartition]
+    group: object
+    """The group's metadata, as a consumer of it gives it (opaque)."""
 
 
 Acked = Callable[[Sequence[Send], Sequence[int]], None]
@@ -147,6 +163,9 @@ class Writer:
         self._producer = self._new_producer({"linger.ms": 0})
         self._transactional: Producer | None = None
         self._transactional_id = ""
+        self._pinned: dict[str, Producer] = {}
+        """Producers of fixed transactional ids (one per consumer group committing with its
+        appends), each fenced its predecessors when it started."""
         self._fencing: list[threading.Thread] = []
         self._transaction_lock = threading.Lock()
         # Getting a producer id takes librdkafka about half a second: start it now, in the
@@ -214,27 +233,74 @@ class Writer:
         offsets (a copied tree's leaves name the offsets of its records), all committed or
         none; returns the offsets of ``sends``."""
         with self._transaction_lock:
-            producer = self._transaction_producer()
-            produced: list[Send] = []
-            reports = _Reports()
-            try:
-                producer.begin_transaction()
-                self._produce_all(producer, sends, produced, reports)
-                count = len(produced)
-                if then is not None:
-                    offsets = self._acknowledged(producer, produced, reports)
-                    self._produce_all(producer, then(offsets), produced, reports)
-                producer.commit_transaction(self._timeout)
-            except KafkaException as exc:
-                self._abort(producer, exc)
-                raise self._failed(exc, len(produced)) from exc
-            except BaseException:  # refused before it was sent (a full queue...): still abort
-                self._abort(producer, None)
-                raise
-            producer.poll(0)
-            every = reports.offsets(produced)
-        self._acked(produced, every)
-        return every[:count]
+            done = self._transact(self._transaction_producer(), sends, then, None)
+        return self._report(*done)
+
+    def send_committing(self, sends: Iterable[Send], commit: GroupCommit) -> list[int]:
+        """One transaction under ``commit``'s transactional id: ``sends`` (possibly none) and
+        the group's offsets (``send_offsets_to_transaction``), both committed or neither;
+        returns the offsets of ``sends``. The first use of the id in this process fences an
+        earlier writer of it (see :meth:`fence`)."""
+        with self._transaction_lock:
+            producer = self._pinned_producer(commit.transactional_id)
+            done = self._transact(producer, sends, None, commit)
+        return self._report(*done)
+
+    def fence(self, transactional_id: str) -> None:
+        """Start (once per process) the producer of ``transactional_id``: the broker then
+        finishes the transaction an earlier producer of that id left open (aborts it, or
+        completes its commit) and refuses that producer's later transactions."""
+        with self._transaction_lock:
+            self._pinned_producer(transactional_id)
+
+    def _pinned_producer(self, transactional_id: str) -> Producer:
+        producer = self._pinned.get(transactional_id)
+        if producer is None:
+            producer = self._new_producer(
+                {"transactional.id": transactional_id, "linger.ms": _TRANSACTION_LINGER}
+            )
+            with translated(f"starting the transactional producer {transactional_id}"):
+                producer.init_transactions(self._timeout)
+            self._pinned[transactional_id] = producer
+        return producer
+
+    def _transact(
+        self,
+        producer: Producer,
+        sends: Iterable[Send],
+        then: Callable[[list[int]], list[Send]] | None,
+        commit: GroupCommit | None,
+    ) -> tuple[list[Send], list[int], int]:
+        """Run one transaction on ``producer`` (see :meth:`send_linked`), with ``commit``'s
+        offsets if given; return what it produced, their offsets (``then``'s records last)
+        and how many ``sends`` were. The caller holds the transaction lock."""
+        produced: list[Send] = []
+        reports = _Reports()
+        try:
+            producer.begin_transaction()
+            self._produce_all(producer, sends, produced, reports)
+            count = len(produced)
+            if then is not None:
+                offsets = self._acknowledged(producer, produced, reports)
+                self._produce_all(producer, then(offsets), produced, reports)
+            if commit is not None:
+                producer.send_offsets_to_transaction(commit.offsets, commit.group, self._timeout)
+            producer.commit_transaction(self._timeout)
+        except KafkaException as exc:
+            self._abort(producer, exc)
+            raise self._failed(exc, len(produced)) from exc
+        except BaseException:  # refused before it was sent (a full queue...): still abort
+            self._abort(producer, None)
+            raise
+        producer.poll(0)
+        every = reports.offsets(produced)
+        return produced, every, count
+
+    def _report(self, produced: list[Send], offsets: list[int], count: int) -> list[int]:
+        """Tell of the records a transaction committed (outside the transaction lock); return
+        the offsets of its first ``count``."""
+        self._acked(produced, offsets)
+        return offsets[:count]
 
     def _acknowledged(
         self, producer: Producer, produced: list[Send], reports: _Reports
@@ -282,6 +348,10 @@ class Writer:
                 pass
             else:
                 return
+        pinned = next((tid for tid, p in self._pinned.items() if p is producer), None)
+        if pinned is not None:  # the next use starts a producer of the id, which fences this
+            del self._pinned[pinned]
+            return
         self._transactional = None
         fence = threading.Thread(
             target=self._fence,
@@ -381,3 +451,7 @@ class Writer:
         if self._transactional is not None:
             self._transactional.flush(self._timeout)
             self._transactional.close()
+        for producer in self._pinned.values():
+            producer.flush(self._timeout)
+            producer.close()
+        self._pinned.clear()

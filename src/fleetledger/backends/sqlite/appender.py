@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import time
 from collections.abc import Sequence
 from functools import partial
 from typing import NamedTuple
 
 from fleetledger.backends.protocols import (
     AlreadyStored,
+    Commit,
     Guard,
     PartitionTree,
     Record,
@@ -33,10 +35,12 @@ _CONSTRAINT_UNIQUE = 2067
 
 
 class Batch(NamedTuple):
-    """One caller's records, and the guard to run on them inside the transaction (if any)."""
+    """One caller's records, the guard to run on them inside the transaction (if any), and the
+    group offsets to commit with them (if any)."""
 
     records: Sequence[Record]
     guard: Guard | None = None
+    offsets: Commit | None = None
 
 
 class _PositionTaken(Exception):
@@ -92,10 +96,12 @@ class Appender:
             fresh: dict[TopicPartition, int] = {}
             rows: list[Row] = []
             placed: list[list[Position]] = []
-            for batch, guard in batches:
+            for batch, guard, offsets in batches:
                 records = batch if guard is None else guard(batch, partial(_history, conn))
                 batch_rows, positions = self._place(conn, records, known, fresh)
                 _store(conn, batch_rows)
+                if offsets is not None:
+                    commit_offsets(conn, offsets)
                 rows += batch_rows
                 placed.append(positions)
             grown = self._grow_trees(conn, rows)
@@ -205,6 +211,21 @@ def _history(conn: sqlite3.Connection, subject: str) -> list[tuple[str, int, int
 
 
 _HISTORY = "SELECT topic, partition, offset, body FROM events WHERE subject = ? ORDER BY seq"
+
+
+def commit_offsets(conn: sqlite3.Connection, offsets: Commit) -> None:
+    """Store a group's next offsets in the transaction under way on ``conn``."""
+    group, positions = offsets
+    now_ms = time.time_ns() // 1_000_000
+    conn.executemany(_COMMIT, [(group, t, p, o, now_ms) for (t, p), o in positions.items()])
+
+
+_COMMIT = (
+    "INSERT INTO group_offsets (grp, topic, partition, next_offset, committed_ms)"
+    " VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (grp, topic, partition) DO UPDATE"
+    " SET next_offset = excluded.next_offset, committed_ms = excluded.committed_ms"
+)
 
 
 _CHUNK = 128

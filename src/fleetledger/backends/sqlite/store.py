@@ -24,6 +24,7 @@ from pathlib import Path
 import msgspec
 
 from fleetledger.backends.protocols import (
+    Commit,
     Guard,
     Leaf,
     NewCheckpoint,
@@ -35,7 +36,7 @@ from fleetledger.backends.protocols import (
     TopicPartition,
 )
 from fleetledger.backends.sqlite import copies, queries, retention, schema, trees
-from fleetledger.backends.sqlite.appender import Appender, Batch
+from fleetledger.backends.sqlite.appender import Appender, Batch, commit_offsets
 from fleetledger.backends.sqlite.connections import connect, is_busy, translated
 from fleetledger.backends.sqlite.queries import transaction
 from fleetledger.backends.sqlite.writer import GroupCommit
@@ -266,18 +267,26 @@ class SQLiteBackend:
 
     # -- append ------------------------------------------------------------------------------
 
-    def append(self, records: Sequence[Record], *, guard: Guard | None = None) -> list[Position]:
-        if not records:
+    def append(
+        self,
+        records: Sequence[Record],
+        *,
+        guard: Guard | None = None,
+        offsets: Commit | None = None,
+    ) -> list[Position]:
+        if not records and offsets is None:
             return []
-        for topic, partition in set(map(_PLACE, records)):
+        places = set(map(_PLACE, records)) | set(offsets[1] if offsets is not None else ())
+        for topic, partition in places:
             self._check_partition(topic, partition)
-        return self._writes().submit(Batch(records, guard))
+        return self._writes().submit(Batch(records, guard, offsets))
 
     def _apply_batches(self, batches: list[Batch]) -> list[list[Position]]:
-        """One transaction for the group: unguarded batches as one (one insert for all),
-        a group with guards batch by batch (each guard sees the batches placed before it)."""
+        """One transaction for the group: plain batches as one (one insert for all), a group
+        with guards or offsets batch by batch (each guard sees the batches placed before it;
+        each batch's offsets are stored with it)."""
         with translated(self.path):
-            if any(batch.guard is not None for batch in batches):
+            if any(batch.guard is not None or batch.offsets is not None for batch in batches):
                 return self._appender.append(self._write_conn(), batches)
             flat = [record for batch in batches for record in batch.records]
             positions = self._appender.append(self._write_conn(), [Batch(flat)])[0]
@@ -441,19 +450,9 @@ class SQLiteBackend:
     # -- groups ------------------------------------------------------------------------------
 
     def commit(self, group: str, offsets: Mapping[TopicPartition, int]) -> None:
-        now_ms = time.time_ns() // 1_000_000
-        rows = [(group, t, p, o, now_ms) for (t, p), o in offsets.items()]
-
         def write() -> None:
             with translated(self.path), transaction(self._write_conn()):
-                self._write_conn().executemany(
-                    "INSERT INTO group_offsets (grp, topic, partition, next_offset, committed_ms)"
-                    " VALUES (?, ?, ?, ?, ?)"
-                    " ON CONFLICT (grp, topic, partition) DO UPDATE"
-                    " SET next_offset = excluded.next_offset,"
-                    " committed_ms = excluded.committed_ms",
-                    rows,
-                )
+                commit_offsets(self._write_conn(), (group, offsets))
 
         self._writes().call(write)
 
