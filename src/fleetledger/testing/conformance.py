@@ -436,6 +436,33 @@ class BackendConformance:
         assert [g for g in names if g in ours] == sorted(ours)
         assert names == sorted(names)
 
+    def test_an_append_with_offsets_commits_them_with_its_records(self, backend: Backend) -> None:
+        """append(..., offsets=(group, ...)) stores the records and commits the group's next
+        offsets (what a projection whose output is events relies on)."""
+        group = self.group("projection")
+        positions = backend.append([self.record(self.tool)], offsets=(group, {(self.task, 1): 4}))
+        assert [p[:2] for p in positions] == [(self.tool, 0)]
+        assert len(self.stored(backend, self.tool)) == 1
+        assert backend.committed(group) == {(self.task, 1): 4}
+
+    def test_an_append_of_nothing_with_offsets_commits_them(self, backend: Backend) -> None:
+        """A batch that produced no records still commits its offsets."""
+        group = self.group("projection")
+        assert backend.append([], offsets=(group, {(self.task, 0): 2})) == []
+        assert backend.committed(group) == {(self.task, 0): 2}
+
+    def test_a_refused_append_commits_none_of_its_offsets(self, backend: Backend) -> None:
+        """An append refused for an id conflict stores nothing and leaves the group where it
+        was: records and offsets go together or not at all."""
+        group = self.group("projection")
+        first = self.record()
+        backend.append([first], offsets=(group, {(self.task, 0): 1}))
+        other = first._replace(body=b'{"other":"body"}')
+        with pytest.raises(IdConflict):
+            backend.append([self.record(), other], offsets=(group, {(self.task, 0): 5}))
+        assert backend.committed(group) == {(self.task, 0): 1}
+        assert [r.id for r in self.stored(backend, self.task)] == [first.id]
+
     # -- retention and compaction ------------------------------------------------------------
 
     def test_time_retention_removes_records_recorded_before_the_window(
