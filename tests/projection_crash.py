@@ -1,0 +1,106 @@
+"""The kill -9 harness of the projection crash tests: a projecting child process, killed at a
+random moment of its work, many times, while a writer keeps appending.
+
+Each trial starts a child that runs a projection (a table projection, or one whose output is
+events) in small batches without end, waits until it has said it is ready, lets it work for a
+random time and kills it with SIGKILL. The trial count is ``FLEETLEDGER_CRASH_TRIALS``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import fleetledger
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TRIALS = 10
+
+
+def trials() -> int:
+    """How many kills a crash test makes (``FLEETLEDGER_CRASH_TRIALS``, default 10)."""
+    return int(os.environ.get("FLEETLEDGER_CRASH_TRIALS", DEFAULT_TRIALS))
+
+
+# argv: url, kind ("tables" or "events"), database path (tables), batch size.
+CHILD = """
+import sys
+import fleetledger
+from fleetledger.consumers.projection import run_projection
+from fleetledger.consumers.tables import project
+from tests.projections import Counts, Echo, register_echo
+
+url, kind, path, batch = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+ledger = fleetledger.open(url, default_source="projector")
+register_echo(ledger)
+print("ready", flush=True)
+if kind == "tables":
+    project(ledger, Counts(), path, batch=batch, until_idle=False)
+else:
+    run_projection(ledger, Echo(), batch=batch, until_idle=False)
+"""
+
+
+def kill_at_random(url: str, kind: str, path: Path | None, chance: random.Random) -> None:
+    """One trial: start a projecting child, let it work a random 0 to 0.5 s once ready,
+    SIGKILL it; it must not have failed on its own before."""
+    batch = chance.randint(1, 25)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, kind, str(path or ""), str(batch)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    ) as child:
+        assert child.stdout is not None
+        ready = child.stdout.readline()
+        assert ready == "ready\n", child.stderr.read() if child.stderr else ""
+        time.sleep(chance.uniform(0.0, 0.5))
+        assert child.poll() is None, child.stderr.read() if child.stderr else ""
+        child.kill()
+        child.wait(timeout=30)
+        stderr = child.stderr.read() if child.stderr else ""
+    assert "Traceback" not in stderr, stderr
+
+
+def append_tasks(ledger: fleetledger.Ledger, count: int, prefix: str) -> None:
+    """``count`` task events over 40 tasks (so over every partition), in batches of 500."""
+    for start in range(0, count, 500):
+        ledger.append_many(
+            [
+                {"type": "task.started", "subject": f"{prefix}-{n % 40}"}
+                for n in range(start, min(start + 500, count))
+            ]
+        )
+
+
+@contextmanager
+def writing(url: str, *, limit: int = 1500) -> Iterator[None]:
+    """A writer appending batches of 5 task events every 20 ms to ``url`` (at most ``limit``)
+    while the block runs."""
+    done = threading.Event()
+
+    def write() -> None:
+        with fleetledger.open(url, default_source="writer") as ledger:
+            written = 0
+            while not done.is_set() and written < limit:
+                append_tasks(ledger, 5, f"w{written}")
+                written += 5
+                done.wait(0.02)
+
+    thread = threading.Thread(target=write, name="crash-writer")
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=60)
