@@ -14,11 +14,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import fleetledger
+from tests.projections import Echo, echoed, every_event
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TRIALS = 10
@@ -29,32 +31,43 @@ def trials() -> int:
     return int(os.environ.get("FLEETLEDGER_CRASH_TRIALS", DEFAULT_TRIALS))
 
 
-# argv: url, kind ("tables" or "events"), database path (tables), batch size.
+# argv: url, kind ("tables" or "events"), database path (tables), batch size, name.
 CHILD = """
 import sys
 import fleetledger
+from tests.projections import Echo, echoed, every_event
 from fleetledger.consumers.projection import run_projection
 from fleetledger.consumers.tables import project
 from tests.projections import Counts, Echo, register_echo
 
-url, kind, path, batch = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+url, kind, path, batch, name = sys.argv[1:4] + [int(sys.argv[4]), sys.argv[5]]
 ledger = fleetledger.open(url, default_source="projector")
 register_echo(ledger)
 print("ready", flush=True)
 if kind == "tables":
-    project(ledger, Counts(), path, batch=batch, until_idle=False)
+    project(ledger, Counts(name), path, batch=batch, until_idle=False)
 else:
-    run_projection(ledger, Echo(), batch=batch, until_idle=False)
+    run_projection(ledger, Echo(name), batch=batch, until_idle=False)
 """
 
 
-def kill_at_random(url: str, kind: str, path: Path | None, chance: random.Random) -> None:
-    """One trial: start a projecting child, let it work a random 0 to 0.5 s once ready,
-    SIGKILL it; it must not have failed on its own before."""
+def kill_at_random(
+    url: str,
+    kind: str,
+    path: Path | None,
+    chance: random.Random,
+    *,
+    name: str = "",
+    window: tuple[float, float] = (0.0, 0.5),
+) -> None:
+    """One trial: start a child projecting with ``name`` (the default of its kind if empty),
+    let it work a random time within ``window`` seconds once ready, SIGKILL it; it must not
+    have failed on its own before."""
     batch = chance.randint(1, 25)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    name = name or ("counts" if kind == "tables" else "echo")
     with subprocess.Popen(
-        [sys.executable, "-c", CHILD, url, kind, str(path or ""), str(batch)],
+        [sys.executable, "-c", CHILD, url, kind, str(path or ""), str(batch), name],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -64,7 +77,7 @@ def kill_at_random(url: str, kind: str, path: Path | None, chance: random.Random
         assert child.stdout is not None
         ready = child.stdout.readline()
         assert ready == "ready\n", child.stderr.read() if child.stderr else ""
-        time.sleep(chance.uniform(0.0, 0.5))
+        time.sleep(chance.uniform(*window))
         assert child.poll() is None, child.stderr.read() if child.stderr else ""
         child.kill()
         child.wait(timeout=30)
@@ -104,3 +117,23 @@ def writing(url: str, *, limit: int = 1500) -> Iterator[None]:
     finally:
         done.set()
         thread.join(timeout=60)
+
+
+def assert_killed_mid_work(progress: list[int], total: int) -> None:
+    """Most kills interrupted a projection that had work left (else the test proves little):
+    ``progress`` is how many events were projected after each kill, of ``total``."""
+    mid_work = sum(0 < done < total for done in progress)
+    assert mid_work >= len(progress) // 2, f"kills mid-work: {progress} of {total}"
+
+
+def check_one_output_per_input(ledger: fleetledger.Ledger, name: str = "echo") -> None:
+    """Each input has exactly one committed output, the outputs are what projecting every
+    input from offset 0 gives, and the group has consumed everything."""
+    outputs = Counter(echoed(ledger))
+    inputs = every_event(ledger, "task")
+    assert max(outputs.values()) == 1, "an input was projected twice"
+    assert set(outputs) == {event.id for event in inputs}, "an input was skipped"
+    stored = Counter((e.subject, e.data["source_id"]) for e in every_event(ledger, "echo"))
+    rebuilt = Counter((o.subject, o.data["source_id"]) for o in Echo().project(inputs))
+    assert stored == rebuilt
+    assert all(lag.lag == 0 for lag in ledger.lag(name))

@@ -9,17 +9,22 @@ shows.
 
 import random
 import sqlite3
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
 import fleetledger
-from fleetledger import Ledger
 from fleetledger.consumers.projection import run_projection
 from fleetledger.consumers.tables import project, rebuild
-from tests.projection_crash import append_tasks, kill_at_random, trials, writing
-from tests.projections import Counts, Echo, all_ids, echoed, every_event, register_echo
+from tests.projection_crash import (
+    append_tasks,
+    assert_killed_mid_work,
+    check_one_output_per_input,
+    kill_at_random,
+    trials,
+    writing,
+)
+from tests.projections import Counts, Echo, all_ids, echoed, register_echo
 
 EVENTS = 6000
 
@@ -49,13 +54,6 @@ def applied_so_far(path: Path) -> int:
             found = 0
     conn.close()
     return found
-
-
-def assert_killed_mid_work(progress: list[int], total: int) -> None:
-    """Most kills interrupted a projection that had work left (else the test proves little):
-    ``progress`` is how many events were projected after each kill, of ``total``."""
-    mid_work = sum(0 < done < total for done in progress)
-    assert mid_work >= len(progress) // 2, f"kills mid-work: {progress} of {total}"
 
 
 def crash_tables(tmp_path: Path, database: Path, seed: int) -> None:
@@ -88,19 +86,6 @@ def test_a_table_projection_in_its_own_file_survives_kill_9(tmp_path: Path) -> N
 def test_a_table_projection_in_the_ledgers_file_survives_kill_9(tmp_path: Path) -> None:
     """Projection tables inside the ledger's own SQLite file: the same promise."""
     crash_tables(tmp_path, tmp_path / "ledger.db", seed=12)
-
-
-def check_one_output_per_input(ledger: Ledger) -> None:
-    """Each input has exactly one committed output, the outputs are what projecting every
-    input from offset 0 gives, and the group has consumed everything."""
-    outputs = Counter(echoed(ledger))
-    inputs = every_event(ledger, "task")
-    assert max(outputs.values()) == 1, "an input was projected twice"
-    assert set(outputs) == {event.id for event in inputs}, "an input was skipped"
-    stored = Counter((e.subject, e.data["source_id"]) for e in every_event(ledger, "echo"))
-    rebuilt = Counter((o.subject, o.data["source_id"]) for o in Echo().project(inputs))
-    assert stored == rebuilt
-    assert all(lag.lag == 0 for lag in ledger.lag("echo"))
 
 
 def echoed_so_far(url: str) -> int:
