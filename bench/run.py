@@ -38,6 +38,7 @@ import integrity
 import kafka_append
 import memory
 import peers
+import projections
 import replay  # run as a script: bench/ is sys.path[0]
 import scale
 import sqlite_append
@@ -152,6 +153,10 @@ def run(
         encryption.encryption_cost(
             directory, batch=plan.batch, batches=plan.batches, rounds=plan.rounds
         )
+    )
+    log("exactly-once projections vs the bare consumer ...")
+    results.extend(
+        projections.throughput(directory, events=min(plan.small, 50_000), rounds=plan.rounds)
     )
     log(f"verify over {plan.verify_events:,} signed events ...")
     results.extend(integrity.verify(directory, events=plan.verify_events, rounds=plan.rounds))

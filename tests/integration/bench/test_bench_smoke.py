@@ -30,6 +30,7 @@ MODULES = (
     "encryption",
     "memory",
     "peers",
+    "projections",
     "chart",
     "kafka_append",
     "run",
@@ -92,7 +93,8 @@ def test_every_benchmark_runs_at_a_tiny_size(
     assert any(n.startswith("verify, 300 signed events") for n in names)
     assert sum(n.startswith("encryption on vs off") for n in names) == 2
     assert sum(n.startswith("access policy on vs off") for n in names) == 1
-    assert len(results) == 31
+    assert sum(n.startswith("projection ") and "vs bare consumer" in n for n in names) == 2
+    assert len(results) == 33
     assert notes == []
     for result in results:
         assert result.ledger > 0
@@ -107,7 +109,7 @@ def test_every_benchmark_runs_at_a_tiny_size(
     report = tmp_path / "results.json"
     run.write_json(report, plan, results, 1.0, quick=True, notes=["a note"])
     written = json.loads(report.read_text())
-    assert len(written["results"]) == 31
+    assert len(written["results"]) == 33
     assert {r["verdict"] for r in written["results"]} <= {"PASS", "MISS", "-"}
     assert written["notes"] == ["a note"]
     assert written["plan"]["single"] == [[1, 5], [8, 3], [64, 1]]
