@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import fleetledger
-from fleetledger import Ledger
+from fleetledger import BackendError, Ledger
 from fleetledger.consumers.projection import run_projection
 from fleetledger.consumers.tables import project
 from interop.brokers import KafkaCluster
@@ -84,6 +84,30 @@ def test_a_failed_batch_leaves_neither_outputs_nor_offsets(ledger: Ledger) -> No
     assert echoed(ledger) == []
     echo.fail_on = None
     assert run_projection(ledger, echo).events == 300
+
+
+def test_a_fenced_writer_can_no_longer_commit_the_groups_offsets(
+    apache_kafka: KafkaCluster,
+) -> None:
+    """Once another ledger (another process's producer) fenced the group, the first one's
+    append with the group's offsets is refused, and neither its event nor its offsets show.
+
+    Apache Kafka only: Tansu refuses it too, but only once the client's timeout ran out."""
+    url = kafka_url(apache_kafka.address)
+    name = unique("echo")
+    with (
+        fleetledger.open(url, default_source="first") as first,
+        fleetledger.open(url, default_source="second") as second,
+    ):
+        topic = first.topic("task")
+        first.append_many([], commit=(name, {(topic, 0): 1}))
+        second.fence(name)
+        with pytest.raises(BackendError):
+            first.append_many(
+                [{"type": "task.started", "subject": "zombie"}], commit=(name, {(topic, 0): 2})
+            )
+        assert [(lag.partition, lag.committed) for lag in second.lag(name)] == [(0, 1)]
+        assert list(second.replay("zombie")) == []
 
 
 def test_a_table_projection_reads_a_kafka_ledger(ledger: Ledger, tmp_path: Path) -> None:
