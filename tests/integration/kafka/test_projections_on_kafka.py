@@ -134,7 +134,7 @@ def test_a_projection_writing_events_survives_kill_9_on_apache_kafka(
         append_tasks(ledger, EVENTS, "t")
     chance = random.Random(14)
     progress = []
-    with writing(url, limit=600):
+    with writing(url):
         for _ in range(trials()):
             kill_at_random(url, "events", None, chance, name=name, window=(0.3, 1.5))
             with fleetledger.open(url, default_source="checker") as ledger:
