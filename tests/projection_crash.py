@@ -43,6 +43,8 @@ from tests.projections import Counts, Echo, register_echo
 url, kind, path, batch, name = sys.argv[1:4] + [int(sys.argv[4]), sys.argv[5]]
 ledger = fleetledger.open(url, default_source="projector")
 register_echo(ledger)
+if kind == "events":  # on Kafka this ends the transaction the last child left open
+    ledger.fence(name)
 print("ready", flush=True)
 if kind == "tables":
     project(ledger, Counts(name), path, batch=batch, until_idle=False)

@@ -136,7 +136,7 @@ def test_a_projection_writing_events_survives_kill_9_on_apache_kafka(
     progress = []
     with writing(url):
         for _ in range(trials()):
-            kill_at_random(url, "events", None, chance, name=name, window=(0.3, 1.5))
+            kill_at_random(url, "events", None, chance, name=name, window=(0.0, 1.5))
             with fleetledger.open(url, default_source="checker") as ledger:
                 progress.append(len(echoed(ledger)))
     with fleetledger.open(url, default_source="checker") as ledger:
