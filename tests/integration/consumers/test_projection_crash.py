@@ -1,7 +1,7 @@
 """kill -9 a projecting process at random moments, many times: afterwards the projection equals a
 rebuild from offset 0, and no event was applied twice or skipped.
 
-Each test kills ``FLEETLEDGER_CRASH_TRIALS`` children (default 10, about 10 s per test on
+Each test kills ``FLEETLEDGER_CRASH_TRIALS`` children (default 10, about 6 s per test on
 two cores) while a writer keeps appending to the ledger, which starts with 4000 events over
 four partitions. Every projection keeps a count per event id, so a repeated or a lost event
 shows.
