@@ -2,7 +2,7 @@
 rebuild from offset 0, and no event was applied twice or skipped.
 
 Each test kills ``FLEETLEDGER_CRASH_TRIALS`` children (default 10, about 6 s per test on
-two cores) while a writer keeps appending to the ledger, which starts with 4000 events over
+two cores) while a writer keeps appending to the ledger, which starts with 6000 events over
 four partitions. Every projection keeps a count per event id, so a repeated or a lost event
 shows.
 """
