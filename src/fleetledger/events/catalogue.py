@@ -373,7 +373,7 @@ class GovernancePolicyChanged(EventData, kw_only=True):
 class GovernanceAdminPerformed(EventData, kw_only=True):
     """An administrative act changed the ledger's state outside its events: what, on what."""
 
-    operation: Text  # group.moved, group.deleted, retention.enforced, key.rotated
+    operation: Text  # group.moved, group.deleted, retention.enforced, key.rotated, deadletter.*
     target: str | None = None  # the consumer group, for a group's moves
     parameters: dict[str, Any] = field(default_factory=dict)
     outcome: dict[str, Any] = field(default_factory=dict)

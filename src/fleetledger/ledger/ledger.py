@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -54,7 +57,7 @@ from fleetledger.governance import Action, Policy, policy_text
 from fleetledger.governance.ordering import OrderingRule, ordering_text
 from fleetledger.governance.principal import Principal
 from fleetledger.integrity import EvidenceBundle, NoteSigner, NoteVerifier, OrderProof
-from fleetledger.ledger import admin
+from fleetledger.ledger import admin, deadletters
 from fleetledger.ledger.admin import NewToken, PolicyRecord, Token
 from fleetledger.ledger.consumer import Consumer, Lag, Start
 from fleetledger.ledger.core import LedgerCore
@@ -64,6 +67,7 @@ from fleetledger.ledger.groups import GroupMove, move_group
 from fleetledger.ledger.ordering import DenialLimiter, OrderingRules, denial, flagged
 from fleetledger.ledger.view import LedgerLog
 from fleetledger.topics import FamilyPolicy, partition_for
+from fleetledger.topics.naming import DEADLETTER, internal_topic
 from fleetledger.types import Classification, Position
 
 ERASURE_SOURCE = "urn:fleetledger:erasure"
@@ -637,21 +641,71 @@ class Ledger:
         Events the principal may not read are withheld and counted (``Consumer.withheld``)."""
         self._check_open()
         topics = [self.topic(f) for f in families] if families else sorted(self._stored())
+        return self._consumer(group, topics, start=start, member=member, members=members)
+
+    def _consumer(self, group: str, topics: list[str], **options: Any) -> Consumer:
+        """A consumer of ``topics`` decoding through the core and screened by the gate."""
         who, gate, family = self._who, self._gate, self._core.family
 
         def decode(topic: str, partition: int, rows: Sequence[tuple[int, bytes]]) -> list[Event]:
             return self._core.page(topic, partition, rows)[0]
 
-        return Consumer(
-            self._log,
-            decode,
-            group,
-            topics,
-            start=start,
-            member=member,
-            members=members,
-            screen=None if gate.open else lambda events: gate.screen(who, events, family),
+        screen = None if gate.open else lambda events: gate.screen(who, events, family)
+        return Consumer(self._log, decode, group, topics, screen=screen, **options)
+
+    def join(
+        self,
+        group: str,
+        families: Iterable[str] | None = None,
+        *,
+        member: str | None = None,
+        session_timeout: float = 10.0,
+        start: Start = "earliest",
+    ) -> Consumer:
+        """A consumer that is one member of ``group``: the live members split the partitions
+        of ``families`` (all by default; every member reads the same), a member that stops
+        (``close``, or silent for ``session_timeout`` seconds) has its partitions taken over,
+        and a commit of a partition the member no longer holds raises :class:`Fenced`.
+
+        On SQLite and memory by leases kept in the ledger (see
+        :mod:`fleetledger.backends.leases`), on Kafka by the broker's group protocol.
+        ``member`` names it in the group (default: host, process id and a random suffix).
+        """
+        self._check_writable()
+        topics = [self.topic(f) for f in families] if families else sorted(self._stored())
+        name = member or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        joined = self._log.join(group, topics, name, session_timeout)
+        return self._consumer(
+            group, topics, start=start, membership=joined, refresh=session_timeout / 3
         )
+
+    @property
+    def _deadletter_topic(self) -> str:
+        return internal_topic(self.namespace, DEADLETTER)
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """The records of the dead-letter topic ``{namespace}._deadletter`` the principal may
+        see, in order: entries of events of families it may read, and their state changes
+        (see :mod:`fleetledger.consumers.deadletter`, which folds them)."""
+        raw = self._log.dead_letters(self._deadletter_topic)
+        return deadletters.visible(raw, lambda t: self._may_read_family(t, named=False))
+
+    def add_dead_letter(self, record: Mapping[str, Any], topic: str) -> None:
+        """Append a record about an event of ``topic`` to the dead-letter topic: what
+        committing a group that reads it needs (a writable ledger, read on its family)."""
+        self._check_writable()
+        self._may_read_family(topic, named=True)
+        self._log.add_dead_letters(self._deadletter_topic, [deadletters.encode(record)])
+
+    def act_on_dead_letter(self, record: Mapping[str, Any], topic: str) -> None:
+        """Append an operator's change of a dead letter's state (``kind``: retry requested,
+        dropped) about an event of ``topic``: what moving a group needs (admin on its
+        family), recorded as an administrative act like a group move."""
+        self._check_writable()
+        self.authorize("admin", [self._core.family(topic)])
+        self._log.add_dead_letters(self._deadletter_topic, [deadletters.encode(record)])
+        operation = f"deadletter.{record.get('kind')}"
+        self._record_act(operation, str(record["id"]), {"topic": topic}, {"state": record["kind"]})
 
     def lag(self, group: str | None = None) -> list[Lag]:
         """Committed-offset lag per group, topic and partition (``end - committed``); under an
