@@ -17,7 +17,7 @@ Take-over bound: a member that stopped without leaving (``kill -9``) is no longe
 ``session_timeout`` seconds after its last renewal; a survivor takes its partitions at its
 next :meth:`LeasedMember.assignment`, which a runner calls at least every
 ``session_timeout / 3`` seconds while idle. So the partitions of a killed member are taken
-over within about ``4/3 × session_timeout`` (plus the handler call in progress); those of a
+over within about ``4/3 x session_timeout`` (plus the handler call in progress); those of a
 member that left are taken at the survivors' next assignment.
 
 A renewal runs on a thread of its own every ``session_timeout / 3`` seconds, so a handler

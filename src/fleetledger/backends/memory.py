@@ -188,9 +188,8 @@ class MemoryBackend:
             self._check_open()
             members = self._members.setdefault(group, {})
             expires = members.get(member)
-            if expires is None or expires <= now_ms():
-                if not join:
-                    return False
+            if not join and (expires is None or expires <= now_ms()):
+                return False
             members[member] = now_ms() + session_ms
             return True
 
@@ -198,7 +197,7 @@ class MemoryBackend:
         self, group: str, member: str, partitions: Sequence[TopicPartition], session_ms: int
     ) -> dict[TopicPartition, int]:
         with self._lock:
-            self._renew_joining(group, member, session_ms)
+            self.renew(group, member, session_ms, join=True)
             members = self._members[group]
             live = sorted(m for m, expires in members.items() if expires > now_ms())
             for gone in set(members) - set(live):
@@ -211,9 +210,6 @@ class MemoryBackend:
             for tp in moves.claim:
                 leases[tp] = (member, leases.get(tp, ("", 0))[1] + 1)
             return {tp: epoch for tp, (holder, epoch) in leases.items() if holder == member}
-
-    def _renew_joining(self, group: str, member: str, session_ms: int) -> None:
-        self.renew(group, member, session_ms, join=True)
 
     def commit_leased(
         self,

@@ -56,7 +56,11 @@ class KafkaMember:
     """One member of a Kafka consumer group (see the module)."""
 
     def __init__(
-        self, settings: KafkaSettings, group: str, topics: Sequence[str], member: str,
+        self,
+        settings: KafkaSettings,
+        group: str,
+        topics: Sequence[str],
+        member: str,
         session_timeout: float,
     ) -> None:
         session_ms = int(session_timeout * 1000)
@@ -83,7 +87,9 @@ class KafkaMember:
         with translated(f"joining consumer group {group!r}"):
             self._consumer = Consumer(config)
             self._consumer.subscribe(
-                list(topics), on_assign=self._assigned, on_revoke=self._revoked,
+                list(topics),
+                on_assign=self._assigned,
+                on_revoke=self._revoked,
                 on_lost=self._lost,
             )
 

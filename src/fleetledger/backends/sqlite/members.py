@@ -90,7 +90,9 @@ def commit_leased(
         (group, member, now),
     ).fetchone()
     if alive is None:
-        raise Fenced(f"member {member} of group {group!r} is no longer a member (its lease ran out)")
+        raise Fenced(
+            f"member {member} of group {group!r} is no longer a member (its lease ran out)"
+        )
     for (topic, partition), _ in offsets.items():
         held = conn.execute(
             "SELECT member, epoch FROM group_leases WHERE grp = ? AND topic = ? AND partition = ?",

@@ -24,6 +24,7 @@ from typing import TypeVar
 
 import msgspec
 
+from fleetledger.backends.leases import LeasedMember
 from fleetledger.backends.protocols import (
     Guard,
     Leaf,
@@ -35,7 +36,6 @@ from fleetledger.backends.protocols import (
     StoredRecord,
     TopicPartition,
 )
-from fleetledger.backends.leases import LeasedMember
 from fleetledger.backends.sqlite import copies, members, queries, retention, schema, trees
 from fleetledger.backends.sqlite.appender import Appender, Batch
 from fleetledger.backends.sqlite.connections import connect, is_busy, translated
