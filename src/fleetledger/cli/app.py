@@ -13,7 +13,9 @@ import typer
 import fleetledger
 from fleetledger.cli import (
     catalogue,
+    consume,
     demo,
+    dlq,
     emit,
     evidence,
     forget,
@@ -90,11 +92,13 @@ for command in (
     verify_order.verify_order,
     notary.notary,
     principals.principals,
+    consume.consume,
 ):
     app.command()(guarded(command))
 app.add_typer(groups.app, name="groups")
 app.add_typer(policy.app, name="policy")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(dlq.app, name="dlq")
 
 
 def main() -> None:
