@@ -27,7 +27,7 @@ LIST_JSON = (
     "one JSON object per line per dead letter: {id, group, handler, status, attempts, error, ...}"
 )
 SHOW_JSON = "one JSON object: {letter: {...}, event: CloudEvent or null}"
-ACT_JSON = "one JSON object: the dead letter after the change"
+ACT_JSON = "one JSON object, the dead letter after the change: {id, status, attempts, ...}"
 
 LetterId = Annotated[
     str,
@@ -38,8 +38,8 @@ LetterId = Annotated[
 
 app = typer.Typer(
     name="dlq",
-    help="Dead letters: list, show, retry or drop them.",
-    no_args_is_help=True,
+    invoke_without_command=True,
+    no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -54,24 +54,49 @@ class StatusChoice(StrEnum):
     DROPPED = "dropped"
 
 
+GroupOption = Annotated[
+    str | None, typer.Option("--group", help="Only this consumer group.", show_default="all")
+]
+StatusOption = Annotated[
+    StatusChoice | None,
+    typer.Option("--status", help="Only dead letters in this status.", show_default="all"),
+]
+
+
+@app.callback()
+@guarded
+def dlq(
+    ctx: typer.Context,
+    group: GroupOption = None,
+    status: StatusOption = None,
+    ledger: LedgerURL = None,
+    as_json: Annotated[bool, json_option(LIST_JSON)] = False,
+) -> None:
+    """List dead letters (alone, as dlq list); show, retry or drop one."""
+    ctx.obj = ledger
+    if ctx.invoked_subcommand is None:
+        _list(ledger, group, status, as_json=as_json)
+
+
 @app.command("list")
 @guarded
 def list_(
-    group: Annotated[
-        str | None, typer.Option("--group", help="Only this consumer group.", show_default="all")
-    ] = None,
-    status: Annotated[
-        StatusChoice | None,
-        typer.Option("--status", help="Only dead letters in this status.", show_default="all"),
-    ] = None,
+    ctx: typer.Context,
+    group: GroupOption = None,
+    status: StatusOption = None,
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(LIST_JSON)] = False,
 ) -> None:
     """List dead letters, oldest first."""
-    with open_ledger(ledger) as opened:
-        letters = DeadLetters(opened).list(
-            group=group, status=None if status is None else status.value
-        )
+    _list(ledger or ctx.obj, group, status, as_json=as_json)
+
+
+def _list(
+    url: str | None, group: str | None, status: StatusChoice | None, *, as_json: bool
+) -> None:
+    with open_ledger(url) as opened:
+        chosen = None if status is None else status.value
+        letters = DeadLetters(opened).list(group=group, status=chosen)
     if as_json:
         for letter in letters:
             write_json(letter.as_dict())
@@ -84,12 +109,13 @@ def list_(
 @app.command()
 @guarded
 def show(
+    ctx: typer.Context,
     letter_id: LetterId,
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(SHOW_JSON)] = False,
 ) -> None:
     """Show one dead letter, its error, and the original event if you may read it."""
-    with open_ledger(ledger) as opened:
+    with open_ledger(ledger or ctx.obj) as opened:
         shown = DeadLetters(opened).show(letter_id)
     letter = shown.letter
     if as_json:
@@ -120,23 +146,25 @@ def show(
 @app.command()
 @guarded
 def retry(
+    ctx: typer.Context,
     letter_id: LetterId,
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(ACT_JSON)] = False,
 ) -> None:
     """Ask the group's runner to call the handler again on its next loop."""
-    _act(ledger, letter_id, "retry", as_json=as_json)
+    _act(ledger or ctx.obj, letter_id, "retry", as_json=as_json)
 
 
 @app.command()
 @guarded
 def drop(
+    ctx: typer.Context,
     letter_id: LetterId,
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(ACT_JSON)] = False,
 ) -> None:
     """Give up on a dead letter (it is kept, marked dropped, for audit)."""
-    _act(ledger, letter_id, "drop", as_json=as_json)
+    _act(ledger or ctx.obj, letter_id, "drop", as_json=as_json)
 
 
 def _act(url: str | None, letter_id: str, what: str, *, as_json: bool) -> None:

@@ -90,12 +90,11 @@ def test_a_poison_event_is_dead_lettered_and_its_partition_moves_on(url: str) ->
         runner.subscribe(handle, families=["task"])
         runner.run(until_idle=True)
         (letter,) = DeadLetters(ledger).list(group="audit")
-        later = [
-            e for e in ledger.read("task", poison.position.partition, poison.position.offset + 1)
-        ]
+        later = list(ledger.read("task", poison.position.partition, poison.position.offset + 1))
     assert (letter.event_id, letter.attempts, letter.error.type) == (poison.id, 3, "KeyError")
     assert (letter.topic, letter.partition, letter.offset) == tuple(poison.position)
-    assert later and all(e.id in handled for e in later)
+    assert later
+    assert all(e.id in handled for e in later)
     assert committed_total(url, "audit") == 12
 
 

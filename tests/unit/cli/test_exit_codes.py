@@ -56,6 +56,12 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
     ledger = ["--ledger", "memory://"]
     return {
         "demo": ["demo", "--tasks", "1", *ledger],
+        "consume": ["consume", "g", "--handler", "json:dumps", "--until-idle", *ledger],
+        "dlq": ["dlq", *ledger],
+        "dlq list": ["dlq", "list", *ledger],
+        "dlq show": ["dlq", "show", "d-1", *ledger],
+        "dlq retry": ["dlq", "retry", "d-1", *ledger],
+        "dlq drop": ["dlq", "drop", "d-1", *ledger],
         "emit": ["emit", "task.started", "--subject", "t", *ledger],
         "evidence": ["evidence", "t", "-o", str(tmp_path / "b.json"), *ledger],
         "get": ["get", "e-1", *ledger],
