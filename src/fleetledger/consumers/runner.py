@@ -35,6 +35,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
 
+from prometheus_client import Counter
+
 from fleetledger.consumers.backoff import Backoff
 from fleetledger.consumers.deadletter import DeadLetter, DeadLetters, Failure, Status
 from fleetledger.consumers.subscriptions import Handler, Subscription
@@ -116,6 +118,10 @@ class Runner:
         self._sleep = sleep if sleep is not None else self._stop.wait
         self._batch = batch
         self._subscriptions: list[Subscription] = []
+        self._routes: dict[tuple[str, str], list[Subscription]] = {}
+        self._counters: dict[tuple[str, str], Counter] = {}
+        self._committed: dict[TopicPartition, int] = {}
+        """What this runner committed last, per partition, during a run."""
         self._dead = DeadLetters(ledger)
         self._signalled = False
 
@@ -135,6 +141,7 @@ class Runner:
         if any(s.name == subscription.name for s in self._subscriptions):
             raise ConfigurationError(f"handler {subscription.name} is subscribed already")
         self._subscriptions.append(subscription)
+        self._routes.clear()
         return handler
 
     def handler(
@@ -177,6 +184,7 @@ class Runner:
             raise ConfigurationError(f"max_events must be 1 or more, not {max_events!r}")
         self._stop.clear()
         self._signalled = False
+        self._committed = {}
         stats = RunStats()
         consumer = self.ledger.join(
             self.group,
@@ -248,13 +256,16 @@ class Runner:
         self._commit(consumer, batch[done:], stats)
 
     def _commit(self, consumer: Consumer, unhandled: list[Event], stats: RunStats) -> None:
+        """Commit the partitions whose position moved since the runner's last commit."""
         offsets = consumer.positions
         for event in unhandled:
             assert event.position is not None
             topic, partition, offset = event.position
             offsets[(topic, partition)] = min(offsets[(topic, partition)], offset)
+        moved = {tp: o for tp, o in offsets.items() if self._committed.get(tp) != o}
         try:
-            consumer.commit(offsets)
+            consumer.commit(moved)
+            self._committed.update(moved)
         except Fenced as exc:
             stats.fenced += 1
             _LOG.warning("group %r: %s; the new holder handles them again", self.group, exc)
@@ -262,10 +273,29 @@ class Runner:
 
     def _dispatch(self, event: Event, stats: RunStats, stop: threading.Event | None) -> None:
         assert event.position is not None
-        family = family_of(event.position.topic)
-        for subscription in self._subscriptions:
-            if subscription.matches(family, event.type):
-                self._attempt(subscription, event, stats, stop)
+        for subscription in self._route(event.position.topic, event.type):
+            self._attempt(subscription, event, stats, stop)
+
+    def _route(self, topic: str, type: str) -> list[Subscription]:
+        """The subscriptions an event of ``topic`` and ``type`` goes to (remembered: a
+        ledger has few topics and types, and this is asked for every event)."""
+        key = (topic, type)
+        found = self._routes.get(key)
+        if found is None:
+            family = family_of(topic)
+            found = [s for s in self._subscriptions if s.matches(family, type)]
+            self._routes[key] = found
+        return found
+
+    def _counted(self, subscription: Subscription, outcome: str) -> Counter:
+        """The handled-events counter of one handler and outcome (its labelled child kept:
+        looking labels up costs more than counting)."""
+        key = (subscription.name, outcome)
+        child = self._counters.get(key)
+        if child is None:
+            child = HANDLED.labels(self.group, subscription.name, outcome)
+            self._counters[key] = child
+        return child
 
     def _attempt(
         self,
@@ -275,7 +305,6 @@ class Runner:
         stop: threading.Event | None,
     ) -> None:
         """Call the handler until it succeeds or ``attempts`` calls failed (then dead-letter)."""
-        labels = (self.group, subscription.name)
         for attempt in range(1, self.attempts + 1):
             try:
                 self._call(subscription, event)
@@ -286,13 +315,13 @@ class Runner:
                 if self._stopped(stop):
                     raise _Stopping from exc
                 stats.retries += 1
-                HANDLER_RETRIES.labels(*labels).inc()
+                HANDLER_RETRIES.labels(self.group, subscription.name).inc()
                 self._sleep(self.backoff.delay(attempt))
                 if self._stopped(stop):
                     raise _Stopping from exc
                 continue
             stats.handled += 1
-            HANDLED.labels(*labels, "ok" if attempt == 1 else "retried").inc()
+            self._counted(subscription, "ok" if attempt == 1 else "retried").inc()
             return
 
     def _call(self, subscription: Subscription, event: Event) -> None:
@@ -307,7 +336,7 @@ class Runner:
         )
         stats.dead_lettered += 1
         DEAD_LETTERED.labels(self.group, subscription.name).inc()
-        HANDLED.labels(self.group, subscription.name, "dead_lettered").inc()
+        self._counted(subscription, "dead_lettered").inc()
         _LOG.warning(
             "group %r: %s failed %d times on event %s (%s): dead letter %s",
             self.group,

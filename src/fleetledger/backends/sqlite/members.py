@@ -93,12 +93,15 @@ def commit_leased(
         raise Fenced(
             f"member {member} of group {group!r} is no longer a member (its lease ran out)"
         )
-    for (topic, partition), _ in offsets.items():
-        held = conn.execute(
-            "SELECT member, epoch FROM group_leases WHERE grp = ? AND topic = ? AND partition = ?",
-            (group, topic, partition),
-        ).fetchone()
-        if held is None or tuple(held) != (member, epochs.get((topic, partition))):
+    held = {
+        (t, p): e
+        for t, p, e in conn.execute(
+            "SELECT topic, partition, epoch FROM group_leases WHERE grp = ? AND member = ?",
+            (group, member),
+        )
+    }
+    for topic, partition in offsets:
+        if held.get((topic, partition)) != epochs.get((topic, partition)):
             raise Fenced(f"member {member} of group {group!r} no longer holds {topic}/{partition}")
     conn.executemany(COMMIT, [(group, t, p, o, now) for (t, p), o in offsets.items()])
 
