@@ -22,6 +22,7 @@ from fleetledger.cli import (
     keys,
     lag,
     maintain,
+    metrics,
     mirror,
     notary,
     policy,
@@ -90,6 +91,7 @@ for command in (
     verify_order.verify_order,
     notary.notary,
     principals.principals,
+    metrics.metrics,
 ):
     app.command()(guarded(command))
 app.add_typer(groups.app, name="groups")
