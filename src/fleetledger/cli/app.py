@@ -25,6 +25,7 @@ from fleetledger.cli import (
     metrics,
     mirror,
     notary,
+    otel,
     policy,
     principals,
     prove,
@@ -97,6 +98,7 @@ for command in (
 app.add_typer(groups.app, name="groups")
 app.add_typer(policy.app, name="policy")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(otel.app, name="otel")
 
 
 def main() -> None:
