@@ -16,25 +16,52 @@ from fleetledger import Event, EventFilter, MissingExtra
 from fleetledger.cli.common import Families, LedgerURL, json_option, open_ledger, output, write_json
 from fleetledger.cli.exits import guarded
 from fleetledger.cli.times import Since, optional_moment
+from fleetledger.observe.tracing import trace_of
 
 if TYPE_CHECKING:
     from fleetledger.observe.genai import Exported
 
+TRACES_JSON = "one JSON object per line: {task, events, trace_id}"
 EXPORT_JSON = "one JSON object: {tasks, spans, events, endpoint}"
 DEFAULT_ENDPOINT = "http://127.0.0.1:4318/v1/traces"
 
 app = typer.Typer(
     name="otel",
-    help="OpenTelemetry: export ledger events as GenAI spans.",
-    no_args_is_help=True,
+    no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
 
+@app.callback(invoke_without_command=True)
+@guarded
+def otel(
+    ctx: typer.Context,
+    ledger: LedgerURL = None,
+    as_json: Annotated[bool, json_option(TRACES_JSON)] = False,
+) -> None:
+    """List the traces tasks export to; otel export sends them as GenAI spans (OTLP/HTTP)."""
+    ctx.obj = ledger
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_ledger(ledger) as opened:
+        tasks: dict[str, list[Event]] = {}
+        for event in opened.tail(last=2**62):
+            tasks.setdefault(event.subject, []).append(event)
+    for task, history in tasks.items():
+        if not any(e.family in ("task", "tool", "evaluation") for e in history):
+            continue
+        trace = trace_of(task, history)
+        if as_json:
+            write_json({"task": task, "events": len(history), "trace_id": trace})
+        else:
+            output().print(f"{task}  {len(history)} events  trace {trace}")
+
+
 @app.command("export")
 @guarded
 def export(
+    ctx: typer.Context,
     *,
     endpoint: Annotated[
         str,
@@ -58,7 +85,7 @@ def export(
 ) -> None:
     """Send tasks' events to an OTLP/HTTP collector as OpenTelemetry GenAI spans."""
     moment = optional_moment(since, "--since")
-    with open_ledger(ledger) as opened:
+    with open_ledger(ledger or ctx.obj) as opened:
         events: list[Event]
         if task is not None:
             events = list(opened.replay(task, families=families, since=moment))

@@ -48,13 +48,13 @@ task's last event end there. Needs the ``[otel]`` extra.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from fleetledger.errors import BackendError, MissingExtra
 from fleetledger.events.envelope import Event, parse_time
+from fleetledger.observe.tracing import task_trace_id
 
 try:
     from opentelemetry import trace
@@ -67,7 +67,7 @@ try:
 except ImportError as exc:  # the [otel] extra is not installed
     raise MissingExtra("otel", "opentelemetry-sdk") from exc
 
-__all__ = ["Exported", "export_events", "task_trace_id"]
+__all__ = ["Exported", "export_events", "task_trace_id", "tasks_of"]
 
 TRACER = "fleetledger.otel.export"
 _BATCH = 512
@@ -108,13 +108,6 @@ class Exported:
     events: int = 0
 
 
-def task_trace_id(task: str) -> int:
-    """The trace id of a task whose events carry no traceparent: the first 16 bytes of the
-    SHA-256 of ``fleetledger task`` and its id, the same on every export."""
-    digest = hashlib.sha256(f"fleetledger task {task}".encode()).digest()
-    return int.from_bytes(digest[:16], "big") or 1
-
-
 def export_events(
     events: Iterable[Event], exporter: SpanExporter, *, service_name: str = "fleetledger"
 ) -> Exported:
@@ -123,14 +116,7 @@ def export_events(
     A task is a subject with at least one event of the task, tool or evaluation family.
     :class:`BackendError` when the exporter reports a failure (an unreachable endpoint).
     """
-    tasks: dict[str, list[Event]] = {}
-    for event in events:
-        tasks.setdefault(event.subject, []).append(event)
-    wanted = {
-        task: history
-        for task, history in tasks.items()
-        if any(e.family in ("task", "tool", "evaluation") for e in history)
-    }
+    wanted = tasks_of(events)
     ids = _TraceIds()
     collected = _Collected()
     provider = TracerProvider(
@@ -151,6 +137,19 @@ def export_events(
                 " check that a collector listens at the endpoint"
             )
     return done
+
+
+def tasks_of(events: Iterable[Event]) -> dict[str, list[Event]]:
+    """The tasks among ``events``: each subject with an event of the task, tool or evaluation
+    family, with its events in the order given."""
+    tasks: dict[str, list[Event]] = {}
+    for event in events:
+        tasks.setdefault(event.subject, []).append(event)
+    return {
+        task: history
+        for task, history in tasks.items()
+        if any(e.family in ("task", "tool", "evaluation") for e in history)
+    }
 
 
 class _TraceIds(IdGenerator):

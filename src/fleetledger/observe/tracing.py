@@ -15,7 +15,8 @@ Spans go wherever the process's tracer provider sends them (none configured: now
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,12 +29,29 @@ try:
 except ImportError:  # the [otel] extra is not installed: spans are a no-op
     trace = None  # type: ignore[assignment]
 
-__all__ = ["MESSAGING_SYSTEM", "consumer_attributes", "handling"]
+__all__ = ["MESSAGING_SYSTEM", "consumer_attributes", "handling", "task_trace_id", "trace_of"]
 
 MESSAGING_SYSTEM = "fleetledger"
 """``messaging.system`` of the spans: the ledger, whichever backend stores it."""
 
 TRACER = "fleetledger.consumers"
+
+
+def task_trace_id(task: str) -> int:
+    """The trace id of a task whose events carry no traceparent: the first 16 bytes of the
+    SHA-256 of ``fleetledger task`` and its id, the same on every export."""
+    digest = hashlib.sha256(f"fleetledger task {task}".encode()).digest()
+    return int.from_bytes(digest[:16], "big") or 1
+
+
+def trace_of(task: str, events: Iterable[Event]) -> str:
+    """The trace (32 hex digits) a task's spans are exported in: that of the first
+    well-formed traceparent among its events, else :func:`task_trace_id`."""
+    for event in events:
+        parts = (event.traceparent or "").split("-")
+        if len(parts) == 4 and len(parts[1]) == 32 and parts[1].strip("0"):
+            return parts[1].lower()
+    return f"{task_trace_id(task):032x}"
 
 
 def consumer_attributes(event: Event, *, group: str, handler: str) -> dict[str, str | int]:
