@@ -22,8 +22,10 @@ from fleetledger.cli import (
     keys,
     lag,
     maintain,
+    metrics,
     mirror,
     notary,
+    otel,
     policy,
     principals,
     prove,
@@ -90,11 +92,13 @@ for command in (
     verify_order.verify_order,
     notary.notary,
     principals.principals,
+    metrics.metrics,
 ):
     app.command()(guarded(command))
 app.add_typer(groups.app, name="groups")
 app.add_typer(policy.app, name="policy")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(otel.app, name="otel")
 
 
 def main() -> None:

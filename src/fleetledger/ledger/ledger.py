@@ -63,6 +63,7 @@ from fleetledger.ledger.gate import Gate, Page, Shown
 from fleetledger.ledger.groups import GroupMove, move_group
 from fleetledger.ledger.ordering import DenialLimiter, OrderingRules, denial, flagged
 from fleetledger.ledger.view import LedgerLog
+from fleetledger.observe import appends
 from fleetledger.topics import FamilyPolicy, partition_for
 from fleetledger.types import Classification, Position
 
@@ -281,7 +282,22 @@ class Ledger:
         rule refuses raises :class:`~fleetledger.errors.PolicyViolation` (nothing is stored;
         a ``governance.policy.denied`` event records it), and an event a rule is satisfied for
         carries ``orderedafter`` and ``orderedafterleaf`` (see :mod:`fleetledger.ledger.ordering`).
+
+        Each call is counted in the process's metrics (:mod:`fleetledger.observe.appends`).
         """
+        started = time.perf_counter()
+        try:
+            records, positions = self._append_many(events)
+        except Exception as exc:
+            appends.failed(exc)
+            raise
+        appends.appended(records, time.perf_counter() - started)
+        return positions
+
+    def _append_many(
+        self, events: Iterable[NewEvent | Mapping[str, Any]]
+    ) -> tuple[Sequence[Record], Appended]:
+        """:meth:`append_many` itself; returns what it stored beside where."""
         self._check_writable()
         events = list(events)
         try:
@@ -293,7 +309,7 @@ class Ledger:
             self._check_corrections(records)
         guard = None if self._ordering is None else self._ordering.guard(records)
         if guard is None:
-            return Appended(self._backend.append(records))
+            return records, Appended(self._backend.append(records))
         try:
             positions = self._backend.append(records, guard=guard)
         except PolicyViolation as exc:
@@ -301,11 +317,12 @@ class Ledger:
             raise
         if guard.flags:
             self._record([flagged(flag) for flag in guard.flags])
-        return Appended(positions)
+        return records, Appended(positions)
 
     def _record_denial(self, exc: PolicyViolation) -> None:
         """Record a refusal as a ``governance.policy.denied`` event, rate-limited per principal;
         a failure to record it is noted on ``exc``, which is raised all the same."""
+        appends.denied()
         who = self._acting or self._core.principal
         left_out = self._denials.admit(who.id, exc)
         if left_out is not None:
