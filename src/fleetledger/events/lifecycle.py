@@ -276,7 +276,7 @@ def _requested(state: TaskState, event: Event, data: Mapping[str, Any]) -> dict[
         "priority": priority if priority in get_args(Priority) else None,
         "parent_task": text(data, "parent_task"),
         "classification": event.dataclassification if goal is not None else None,
-        "datasubject": (event.datasubject or event.subject) if goal is not None else None,
+        "datasubject": event.datasubject if goal is not None else None,
     }
 
 

@@ -56,11 +56,12 @@ class Anomaly(NamedTuple):
 
 
 class TaskState(msgspec.Struct, frozen=True, kw_only=True):
-    """Where one task stands after the events folded so far (see the module docstring).
+    """Where one task stands after the events folded so far (see :mod:`fleetledger.events.lifecycle`).
 
     ``goal`` and ``error`` are kept only when readable (text, not a sealed or erased field);
     ``classification`` and ``datasubject`` are those of the event the goal was read from, so
-    whatever repeats the goal seals it as the original was sealed. ``withheld`` counts events
+    whatever repeats the goal seals it as the original was sealed (``datasubject`` None: the
+    task itself, the default data subject). ``withheld`` counts events
     an access policy kept out of the fold (:meth:`Ledger.state_at`); ``anomalies`` counts the
     impossible transitions met.
     """
@@ -186,5 +187,5 @@ def from_summary(summary: Event) -> TaskState:
         anomalies=count(data, "anomalies"),
         tenant=summary.tenant,
         classification=summary.dataclassification if goal is not None else None,
-        datasubject=(summary.datasubject or summary.subject) if goal is not None else None,
+        datasubject=summary.datasubject if goal is not None else None,
     )
