@@ -56,7 +56,7 @@ class Anomaly(NamedTuple):
 
 
 class TaskState(msgspec.Struct, frozen=True, kw_only=True):
-    """Where one task stands after the events folded so far (see :mod:`fleetledger.events.lifecycle`).
+    """Where one task stands after the events folded so far (:mod:`~fleetledger.events.lifecycle`).
 
     ``goal`` and ``error`` are kept only when readable (text, not a sealed or erased field);
     ``classification`` and ``datasubject`` are those of the event the goal was read from, so
