@@ -26,7 +26,7 @@ from fleetledger.cli.common import (
 )
 from fleetledger.cli.exits import InputError
 from fleetledger.cli.render import cell
-from fleetledger.cli.times import Since, optional_moment
+from fleetledger.cli.times import optional_moment
 from fleetledger.consumers.tasks import (
     FAMILIES,
     GROUP,
@@ -60,7 +60,16 @@ def tasks(
         str | None,
         typer.Option("--agent", help="Only tasks this agent owns (assignee).", show_default=False),
     ] = None,
-    since: Since = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Only tasks whose last event happened at or after TIME (with --anomalies:"
+            " anomalies recorded then): RFC 3339 with a zone, or ago: 30m, 1h, 2d.",
+            metavar="TIME",
+            show_default=False,
+        ),
+    ] = None,
     anomalies: Annotated[
         bool,
         typer.Option("--anomalies", help="List the impossible transitions the projection found."),
@@ -71,8 +80,7 @@ def tasks(
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(TASKS_JSON)] = False,
 ) -> None:
-    """List tasks with their state, owner, age and last event (--since: last event at or
-    after TIME), or --anomalies; notes on stderr how many events are not projected yet."""
+    """List tasks with their state, owner, age and last event (or --anomalies), newest first."""
     if status is not None and status not in STATUSES:
         raise InputError(f"--status {status!r} is not a task status: {', '.join(STATUSES)}")
     if anomalies and (status is not None or agent is not None):
