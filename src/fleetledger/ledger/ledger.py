@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal, NamedTuple, overload
+
+import msgspec
 
 from fleetledger.audit import (
     ConsistencyProof,
@@ -43,9 +45,10 @@ from fleetledger.errors import (
     NotFound,
     PolicyViolation,
 )
-from fleetledger.events import checks
+from fleetledger.events import checks, lifecycle
 from fleetledger.events.envelope import Event
 from fleetledger.events.foreign import ForeignRecord
+from fleetledger.events.lifecycle import TaskState
 from fleetledger.events.new import NewEvent
 from fleetledger.events.order import in_order
 from fleetledger.events.registry import EventData, EventType, Kind
@@ -535,6 +538,27 @@ class Ledger:
             superseded = {event.supersedes for event in events if event.supersedes}
             events = [event for event in events if event.id not in superseded]
         return Shown(where.apply(events), self._keep)
+
+    def state_at(
+        self, task: str, *, as_of: datetime | None = None, corrected: bool = False
+    ) -> TaskState:
+        """Where ``task`` stood: its events recorded at or before ``as_of`` (default: all),
+        as recorded or as ``corrected`` (see :meth:`replay`), folded by the lifecycle state
+        machine of :mod:`fleetledger.events.lifecycle`. The same access rules as a replay's
+        apply: events the principal may not read are left out and counted (``withheld`` of
+        the state). :class:`NotFound` when the task has no events recorded by then.
+        """
+        until = None
+        if as_of is not None:
+            aware_ms(as_of, "as_of")  # a naive time is refused under its own name
+            until = as_of + timedelta(microseconds=1)  # replay's until is exclusive
+        shown = self.replay(task, corrected=corrected, until=until)
+        events = list(shown)
+        if not events and not shown.withheld:
+            when = "" if as_of is None else f" recorded at or before {as_of.isoformat()}"
+            raise NotFound(f"no events for task {task!r}{when}")
+        state, _ = lifecycle.fold(task, events)
+        return msgspec.structs.replace(state, withheld=shown.withheld)
 
     @overload
     def tail(

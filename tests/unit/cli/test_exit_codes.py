@@ -97,7 +97,9 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "prove": ["prove", "e-1", *ledger],
         "replay": ["replay", "t", *ledger],
         "sign": ["sign", "--key", str(key), *ledger],
+        "state": ["state", "t", *ledger],
         "tail": ["tail", *ledger],
+        "tasks": ["tasks", *ledger],
         "tokens": ["tokens", *ledger],
         "tokens create": [
             "--config",
