@@ -265,6 +265,10 @@ class _Partition:
             if offset > last:
                 break
             leaf = by_offset.get(offset)
+            if not isinstance(body, bytes):  # a column retyped by hand (SQLite keeps any type)
+                raise IntegrityError(
+                    f"{self.where} offset {offset}: the stored event is not bytes; run verify"
+                )
             if leaf is None:
                 raise IntegrityError(
                     f"{self.where} offset {offset}: an event with no leaf among those"

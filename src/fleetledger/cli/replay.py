@@ -63,8 +63,7 @@ def replay(
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(f"{JSON_EVENTS}, in order")] = False,
 ) -> None:
-    """Replay a task as a timeline, or with --head N the whole fleet below a signed head
-    (exit 1 if no event matches or a check against the head fails)."""
+    """Replay a task, or with --head N the fleet below a signed head (exit 1: none, or a check)."""
     after, before = optional_moment(since, "--since"), optional_moment(until, "--until")
     if head is not None:
         where = EventFilter.of(
