@@ -43,6 +43,8 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "tokens",
         "metrics",
         "otel",
+        "backup",
+        "restore",
     }
 
 
