@@ -106,6 +106,6 @@ def _report(done: str, where: Path, copied: Copied, *, as_json: bool) -> None:
         )
     if not result.ok:
         for finding in result.findings[:5]:
-            where = f"{finding.topic}/{finding.partition}"
-            errors().print(f"{finding.kind} {where}: {finding.detail}", markup=False)
+            at = f"{finding.topic}/{finding.partition}"
+            errors().print(f"{finding.kind} {at}: {finding.detail}", markup=False)
         raise CheckFailed(f"the copy does not verify: {len(result.findings)} integrity findings")
