@@ -34,7 +34,8 @@ TargetURL = Annotated[
         "--to",
         "--ledger",
         envvar="FLEETLEDGER_URL",
-        help="The SQLite ledger URL to restore as (its key store goes where that URL keeps it).",
+        help="The ledger to restore as: sqlite:///path.db (its key store goes where that URL"
+        " keeps it); kafka:// and memory:// ledgers are copied with 'fleetledger mirror'.",
         show_default="$FLEETLEDGER_URL, else the configured url, else the default",
     ),
 ]
