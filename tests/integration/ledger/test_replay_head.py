@@ -305,3 +305,19 @@ def test_memory_does_not_grow_with_the_ledger(
                 ledger.close()
     small, large = peaks
     assert large < small * 1.5 + 200_000, f"peaks {small} -> {large} bytes"
+
+
+def test_a_head_given_as_its_signed_note_replays_as_its_number_does(fleet_ledger: Ledger) -> None:
+    """An auditor's copy of the head note, not a number: the same events, no number."""
+    (row,) = [r for r in fleet_ledger.log.checkpoints(fleet_ledger.namespace) if r.kind == "head"]
+    by_number = [event.id for event in fleet_ledger.replay_head(1)]
+    by_note = fleet_ledger.replay_head(row.note)
+
+    assert [event.id for event in by_note] == by_number
+    assert by_note.number is None
+
+
+def test_a_ledger_that_keeps_no_trees_says_so() -> None:
+    """memory:// signs nothing: there is no head to replay from."""
+    with fleetledger.open("memory://") as ledger, pytest.raises(IntegrityError, match="memory"):
+        ledger.replay_head(1)
