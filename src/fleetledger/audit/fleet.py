@@ -21,8 +21,10 @@ Streaming and memory. Partitions are read a page of leaves (and the events at th
 at a time, twice: a first pass rebuilds the tree (a :class:`Frontier`: logarithmic state) and
 keeps a digest of each page; the second pass reads the same pages again, refuses a page whose
 digest changed, hashes and decodes its events, and hands them on. The partitions' streams are
-merged with :func:`heapq.merge`, so what is held at once is one page per partition and the
-events waiting in each partition's reorder buffer, whatever the ledger's length.
+merged with :func:`heapq.merge`, so what is held at once is one page per partition, the
+events waiting in each partition's reorder buffer, and a 32-byte digest per page of leaves
+(about 300 KB per million events): measured, replaying 10^4 and 10^5 events peaks at the same
+2.2 MB of traced memory.
 
 Is a partition already in order-key order? Not always. A writer's hybrid clock never goes
 back, so one writer's events are in order; but two writers (threads of one process share a
