@@ -12,6 +12,7 @@ import typer
 
 import fleetledger
 from fleetledger.cli import (
+    backup,
     catalogue,
     demo,
     emit,
@@ -97,6 +98,8 @@ for command in (
     notary.notary,
     principals.principals,
     metrics.metrics,
+    backup.backup,
+    backup.restore,
 ):
     app.command()(guarded(command))
 app.add_typer(groups.app, name="groups")

@@ -19,9 +19,11 @@ from fleetledger.audit import (
     StoredHead,
     Verification,
     collect_evidence,
+    open_fleet_head,
     prove_consistency,
     prove_event,
     prove_order,
+    replay_fleet,
     stored_heads,
     verify_ledger,
 )
@@ -65,6 +67,7 @@ from fleetledger.ledger.filters import EventFilter, aware_ms
 from fleetledger.ledger.gate import Gate, Page, Shown
 from fleetledger.ledger.groups import GroupMove, move_group
 from fleetledger.ledger.ordering import DenialLimiter, OrderingRules, denial, flagged
+from fleetledger.ledger.replayed import HeadReplay
 from fleetledger.ledger.view import LedgerLog
 from fleetledger.observe import appends
 from fleetledger.topics import FamilyPolicy, partition_for
@@ -913,6 +916,36 @@ class Ledger:
             self.get(later_id)
         verifier = verifier or self.verifier
         return prove_order(self._log, self.namespace, earlier_id, later_id, verifier)
+
+    def replay_head(
+        self,
+        head: HeadRef,
+        *,
+        verifier: NoteVerifier | None = None,
+        families: Iterable[str] | None = None,
+    ) -> HeadReplay:
+        """Every event below signed ledger head ``head`` (a number from :meth:`heads`,
+        ``"latest"``, or a signed head note), across ``families`` (default: all), in the
+        ledger's order: the same on every backend and every mirrored copy.
+
+        The head's signature is checked now, with ``verifier`` (default: the ledger's key);
+        each partition's tree is checked against the head's root before its events are
+        yielded, and each event against its signed leaf as it is yielded: a mismatch raises
+        :class:`IntegrityError` naming the partition and offset (see
+        :mod:`fleetledger.audit.fleet`). Streams: memory does not grow with the ledger.
+        :class:`NotFound` for an unknown head. Events the principal may not read are withheld
+        and counted; their leaves are checked all the same.
+        """
+        self._check_open()
+        topics = None if families is None else [self.topic(f) for f in families]
+        tally = open_fleet_head(self._log, self.namespace, head, verifier or self.verifier)
+        core = self._core
+
+        def decode(topic: str, partition: int, rows: Sequence[tuple[int, bytes]]) -> list[Event]:
+            return core.page(topic, partition, rows)[0]
+
+        events = replay_fleet(self._log, tally, decode, topics)
+        return HeadReplay(events, self._keep, tally)
 
     def heads(self) -> list[StoredHead]:
         """The signed ledger heads, oldest first, numbered from 1 in the order signed."""

@@ -45,6 +45,8 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "otel",
         "state",
         "tasks",
+        "backup",
+        "restore",
     }
 
 

@@ -111,6 +111,8 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "topics": ["topics", *ledger],
         "types": ["types", *ledger],
         "verify": ["verify", *ledger],
+        "backup": ["backup", str(tmp_path / "backup"), *ledger],
+        "restore": ["restore", str(tmp_path / "backup"), "--to", "sqlite:///x.db"],
         "verify-bundle": ["verify-bundle", str(tmp_path / "b.json")],
         "verify-order": ["verify-order", str(tmp_path / "o.json"), "--key", str(key)],
     }[path]
@@ -147,6 +149,8 @@ def failing(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> 
     monkeypatch.setattr("fleetledger.cli.policy.read_policy_file", raising)
     monkeypatch.setattr("fleetledger.cli.verify_order.read_order_file", raising)
     monkeypatch.setattr("fleetledger.cli.principals.add_principal", raising)
+    monkeypatch.setattr("fleetledger.cli.backup.backup_ledger", raising)
+    monkeypatch.setattr("fleetledger.cli.backup.restore_ledger", raising)
 
 
 def run(args: list[str]) -> Result:
