@@ -1,7 +1,7 @@
 """The read side: a runner that retries and dead-letters, exactly-once projections, task state."""
 
 from fleetledger.consumers.backoff import Backoff
-from fleetledger.consumers.deadletter import DeadLetter, DeadLetters, Failure, Status
+from fleetledger.consumers.deadletter import DeadLetter, DeadLetters, DeadLetterStatus, Failure
 from fleetledger.consumers.runner import Runner, RunStats
 from fleetledger.consumers.subscriptions import Handler, Subscription, handler_name
 
@@ -13,7 +13,7 @@ __all__ = [
     "Handler",
     "RunStats",
     "Runner",
-    "Status",
+    "DeadLetterStatus",
     "Subscription",
     "handler_name",
 ]

@@ -40,7 +40,7 @@ __all__ = [
     "DeadLetter",
     "DeadLetters",
     "Failure",
-    "Status",
+    "DeadLetterStatus",
     "dead_letter_id",
     "fold",
 ]
@@ -49,7 +49,7 @@ _TRACEBACK_LINES = 12
 """How much of a traceback an entry keeps: its last lines, where the error was raised."""
 
 
-class Status(StrEnum):
+class DeadLetterStatus(StrEnum):
     """Where a dead letter stands."""
 
     RECORDED = "recorded"
@@ -93,7 +93,7 @@ class DeadLetter:
     subject: str
     error: Failure
     attempts: int
-    status: Status
+    status: DeadLetterStatus
     recorded_ms: int
     updated_ms: int
     history: tuple[tuple[str, int, str | None], ...] = ()
@@ -161,12 +161,16 @@ def fold(records: Iterable[Mapping[str, Any]]) -> dict[str, DeadLetter]:
             attempts = int(record.get("attempts", found.attempts + 1))
             letter = replace(
                 found,
-                status=Status.RECORDED,
+                status=DeadLetterStatus.RECORDED,
                 error=_failure(record.get("error")),
                 attempts=attempts,
             )
-        elif kind in (Status.RETRY_REQUESTED, Status.RESOLVED, Status.DROPPED):
-            letter = replace(found, status=Status(kind))
+        elif kind in (
+            DeadLetterStatus.RETRY_REQUESTED,
+            DeadLetterStatus.RESOLVED,
+            DeadLetterStatus.DROPPED,
+        ):
+            letter = replace(found, status=DeadLetterStatus(kind))
         else:
             continue
         history = (*letter.history, (kind, at, by if isinstance(by, str) else None))
@@ -187,7 +191,7 @@ def _entry(record: Mapping[str, Any], at: int) -> DeadLetter:
         subject=str(record.get("subject", "")),
         error=_failure(record.get("error")),
         attempts=int(record.get("attempts", 0)),
-        status=Status.RECORDED,
+        status=DeadLetterStatus.RECORDED,
         recorded_ms=at,
         updated_ms=at,
     )
@@ -212,11 +216,11 @@ class DeadLetters:
         return fold(self._ledger.dead_letters())
 
     def list(
-        self, group: str | None = None, status: Status | str | None = None
+        self, group: str | None = None, status: DeadLetterStatus | str | None = None
     ) -> list[DeadLetter]:
         """The dead letters the principal may see, oldest first, of one ``group`` and in one
         ``status`` if given."""
-        wanted = None if status is None else Status(status)
+        wanted = None if status is None else DeadLetterStatus(status)
         return sorted(
             (
                 letter
@@ -246,21 +250,21 @@ class DeadLetters:
     def retry(self, letter_id: str) -> DeadLetter:
         """Ask the group's runner to call the handler again (admin on the event's family)."""
         letter = self.get(letter_id)
-        if letter.status in (Status.RESOLVED, Status.DROPPED):
+        if letter.status in (DeadLetterStatus.RESOLVED, DeadLetterStatus.DROPPED):
             raise ContractError(
                 f"dead letter {letter_id} is {letter.status.value}: only an open one is retried",
                 field="id",
             )
-        return self._act(letter, Status.RETRY_REQUESTED)
+        return self._act(letter, DeadLetterStatus.RETRY_REQUESTED)
 
     def drop(self, letter_id: str) -> DeadLetter:
         """Give up on a dead letter; it is kept for audit (admin on the event's family)."""
         letter = self.get(letter_id)
-        if letter.status is Status.RESOLVED:
+        if letter.status is DeadLetterStatus.RESOLVED:
             raise ContractError(f"dead letter {letter_id} is resolved already", field="id")
-        return self._act(letter, Status.DROPPED)
+        return self._act(letter, DeadLetterStatus.DROPPED)
 
-    def _act(self, letter: DeadLetter, status: Status) -> DeadLetter:
+    def _act(self, letter: DeadLetter, status: DeadLetterStatus) -> DeadLetter:
         record = self._change(letter, status.value)
         self._ledger.act_on_dead_letter(record, letter.topic)
         return self.get(letter.id)
@@ -302,7 +306,9 @@ class DeadLetters:
 
     def resolved(self, letter: DeadLetter) -> None:
         """The handler succeeded on a retry."""
-        self._ledger.add_dead_letter(self._change(letter, Status.RESOLVED.value), letter.topic)
+        self._ledger.add_dead_letter(
+            self._change(letter, DeadLetterStatus.RESOLVED.value), letter.topic
+        )
 
     def attempted(self, letter: DeadLetter, error: Failure) -> None:
         """The handler failed again on a retry."""

@@ -38,7 +38,7 @@ from types import FrameType
 from prometheus_client import Counter
 
 from fleetledger.consumers.backoff import Backoff
-from fleetledger.consumers.deadletter import DeadLetter, DeadLetters, Failure, Status
+from fleetledger.consumers.deadletter import DeadLetter, DeadLetters, DeadLetterStatus, Failure
 from fleetledger.consumers.subscriptions import Handler, Subscription
 from fleetledger.errors import ConfigurationError, Fenced
 from fleetledger.events.envelope import Event
@@ -356,7 +356,7 @@ class Runner:
         handlers = {s.name: s for s in self._subscriptions}
         return [
             (letter, handlers[letter.handler])
-            for letter in self._dead.list(group=self.group, status=Status.RETRY_REQUESTED)
+            for letter in self._dead.list(group=self.group, status=DeadLetterStatus.RETRY_REQUESTED)
             if (letter.topic, letter.partition) in held and letter.handler in handlers
         ]
 

@@ -8,9 +8,11 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal, NamedTuple, overload
+
+import msgspec
 
 from fleetledger.audit import (
     ConsistencyProof,
@@ -20,9 +22,11 @@ from fleetledger.audit import (
     StoredHead,
     Verification,
     collect_evidence,
+    open_fleet_head,
     prove_consistency,
     prove_event,
     prove_order,
+    replay_fleet,
     stored_heads,
     verify_ledger,
 )
@@ -46,9 +50,10 @@ from fleetledger.errors import (
     NotFound,
     PolicyViolation,
 )
-from fleetledger.events import checks
+from fleetledger.events import checks, lifecycle
 from fleetledger.events.envelope import Event
 from fleetledger.events.foreign import ForeignRecord
+from fleetledger.events.lifecycle import TaskState
 from fleetledger.events.new import NewEvent
 from fleetledger.events.order import in_order
 from fleetledger.events.registry import EventData, EventType, Kind
@@ -65,7 +70,9 @@ from fleetledger.ledger.filters import EventFilter, aware_ms
 from fleetledger.ledger.gate import Gate, Page, Shown
 from fleetledger.ledger.groups import GroupMove, move_group
 from fleetledger.ledger.ordering import DenialLimiter, OrderingRules, denial, flagged
+from fleetledger.ledger.replayed import HeadReplay
 from fleetledger.ledger.view import LedgerLog
+from fleetledger.observe import appends
 from fleetledger.topics import FamilyPolicy, partition_for
 from fleetledger.topics.naming import DEADLETTER, internal_topic
 from fleetledger.types import Classification, Position
@@ -285,7 +292,22 @@ class Ledger:
         rule refuses raises :class:`~fleetledger.errors.PolicyViolation` (nothing is stored;
         a ``governance.policy.denied`` event records it), and an event a rule is satisfied for
         carries ``orderedafter`` and ``orderedafterleaf`` (see :mod:`fleetledger.ledger.ordering`).
+
+        Each call is counted in the process's metrics (:mod:`fleetledger.observe.appends`).
         """
+        started = time.perf_counter()
+        try:
+            records, positions = self._append_many(events)
+        except Exception as exc:
+            appends.failed(exc)
+            raise
+        appends.appended(records, time.perf_counter() - started)
+        return positions
+
+    def _append_many(
+        self, events: Iterable[NewEvent | Mapping[str, Any]]
+    ) -> tuple[Sequence[Record], Appended]:
+        """:meth:`append_many` itself; returns what it stored beside where."""
         self._check_writable()
         events = list(events)
         try:
@@ -297,7 +319,7 @@ class Ledger:
             self._check_corrections(records)
         guard = None if self._ordering is None else self._ordering.guard(records)
         if guard is None:
-            return Appended(self._backend.append(records))
+            return records, Appended(self._backend.append(records))
         try:
             positions = self._backend.append(records, guard=guard)
         except PolicyViolation as exc:
@@ -305,11 +327,12 @@ class Ledger:
             raise
         if guard.flags:
             self._record([flagged(flag) for flag in guard.flags])
-        return Appended(positions)
+        return records, Appended(positions)
 
     def _record_denial(self, exc: PolicyViolation) -> None:
         """Record a refusal as a ``governance.policy.denied`` event, rate-limited per principal;
         a failure to record it is noted on ``exc``, which is raised all the same."""
+        appends.denied()
         who = self._acting or self._core.principal
         left_out = self._denials.admit(who.id, exc)
         if left_out is not None:
@@ -522,6 +545,27 @@ class Ledger:
             superseded = {event.supersedes for event in events if event.supersedes}
             events = [event for event in events if event.id not in superseded]
         return Shown(where.apply(events), self._keep)
+
+    def state_at(
+        self, task: str, *, as_of: datetime | None = None, corrected: bool = False
+    ) -> TaskState:
+        """Where ``task`` stood: its events recorded at or before ``as_of`` (default: all),
+        as recorded or as ``corrected`` (see :meth:`replay`), folded by the lifecycle state
+        machine of :mod:`fleetledger.events.lifecycle`. The same access rules as a replay's
+        apply: events the principal may not read are left out and counted (``withheld`` of
+        the state). :class:`NotFound` when the task has no events recorded by then.
+        """
+        until = None
+        if as_of is not None:
+            aware_ms(as_of, "as_of")  # a naive time is refused under its own name
+            until = as_of + timedelta(microseconds=1)  # replay's until is exclusive
+        shown = self.replay(task, corrected=corrected, until=until)
+        events = list(shown)
+        if not events and not shown.withheld:
+            when = "" if as_of is None else f" recorded at or before {as_of.isoformat()}"
+            raise NotFound(f"no events for task {task!r}{when}")
+        state, _ = lifecycle.fold(task, events)
+        return msgspec.structs.replace(state, withheld=shown.withheld)
 
     @overload
     def tail(
@@ -926,6 +970,36 @@ class Ledger:
             self.get(later_id)
         verifier = verifier or self.verifier
         return prove_order(self._log, self.namespace, earlier_id, later_id, verifier)
+
+    def replay_head(
+        self,
+        head: HeadRef,
+        *,
+        verifier: NoteVerifier | None = None,
+        families: Iterable[str] | None = None,
+    ) -> HeadReplay:
+        """Every event below signed ledger head ``head`` (a number from :meth:`heads`,
+        ``"latest"``, or a signed head note), across ``families`` (default: all), in the
+        ledger's order: the same on every backend and every mirrored copy.
+
+        The head's signature is checked now, with ``verifier`` (default: the ledger's key);
+        each partition's tree is checked against the head's root before its events are
+        yielded, and each event against its signed leaf as it is yielded: a mismatch raises
+        :class:`IntegrityError` naming the partition and offset (see
+        :mod:`fleetledger.audit.fleet`). Streams: memory does not grow with the ledger.
+        :class:`NotFound` for an unknown head. Events the principal may not read are withheld
+        and counted; their leaves are checked all the same.
+        """
+        self._check_open()
+        topics = None if families is None else [self.topic(f) for f in families]
+        tally = open_fleet_head(self._log, self.namespace, head, verifier or self.verifier)
+        core = self._core
+
+        def decode(topic: str, partition: int, rows: Sequence[tuple[int, bytes]]) -> list[Event]:
+            return core.page(topic, partition, rows)[0]
+
+        events = replay_fleet(self._log, tally, decode, topics)
+        return HeadReplay(events, self._keep, tally)
 
     def heads(self) -> list[StoredHead]:
         """The signed ledger heads, oldest first, numbered from 1 in the order signed."""

@@ -12,7 +12,7 @@ import pytest
 
 import fleetledger
 from fleetledger import Event, Ledger
-from fleetledger.consumers import DeadLetters, Runner, Status
+from fleetledger.consumers import DeadLetters, DeadLetterStatus, Runner
 from fleetledger.errors import Fenced
 from tests.integration.consumers.conftest import Start, read_log, wait_for
 
@@ -118,7 +118,7 @@ def test_a_retry_after_the_fix_resolves_the_dead_letter(url: str) -> None:
         letters.retry(letter.id)
         fixed[0] = True
         stats = runner.run(until_idle=True)
-        assert letters.get(letter.id).status is Status.RESOLVED
+        assert letters.get(letter.id).status is DeadLetterStatus.RESOLVED
     assert (handled, stats.resolved) == (["t0"], 1)
 
 
@@ -134,7 +134,7 @@ def test_a_dropped_dead_letter_is_kept_and_its_drop_recorded_as_an_admin_act(url
 
         letters.drop(letter.id)
 
-        assert [d.status for d in letters.list(status="dropped")] == [Status.DROPPED]
+        assert [d.status for d in letters.list(status="dropped")] == [DeadLetterStatus.DROPPED]
         acts = [e.data for e in ledger.replay("fleetledger:admin")]
     assert any(a["operation"] == "deadletter.dropped" and a["target"] == letter.id for a in acts)
 

@@ -13,7 +13,7 @@ import pytest
 
 import fleetledger
 from fleetledger import Event
-from fleetledger.consumers import DeadLetters, Runner, Status
+from fleetledger.consumers import DeadLetters, DeadLetterStatus, Runner
 from tests.integration.consumers.conftest import Start, read_log, start_runner, wait_for
 
 from .conftest import Broker
@@ -86,7 +86,7 @@ def test_a_retry_after_the_fix_resolves_the_dead_letter_on_kafka(broker: Broker)
         fixed[0] = True
         stats = runner.run(until_idle=True)
     with fleetledger.open(where, readonly=True) as reader:
-        assert DeadLetters(reader).get(letter.id).status is Status.RESOLVED
+        assert DeadLetters(reader).get(letter.id).status is DeadLetterStatus.RESOLVED
     assert stats.resolved == 1
 
 

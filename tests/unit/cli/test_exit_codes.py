@@ -73,6 +73,9 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "lag": ["lag", *ledger],
         "forget": ["forget", "cust-7", *ledger],
         "maintain": ["maintain", *ledger],
+        "metrics": ["metrics", "--once", *ledger],
+        "otel": ["otel", "export", "--task", "t", *ledger],
+        "otel export": ["otel", "export", "--task", "t", *ledger],
         "mirror": ["mirror", "memory://", "memory://"],
         "notary": ["notary", "--once", "--key", str(key), *ledger],
         "policy": ["policy", "--file", str(tmp_path / "fleetledger.toml")],
@@ -100,7 +103,9 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "prove": ["prove", "e-1", *ledger],
         "replay": ["replay", "t", *ledger],
         "sign": ["sign", "--key", str(key), *ledger],
+        "state": ["state", "t", *ledger],
         "tail": ["tail", *ledger],
+        "tasks": ["tasks", *ledger],
         "tokens": ["tokens", *ledger],
         "tokens create": [
             "--config",
@@ -112,6 +117,8 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "topics": ["topics", *ledger],
         "types": ["types", *ledger],
         "verify": ["verify", *ledger],
+        "backup": ["backup", str(tmp_path / "backup"), *ledger],
+        "restore": ["restore", str(tmp_path / "backup"), "--to", "sqlite:///x.db"],
         "verify-bundle": ["verify-bundle", str(tmp_path / "b.json")],
         "verify-order": ["verify-order", str(tmp_path / "o.json"), "--key", str(key)],
     }[path]
@@ -148,6 +155,8 @@ def failing(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> 
     monkeypatch.setattr("fleetledger.cli.policy.read_policy_file", raising)
     monkeypatch.setattr("fleetledger.cli.verify_order.read_order_file", raising)
     monkeypatch.setattr("fleetledger.cli.principals.add_principal", raising)
+    monkeypatch.setattr("fleetledger.cli.backup.backup_ledger", raising)
+    monkeypatch.setattr("fleetledger.cli.backup.restore_ledger", raising)
 
 
 def run(args: list[str]) -> Result:

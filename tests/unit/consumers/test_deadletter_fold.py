@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from fleetledger.consumers import Status
+from fleetledger.consumers import DeadLetterStatus
 from fleetledger.consumers.deadletter import dead_letter_id, fold
 
 
@@ -35,7 +35,7 @@ def test_an_entry_starts_recorded_with_its_error_and_position() -> None:
     """The entry's fields as recorded."""
     (letter,) = fold([entry()]).values()
 
-    assert letter.status is Status.RECORDED
+    assert letter.status is DeadLetterStatus.RECORDED
     assert (letter.topic, letter.partition, letter.offset) == ("fleet.task", 2, 7)
     assert (letter.error.type, letter.error.message, letter.attempts) == ("ValueError", "bad", 5)
     assert letter.family == "task"
@@ -45,7 +45,7 @@ def test_state_changes_apply_in_order() -> None:
     """retry-requested then resolved: resolved, with the history of both."""
     letters = fold([entry(), change("retry-requested", 2), change("resolved", 3)])
 
-    assert letters["a"].status is Status.RESOLVED
+    assert letters["a"].status is DeadLetterStatus.RESOLVED
     assert [kind for kind, _, _ in letters["a"].history] == [
         "recorded",
         "retry-requested",
@@ -61,13 +61,13 @@ def test_a_failed_retry_reopens_the_entry_with_a_new_attempt() -> None:
     )
     letters = fold([entry(), change("retry-requested", 2), failed])
 
-    assert letters["a"].status is Status.RECORDED
+    assert letters["a"].status is DeadLetterStatus.RECORDED
     assert (letters["a"].error.type, letters["a"].attempts) == ("KeyError", 6)
 
 
 def test_a_dropped_entry_is_kept() -> None:
     """dropped is a state, not a deletion."""
-    assert fold([entry(), change("dropped", 2)])["a"].status is Status.DROPPED
+    assert fold([entry(), change("dropped", 2)])["a"].status is DeadLetterStatus.DROPPED
 
 
 def test_a_change_of_an_unknown_entry_is_passed_over() -> None:

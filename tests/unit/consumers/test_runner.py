@@ -7,7 +7,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from fleetledger import ConfigurationError, Event, Ledger, NotFound
-from fleetledger.consumers import Backoff, DeadLetters, Runner, Status
+from fleetledger.consumers import Backoff, DeadLetters, DeadLetterStatus, Runner
 from fleetledger.testing import memory_ledger
 
 
@@ -193,7 +193,7 @@ def test_a_requested_retry_that_succeeds_resolves_the_dead_letter(ledger: Ledger
 
     assert seen == ["t0"]
     assert stats.resolved == 1
-    assert letters.get(letter.id).status is Status.RESOLVED
+    assert letters.get(letter.id).status is DeadLetterStatus.RESOLVED
 
 
 def test_a_requested_retry_that_fails_records_a_new_attempt(ledger: Ledger) -> None:
@@ -210,7 +210,7 @@ def test_a_requested_retry_that_fails_records_a_new_attempt(ledger: Ledger) -> N
 
     assert stats.reattempted == 1
     again = letters.get(letter.id)
-    assert (again.status, again.attempts) == (Status.RECORDED, 3)
+    assert (again.status, again.attempts) == (DeadLetterStatus.RECORDED, 3)
 
 
 def test_max_events_stops_after_that_many_and_commits_them(ledger: Ledger) -> None:
