@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import Any
 
 from prometheus_client import Counter
 
@@ -44,6 +45,7 @@ from fleetledger.errors import ConfigurationError, Fenced
 from fleetledger.events.envelope import Event
 from fleetledger.ledger import Consumer, Ledger
 from fleetledger.observe.metrics import DEAD_LETTERED, HANDLED, HANDLER_RETRIES
+from fleetledger.observe.tracing import handling
 from fleetledger.topics.naming import family_of
 from fleetledger.types import TopicPartition
 
@@ -89,7 +91,9 @@ class Runner:
     """Calls subscribed handlers for the events of consumer group ``group`` (see the module).
 
     ``sleep`` waits between retries (default: a wait that a stop cuts short); tests pass
-    one that returns at once. ``member`` names this runner in its group.
+    one that returns at once. ``member`` names this runner in its group. Each handler call
+    runs in an OpenTelemetry consumer span of ``tracer_provider`` (the process's global one by
+    default; nothing without ``opentelemetry-api``).
     """
 
     def __init__(
@@ -103,6 +107,7 @@ class Runner:
         member: str | None = None,
         sleep: Callable[[float], object] | None = None,
         batch: int = _BATCH,
+        tracer_provider: Any = None,
     ) -> None:
         if type(attempts) is not int or attempts < 1:
             raise ConfigurationError(f"attempts must be 1 or more, not {attempts!r}")
@@ -124,6 +129,7 @@ class Runner:
         """What this runner committed last, per partition, during a run."""
         self._dead = DeadLetters(ledger)
         self._signalled = False
+        self._tracer_provider = tracer_provider
 
     # -- subscribing ---------------------------------------------------------------------------
 
@@ -325,8 +331,15 @@ class Runner:
             return
 
     def _call(self, subscription: Subscription, event: Event) -> None:
-        """The one place a handler is called: a tracing span wraps each call here."""
-        subscription.handler(event)
+        """The one place a handler is called, inside a consumer span that continues the
+        event's trace (its ``traceparent``), so a handler's work joins the trace that caused it."""
+        with handling(
+            event,
+            group=self.group,
+            handler=subscription.name,
+            tracer_provider=self._tracer_provider,
+        ):
+            subscription.handler(event)
 
     def _dead_letter(
         self, subscription: Subscription, event: Event, exc: Exception, stats: RunStats

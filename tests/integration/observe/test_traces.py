@@ -230,3 +230,31 @@ def test_without_the_otel_extra_export_names_the_install_line(
     monkeypatch.delitem(sys.modules, "fleetledger.observe.genai")
     with pytest.raises(MissingExtra, match=re.escape("pip install 'fleetledger[otel]'")):
         importlib.import_module("fleetledger.observe.genai")
+
+
+def test_a_runners_handler_runs_in_a_consumer_span_of_the_events_trace(ledger: Ledger) -> None:
+    """The runner wraps each handler call in handling(): the span is the event's trace's
+    child, and a handler's own spans nest inside it."""
+    from fleetledger.consumers import Runner  # noqa: PLC0415 -- L4, imported where used
+
+    ledger.append("task.started", subject="t-1", traceparent=f"00-{TRACE}-{PARENT}-01")
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    runner = Runner(ledger, "audit", tracer_provider=provider)
+    inner: list[int] = []
+
+    def handler(event: fleetledger.Event) -> None:
+        with provider.get_tracer("test").start_as_current_span("archive") as span:
+            inner.append(span.get_span_context().span_id)
+
+    runner.subscribe(handler, families=["task"])
+    runner.run(until_idle=True)
+    spans = {span.name: span for span in exporter.get_finished_spans()}
+    consumer = spans[f"process {ledger.topic('task')}"]
+    assert consumer.kind is SpanKind.CONSUMER
+    assert consumer.context.trace_id == int(TRACE, 16)
+    assert consumer.parent is not None
+    assert consumer.parent.span_id == int(PARENT, 16)
+    assert spans["archive"].parent is not None
+    assert spans["archive"].parent.span_id == consumer.context.span_id
