@@ -7,6 +7,11 @@ of one group split its partitions; a stopped one's partitions are taken over wit
 ``--session-timeout`` seconds. SIGTERM or Ctrl-C finishes the event in hand, commits, leaves
 the group and exits 0 with the summary.
 
+``--from-head N --dry-run`` re-drives the handlers over the whole fleet below signed ledger
+head N instead (:meth:`fleetledger.Ledger.replay_head`: one deterministic order, each event
+checked against the head), calling each once and committing nothing: one line per call (JSON
+with ``--json``), the same on every run, so an incident is replayed as the fleet saw it.
+
 ``--handler`` names a function as ``module:qualname``, imported with the current directory on
 the import path (as ``python -m`` does), so a project's own module is found.
 """
@@ -16,17 +21,34 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
-from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
-from fleetledger.cli.exits import InputError, committed
+from fleetledger import Ledger
+from fleetledger.cli.common import (
+    LedgerURL,
+    errors,
+    json_option,
+    ledger_url,
+    open_ledger,
+    output,
+    say_withheld,
+    write_json,
+)
+from fleetledger.cli.exits import CheckFailed, InputError, committed
 from fleetledger.cli.render import printable
-from fleetledger.consumers import Handler, Runner, RunStats
+from fleetledger.cli.replay import head_ref
+from fleetledger.cli.verify import KeyOption, verifier_for
+from fleetledger.consumers import Handler, Redriven, Runner, RunStats
 
+REDRIVE_JSON = (
+    "one JSON object per handler call: {position, id, type, subject, handler, ok, result, error}"
+)
 CONSUME_JSON = (
     "one JSON object: {group, events, handled, retries, dead_lettered, resolved, reattempted,"
     " fenced, stopped, partitions}"
@@ -80,18 +102,106 @@ def consume(
             " to the others.",
         ),
     ] = 10.0,
+    from_head: Annotated[
+        str | None,
+        typer.Option(
+            "--from-head",
+            metavar="N",
+            help="With --dry-run: re-drive the handlers over every event below signed ledger"
+            " head N (or 'latest'), in the ledger's order, each checked against the head.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Call the handlers once per event; commit and dead-letter nothing."
+        ),
+    ] = False,
+    key: KeyOption = None,
     ledger: LedgerURL = None,
-    as_json: Annotated[bool, json_option(CONSUME_JSON)] = False,
+    as_json: Annotated[
+        bool, json_option(CONSUME_JSON + "; with --dry-run, " + REDRIVE_JSON)
+    ] = False,
 ) -> None:
     """Run handlers over a consumer group's events: retry, dead-letter, commit."""
     functions = [_handler(spec) for spec in handler]
+    runner_of = _subscribed(group, functions, families, types, attempts, session_timeout)
+    if from_head is not None or dry_run:
+        if from_head is None or not dry_run:
+            raise InputError(
+                "--from-head and --dry-run go together: a dry run re-drives the handlers over"
+                " the fleet below a signed head (e.g. --from-head latest --dry-run)"
+            )
+        _redrive(runner_of, from_head, key, ledger, families=families, as_json=as_json)
+        return
+    if key is not None:
+        raise InputError("--key checks a signed head: use it with --from-head N --dry-run")
     with open_ledger(ledger, write=True) as opened:
-        runner = Runner(opened, group, attempts=attempts, session_timeout=session_timeout)
-        for function in functions:
-            runner.subscribe(function, families=families, types=types or ("*",))
+        runner = runner_of(opened)
         committed(f"group {group!r} committed what its handlers finished")
         stats = runner.run(until_idle=until_idle, max_events=max_events)
     _show(group, stats, as_json=as_json)
+
+
+def _subscribed(  # noqa: PLR0917 -- the command's options, passed on as they are
+    group: str,
+    functions: list[Handler],
+    families: list[str] | None,
+    types: list[str] | None,
+    attempts: int,
+    session_timeout: float,
+) -> Callable[[Ledger], Runner]:
+    """Makes the group's runner over an opened ledger, with every handler subscribed."""
+
+    def make(opened: Ledger) -> Runner:
+        runner = Runner(opened, group, attempts=attempts, session_timeout=session_timeout)
+        for function in functions:
+            runner.subscribe(function, families=families, types=types or ("*",))
+        return runner
+
+    return make
+
+
+def _redrive(
+    runner_of: Callable[[Ledger], Runner],
+    head: str,
+    key: Path | None,
+    url: str | None,
+    *,
+    families: list[str] | None,
+    as_json: bool,
+) -> None:
+    """Re-drive the runner's handlers over the fleet below ``head``: one line per call, then
+    a summary on stderr; exit 1 when a call failed."""
+    verifier = verifier_for(key, ledger_url(url))
+    calls = failed = 0
+    with open_ledger(url) as opened:
+        runner = runner_of(opened)
+        group = runner.group
+        replayed = opened.replay_head(head_ref(head), verifier=verifier, families=families or None)
+        console = output()
+        for call in runner.redrive(replayed):
+            calls += 1
+            failed += not call.ok
+            if as_json:
+                write_json(call.as_dict())
+            else:
+                console.print(Text(printable(_call_line(call))), soft_wrap=True)
+        signed = "" if replayed.signatures_checked else " (signature NOT checked: give --key)"
+        errors().print(
+            f"dry run of group {group!r} over {replayed.size} events below ledger head"
+            f" {head}{signed}: {calls} handler calls, {failed} failed; nothing committed"
+        )
+        say_withheld(replayed.withheld, opened)
+    if failed:
+        raise CheckFailed(f"{failed} of {calls} handler calls failed in the dry run")
+
+
+def _call_line(call: Redriven) -> str:
+    outcome = "ok" if call.ok else f"FAILED {call.error}"
+    result = "" if call.result is None else f" -> {call.result!r}"
+    position = call.event.position
+    return f"{position} {call.event.type} {call.event.subject} {call.handler}: {outcome}{result}"
 
 
 def _handler(spec: str) -> Handler:

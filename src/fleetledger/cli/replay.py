@@ -114,7 +114,7 @@ def _replay_head(
     url = ledger_url(url)
     verifier = verifier_for(key, url)
     with open_ledger(url) as opened:
-        shown = opened.replay_head(_head_ref(head), verifier=verifier, families=families or None)
+        shown = opened.replay_head(head_ref(head), verifier=verifier, families=families or None)
         wanted = _matching(shown, task, where)
         count = write_events(wanted) if as_json else _write_lines(wanted)
         _summary(opened, shown, count)
@@ -127,7 +127,7 @@ def _replay_head(
         raise CheckFailed(f"no events below ledger head {head}" + (" match" if task else ""))
 
 
-def _head_ref(text: str) -> int | str:
+def head_ref(text: str) -> int | str:
     if text == "latest":
         return text
     if text.isdigit():

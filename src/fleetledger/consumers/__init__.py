@@ -2,7 +2,7 @@
 
 from fleetledger.consumers.backoff import Backoff
 from fleetledger.consumers.deadletter import DeadLetter, DeadLetters, DeadLetterStatus, Failure
-from fleetledger.consumers.runner import Runner, RunStats
+from fleetledger.consumers.runner import Redriven, Runner, RunStats
 from fleetledger.consumers.subscriptions import Handler, Subscription, handler_name
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "DeadLetters",
     "Failure",
     "Handler",
+    "Redriven",
     "RunStats",
     "Runner",
     "DeadLetterStatus",

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
+from typing import Any, NamedTuple
 
 from prometheus_client import Counter
 
@@ -81,6 +81,32 @@ class RunStats:
     """Why the run ended: ``idle``, ``max_events``, ``stop`` or ``signal``."""
     partitions: list[TopicPartition] = field(default_factory=list)
     """The partitions the runner held when it stopped."""
+
+
+class Redriven(NamedTuple):
+    """One handler call of a dry run (:meth:`Runner.redrive`): on which event, and how it went."""
+
+    event: Event
+    handler: str
+    ok: bool
+    result: Any = None
+    """What the handler returned (``None`` for most handlers)."""
+    error: str | None = None
+    """``Type: message`` of what it raised."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON object of plain values; ``result`` as its ``repr`` so any return value fits."""
+        position = self.event.position
+        return {
+            "position": None if position is None else str(position),
+            "id": self.event.id,
+            "type": self.event.type,
+            "subject": self.event.subject,
+            "handler": self.handler,
+            "ok": self.ok,
+            "result": None if self.result is None else repr(self.result),
+            "error": self.error,
+        }
 
 
 class _Stopping(Exception):
@@ -172,6 +198,33 @@ class Runner:
         return sorted({f for s in self._subscriptions for f in s.families or ()})
 
     # -- running -------------------------------------------------------------------------------
+
+    def redrive(self, events: Iterable[Event]) -> Iterator[Redriven]:
+        """Call the subscribed handlers over ``events`` (a fleet replayed from a signed head,
+        :meth:`fleetledger.Ledger.replay_head`) as a dry run: once each, in the order given,
+        with nothing committed, retried or dead-lettered; yields how each call went.
+
+        Given the same events and deterministic handlers, two dry runs yield the same calls
+        and outcomes: an incident re-driven exactly as the fleet saw it.
+        """
+        if not self._subscriptions:
+            raise ConfigurationError("subscribe at least one handler before re-driving")
+        for event in events:
+            position = event.position
+            topic = position.topic if position is not None else self.ledger.topic(event.family)
+            for subscription in self._route(topic, event.type):
+                try:
+                    with handling(
+                        event,
+                        group=self.group,
+                        handler=subscription.name,
+                        tracer_provider=self._tracer_provider,
+                    ):
+                        result = subscription.handler(event)
+                except Exception as exc:  # a dry run reports each failure and goes on
+                    yield Redriven(event, subscription.name, False, error=_described(exc))
+                else:
+                    yield Redriven(event, subscription.name, True, result)
 
     def stop(self) -> None:
         """Ask a running :meth:`run` to stop (from another thread or a signal handler)."""
@@ -405,3 +458,8 @@ class Runner:
         finally:
             for sig, handler in before.items():
                 signal.signal(sig, handler)
+
+
+def _described(exc: BaseException) -> str:
+    """``Type: message`` of an exception, as a dry run reports it."""
+    return f"{type(exc).__name__}: {exc}"

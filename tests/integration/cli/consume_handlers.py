@@ -18,3 +18,14 @@ def picky(event: Event) -> None:
 
 
 NOT_CALLABLE = 42
+
+
+def tally(event: Event) -> str:
+    """Return what the event says about its task: deterministic, so dry runs repeat."""
+    return f"{event.subject} {event.type}"
+
+
+def fussy(event: Event) -> None:
+    """Fail on tool calls that failed: a handler with a bug on one kind of event."""
+    if event.type == "tool.call.failed":
+        raise RuntimeError(f"cannot archive {event.id}")
