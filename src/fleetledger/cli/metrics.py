@@ -18,7 +18,9 @@ import typer
 
 from fleetledger import Ledger
 from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
+from fleetledger.consumers.figures import dead_letter_figure
 from fleetledger.observe.alerts import alert_rules
+from fleetledger.observe.collector import Figure
 from fleetledger.observe.exposition import exposition, registry_for, serve
 
 DEFAULT_PORT = 9464
@@ -51,17 +53,14 @@ def metrics(
         sys.stdout.write(alert_rules())
         return
     with open_ledger(ledger) as opened:
+        figures = [dead_letter_figure(opened)]
         if once and as_json:
-            for metric in registry_for(opened).collect():
-                for sample in metric.samples:
-                    write_json(
-                        {"name": sample.name, "labels": sample.labels, "value": sample.value}
-                    )
+            _write_samples(opened, figures)
             return
         if once:
-            sys.stdout.write(exposition(opened))
+            sys.stdout.write(exposition(opened, figures=figures))
             return
-        server, _thread = serve(opened, host=host, port=port)
+        server, _thread = serve(opened, host=host, port=port, figures=figures)
         try:
             where = f"http://{host}:{server.server_port}/metrics"
             if as_json:
@@ -74,8 +73,8 @@ def metrics(
             server.server_close()
 
 
-def _write_samples(ledger: Ledger) -> None:
-    for metric in registry_for(ledger).collect():
+def _write_samples(ledger: Ledger, figures: list[Figure]) -> None:
+    for metric in registry_for(ledger, figures=figures).collect():
         for sample in metric.samples:
             write_json({"name": sample.name, "labels": sample.labels, "value": sample.value})
 

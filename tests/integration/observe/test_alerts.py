@@ -13,6 +13,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 import fleetledger
+from fleetledger.consumers.figures import dead_letter_figure
 from fleetledger.integrity import NoteSigner
 from fleetledger.observe.alerts import alert_rules
 from fleetledger.observe.exposition import serve
@@ -26,12 +27,13 @@ SUFFIXES = {
 
 
 def served_names(tmp_path: Path) -> set[str]:
-    """Every series name a real ledger's /metrics serves (those with no sample yet too)."""
+    """Every series name a real ledger's /metrics serves (those with no sample yet too), as
+    ``fleetledger metrics`` serves them: with the dead-letter figure."""
     signer = NoteSigner.generate("ledger.example.com")
     with fleetledger.open(f"sqlite:///{tmp_path}/l.db", signer=signer) as ledger:
         ledger.append("task.started", subject="t-1", source="tests")
         ledger.sign()
-        server, thread = serve(ledger, port=0)
+        server, thread = serve(ledger, port=0, figures=[dead_letter_figure(ledger)])
         try:
             url = f"http://127.0.0.1:{server.server_port}/metrics"
             with urllib.request.urlopen(url, timeout=10) as response:

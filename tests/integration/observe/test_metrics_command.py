@@ -78,3 +78,24 @@ def test_metrics_serves_on_loopback_until_sigterm(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.communicate(timeout=10)
+
+
+def test_metrics_count_the_dead_letters_waiting_per_group(tmp_path: Path) -> None:
+    """A dead letter a runner recorded is served as waiting (status recorded) for its group."""
+    from fleetledger.consumers import Runner  # noqa: PLC0415 -- L4, imported where used
+
+    url = f"sqlite:///{tmp_path}/l.db"
+    with fleetledger.open(url, default_source="tests") as ledger:
+        ledger.append("task.started", subject="t-1")
+        runner = Runner(ledger, "audit", attempts=1)
+
+        def broken(event: fleetledger.Event) -> None:
+            raise ValueError("no archive")
+
+        runner.subscribe(broken, families=["task"])
+        runner.run(until_idle=True)
+    result = CliRunner().invoke(app, ["metrics", "--once", "--ledger", url])
+
+    assert result.exit_code == 0, result.output
+    assert 'fleetledger_dead_letters{group="audit",status="recorded"} 1.0' in result.stdout
+    assert 'fleetledger_dead_letters{group="audit",status="resolved"} 0.0' in result.stdout
