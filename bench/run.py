@@ -32,6 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 import chart
+import consumers
 import encryption
 import governance
 import integrity
@@ -62,6 +63,7 @@ class Plan:
     scale_batches: int  # timed batches per round and file (append vs size)
     scale_rounds: int
     verify_events: int  # events in the signed file that verify reads
+    consume_rounds: int = 3  # passes of the runner and of the bare poll/commit loop each
     single: tuple[tuple[int, int], ...] = ((1, 1600), (8, 400), (64, 50))
     """Single appends: (threads, appends per thread per round) for each line."""
     peer_batches: int = 10  # timed batches per round and side (peers)
@@ -97,6 +99,7 @@ QUICK = Plan(
     scale_batches=2,
     scale_rounds=1,
     verify_events=10**4,
+    consume_rounds=1,
     single=((1, 300), (8, 100), (64, 15)),
     peer_batches=3,
     peer_single=150,
@@ -203,6 +206,8 @@ def sizes(plan: Plan, directory: Path, log: Callable[[str], None]) -> list[Resul
     large = files["ledger", "large"]
     timeline = replay.sample_tasks(large, plan.timeline_tasks, seed=12)
     results.append(replay.timeline_latency(large, timeline, size_label=scale.label(plan.large)))
+    log(f"consumer runner vs bare poll/commit over {plan.small:,} events ...")
+    results.append(consumers.runner_vs_bare(small, rounds=plan.consume_rounds))
     log("memory: verify, replay and mirror, each in a child process ...")
     ledger_files = [
         (files["ledger", size], scale.count_events(files["ledger", size]))

@@ -27,6 +27,8 @@ import a driver to handle a failure::
     │       ├── BadSignature              a trusted key's signature does not verify
     │       └── WrongOrigin               validly signed, but for another log or namespace
     ├── Backpressure                      the ledger is saturated; retry after ``retry_after`` s
+    ├── Fenced                            a consumer-group member committed a partition it no
+    │                                     longer holds (another member took it over)
     ├── BackendError                      the storage failed or is out of reach; nothing was
     │   │                                 acknowledged
     │   └── ReadOnlyLedger                the ledger was opened for reading, or cannot be written
@@ -208,6 +210,12 @@ class Backpressure(LedgerError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Fenced(LedgerError):
+    """A member of a consumer group committed partitions it no longer holds: its lease ran
+    out (it did not show itself alive within the session timeout) or the group moved them to
+    another member. Nothing was committed; the new holder resumes from the last commit."""
 
 
 class BackendError(LedgerError):

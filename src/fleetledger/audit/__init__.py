@@ -8,6 +8,7 @@ hands them its access-checked view, never the raw backend) and does the I/O that
 
 from fleetledger.audit.evidence import collect_evidence
 from fleetledger.audit.findings import Finding, FindingKind
+from fleetledger.audit.fleet import HeadTally, open_fleet_head, replay_fleet
 from fleetledger.audit.notary import Notary, NotaryRound
 from fleetledger.audit.order import prove_order
 from fleetledger.audit.prove import (
@@ -29,6 +30,7 @@ __all__ = [
     "Finding",
     "FindingKind",
     "HeadRef",
+    "HeadTally",
     "InclusionProof",
     "Notary",
     "NotaryRound",
@@ -36,9 +38,11 @@ __all__ = [
     "StoredHead",
     "Verification",
     "collect_evidence",
+    "open_fleet_head",
     "prove_consistency",
     "prove_event",
     "prove_order",
+    "replay_fleet",
     "stored_heads",
     "verify_ledger",
 ]

@@ -10,6 +10,7 @@ import threading
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 
+from fleetledger.backends.leases import LeasedMember, now_ms, rebalance
 from fleetledger.backends.protocols import (
     AlreadyStored,
     Commit,
@@ -19,7 +20,7 @@ from fleetledger.backends.protocols import (
     StoredRecord,
     TopicPartition,
 )
-from fleetledger.errors import ConfigurationError, IdConflict, LedgerClosed, NotFound
+from fleetledger.errors import ConfigurationError, Fenced, IdConflict, LedgerClosed, NotFound
 from fleetledger.events.identity import same_event
 from fleetledger.topics import FOREVER, Cleanup, FamilyPolicy
 from fleetledger.types import Position
@@ -45,6 +46,11 @@ class MemoryBackend:
         self._by_id: dict[str, StoredRecord] = {}
         self._seq: list[StoredRecord] = []
         self._groups: dict[str, dict[TopicPartition, int]] = {}
+        self._members: dict[str, dict[str, int]] = {}
+        """Per group, each member's expiry (ms) (see :mod:`fleetledger.backends.leases`)."""
+        self._leases: dict[str, dict[TopicPartition, tuple[str, int]]] = {}
+        """Per group, each partition's lease: its holder and epoch."""
+        self._dead: dict[str, list[bytes]] = {}
         self._closed = False
 
     def create_topics(self, policies: Mapping[str, FamilyPolicy]) -> None:
@@ -179,6 +185,81 @@ class MemoryBackend:
         with self._lock:
             self._check_open()
             return self._groups.pop(group, None) is not None
+
+    # -- members (see fleetledger.backends.leases) --------------------------------------------
+
+    def join(
+        self, group: str, topics: Sequence[str], member: str, session_timeout: float
+    ) -> LeasedMember:
+        partitions = [(t, p) for t in topics for p in range(self._policy(t).partitions)]
+        return LeasedMember(self, group, member, partitions, session_timeout)
+
+    def renew(self, group: str, member: str, session_ms: int, *, join: bool) -> bool:
+        with self._lock:
+            self._check_open()
+            members = self._members.setdefault(group, {})
+            expires = members.get(member)
+            if not join and (expires is None or expires <= now_ms()):
+                return False
+            members[member] = now_ms() + session_ms
+            return True
+
+    def take(
+        self, group: str, member: str, partitions: Sequence[TopicPartition], session_ms: int
+    ) -> dict[TopicPartition, int]:
+        with self._lock:
+            self.renew(group, member, session_ms, join=True)
+            members = self._members[group]
+            live = sorted(m for m, expires in members.items() if expires > now_ms())
+            for gone in set(members) - set(live):
+                del members[gone]
+            leases = self._leases.setdefault(group, {})
+            holders = {tp: holder for tp, (holder, _) in leases.items()}
+            moves = rebalance(member, live, partitions, holders)
+            for tp in moves.release:
+                del leases[tp]
+            for tp in moves.claim:
+                leases[tp] = (member, leases.get(tp, ("", 0))[1] + 1)
+            return {tp: epoch for tp, (holder, epoch) in leases.items() if holder == member}
+
+    def commit_leased(
+        self,
+        group: str,
+        member: str,
+        epochs: Mapping[TopicPartition, int],
+        offsets: Mapping[TopicPartition, int],
+    ) -> None:
+        with self._lock:
+            self._check_open()
+            if self._members.get(group, {}).get(member, 0) <= now_ms():
+                raise Fenced(f"member {member} of group {group!r} is no longer a member")
+            leases = self._leases.get(group, {})
+            for tp in offsets:
+                if leases.get(tp) != (member, epochs.get(tp)):
+                    raise Fenced(
+                        f"member {member} of group {group!r} no longer holds {tp[0]}/{tp[1]}"
+                    )
+            self.commit(group, offsets)
+
+    def part(self, group: str, member: str) -> None:
+        with self._lock:
+            self._check_open()
+            self._members.get(group, {}).pop(member, None)
+            leases = self._leases.get(group, {})
+            for tp in [tp for tp, (holder, _) in leases.items() if holder == member]:
+                del leases[tp]
+
+    # -- dead letters ------------------------------------------------------------------------
+
+    def add_dead_letters(self, topic: str, records: Sequence[bytes]) -> None:
+        with self._lock:
+            self._check_open()
+            self._dead.setdefault(topic, []).extend(records)
+
+    def dead_letters(self, topic: str) -> list[bytes]:
+        with self._lock:
+            self._check_open()
+            return list(self._dead.get(topic, ()))
 
     def enforce_retention(self, now_ms: int) -> int:
         with self._lock:

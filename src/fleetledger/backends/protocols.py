@@ -30,13 +30,16 @@ __all__ = [
     "Backend",
     "CheckpointStore",
     "Commit",
+    "DeadLetterLog",
     "FencedGroups",
     "GroupAdmin",
+    "GroupMember",
     "Guard",
     "History",
     "Leaf",
     "LeafRun",
     "MaintainableLog",
+    "MemberLog",
     "NewCheckpoint",
     "NotarizedLog",
     "NotaryMark",
@@ -504,6 +507,62 @@ class SigningLog(Protocol):
         ...
 
 
+class GroupMember(Protocol):
+    """One process's membership of a consumer group whose partitions are split among the
+    members alive (see :class:`MemberLog`); made by :meth:`MemberLog.join`."""
+
+    @property
+    def name(self) -> str:
+        """The member's name, unique in its group."""
+        ...
+
+    def assignment(self) -> list[TopicPartition]:
+        """Show the member alive and return the partitions it holds now, after giving up
+        those the group's split gives to others and taking those it gives to this member
+        that no live member holds. Call it between batches: a partition it stops returning
+        must not be processed any more (its next holder resumes at the committed offset)."""
+        ...
+
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Store the group's next offset for partitions this member holds, atomically.
+
+        MUST refuse (:class:`~fleetledger.errors.Fenced`, nothing stored) when the member no
+        longer holds one of them: another member may already be processing it."""
+        ...
+
+    def leave(self) -> None:
+        """Leave the group now: its partitions go to the other members at once."""
+        ...
+
+
+@runtime_checkable
+class MemberLog(Protocol):
+    """A log whose consumer groups have members that split the partitions among them, and
+    take over the partitions of a member that stopped (left, or stopped showing itself
+    alive for ``session_timeout`` seconds)."""
+
+    def join(
+        self, group: str, topics: Sequence[str], member: str, session_timeout: float
+    ) -> GroupMember:
+        """Join ``group`` as ``member``, reading ``topics`` (every member of a group reads the
+        same topics)."""
+        ...
+
+
+@runtime_checkable
+class DeadLetterLog(Protocol):
+    """A log that keeps a namespace's dead-letter topic (``{namespace}._deadletter``): an
+    append-only sequence of opaque records, never removed by retention or compaction."""
+
+    def add_dead_letters(self, topic: str, records: Sequence[bytes]) -> None:
+        """Append ``records`` to the dead-letter topic ``topic``, durably, all or none."""
+        ...
+
+    def dead_letters(self, topic: str) -> list[bytes]:
+        """Every record of the dead-letter topic ``topic``, in the order appended."""
+        ...
+
+
 class Backend(AppendableLog, OffsetStore, MaintainableLog, Protocol):
     """Everything a :class:`fleetledger.Ledger` needs from its storage."""
 
@@ -531,6 +590,8 @@ TIERS: tuple[type[Any], ...] = (
     TreeCopies,
     WindowedLog,
     ScannedLog,
+    MemberLog,
+    DeadLetterLog,
 )
 """Every tier a log may implement."""
 

@@ -12,8 +12,11 @@ import typer
 
 import fleetledger
 from fleetledger.cli import (
+    backup,
     catalogue,
+    consume,
     demo,
+    dlq,
     emit,
     evidence,
     forget,
@@ -22,14 +25,18 @@ from fleetledger.cli import (
     keys,
     lag,
     maintain,
+    metrics,
     mirror,
     notary,
+    otel,
     policy,
     principals,
     prove,
     replay,
     sign,
+    state,
     tail,
+    tasks,
     tokens,
     topics,
     verify,
@@ -75,6 +82,8 @@ for command in (
     get.get,
     tail.tail,
     replay.replay,
+    state.state,
+    tasks.tasks,
     topics.topics,
     catalogue.types,
     lag.lag,
@@ -90,11 +99,17 @@ for command in (
     verify_order.verify_order,
     notary.notary,
     principals.principals,
+    metrics.metrics,
+    backup.backup,
+    backup.restore,
+    consume.consume,
 ):
     app.command()(guarded(command))
 app.add_typer(groups.app, name="groups")
 app.add_typer(policy.app, name="policy")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(otel.app, name="otel")
+app.add_typer(dlq.app, name="dlq")
 
 
 def main() -> None:

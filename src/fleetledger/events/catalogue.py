@@ -42,6 +42,7 @@ __all__ = [
     "GovernanceTokenRevoked",
     "Priority",
     "StateSummary",
+    "TaskAnomalyDetected",
     "TaskAssigned",
     "TaskCancelled",
     "TaskCheckpointed",
@@ -173,6 +174,16 @@ class TaskCompensated(EventData, kw_only=True):
     action: Text  # what was done to undo, e.g. "refunded order 42"
     call_id: Id | None = None  # the tool call whose effect was undone
     reason: str | None = None
+
+
+class TaskAnomalyDetected(EventData, kw_only=True):
+    """The task projection met a lifecycle transition that cannot happen; it applied it anyway."""
+
+    event_id: Id  # the offending event (also this event's causationid)
+    event_type: Id
+    reason: Text
+    from_status: TaskStatus | None = None  # none: no lifecycle event had been seen
+    to_status: TaskStatus | None = None  # where the projection left the task
 
 
 # -- context -------------------------------------------------------------------------------
@@ -373,7 +384,7 @@ class GovernancePolicyChanged(EventData, kw_only=True):
 class GovernanceAdminPerformed(EventData, kw_only=True):
     """An administrative act changed the ledger's state outside its events: what, on what."""
 
-    operation: Text  # group.moved, group.deleted, retention.enforced, key.rotated
+    operation: Text  # group.moved, group.deleted, retention.enforced, key.rotated, deadletter.*
     target: str | None = None  # the consumer group, for a group's moves
     parameters: dict[str, Any] = field(default_factory=dict)
     outcome: dict[str, Any] = field(default_factory=dict)
@@ -421,6 +432,10 @@ class StateSummary(EventData, kw_only=True):
     open_calls: list[Id] = field(default_factory=list)
     pending_approvals: list[Id] = field(default_factory=list)
     error: str | None = None
+    first_event_id: Id | None = None
+    first_event_type: Id | None = None
+    created_at: str | None = None  # the time of the first event applied: the task's age
+    anomalies: Count = 0  # impossible transitions met (each a task.anomaly.detected)
 
 
 # -- the catalogue -------------------------------------------------------------------------
@@ -479,6 +494,7 @@ BUILTIN_TYPES: tuple[EventType, ...] = (
     _builtin("task.failed", TaskFailed, _INTERNAL),
     _builtin("task.cancelled", TaskCancelled, _INTERNAL),
     _builtin("task.compensated", TaskCompensated, _INTERNAL),
+    _builtin("task.anomaly.detected", TaskAnomalyDetected, _INTERNAL),
     _builtin("context.retrieved", ContextRetrieved, _CONFIDENTIAL),
     _builtin("context.memory.updated", ContextMemoryUpdated, _CONFIDENTIAL),
     _builtin("context.prompt.rendered", ContextPromptRendered, _CONFIDENTIAL),

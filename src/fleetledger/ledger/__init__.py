@@ -13,6 +13,7 @@ from fleetledger.ledger.filters import EventFilter
 from fleetledger.ledger.groups import GroupMove
 from fleetledger.ledger.ledger import Appended, Erasure, Ledger, TopicInfo
 from fleetledger.ledger.opening import DEFAULT_NAMESPACE, open, open_async
+from fleetledger.ledger.replayed import HeadReplay
 from fleetledger.ledger.signing import (
     KEY_SUFFIX,
     PUB_SUFFIX,
@@ -28,6 +29,7 @@ from fleetledger.ledger.signing import (
 from fleetledger.ledger.view import LedgerLog
 
 __all__ = [
+    "HeadReplay",
     "DEFAULT_NAMESPACE",
     "DEFAULT_URL",
     "KEY_SUFFIX",

@@ -15,6 +15,7 @@ from typing import Any
 
 from fleetledger.audit import ConsistencyProof, HeadRef, InclusionProof, StoredHead, Verification
 from fleetledger.events.envelope import Event
+from fleetledger.events.lifecycle import TaskState
 from fleetledger.events.new import NewEvent
 from fleetledger.events.registry import EventData, EventType
 from fleetledger.integrity import EvidenceBundle, NoteVerifier
@@ -103,6 +104,14 @@ class AsyncLedger:
     async def replay(self, task: str, **options: Any) -> list[Event]:
         """See :meth:`Ledger.replay` (same options; returns the whole list)."""
         return await asyncio.to_thread(lambda: list(self.sync.replay(task, **options)))
+
+    async def state_at(
+        self, task: str, *, as_of: datetime | None = None, corrected: bool = False
+    ) -> TaskState:
+        """See :meth:`Ledger.state_at`."""
+        return await asyncio.to_thread(
+            lambda: self.sync.state_at(task, as_of=as_of, corrected=corrected)
+        )
 
     def consumer(
         self,

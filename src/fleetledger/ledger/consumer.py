@@ -1,20 +1,22 @@
 """Consumer groups: independent readers with committed positions, at their own speed.
 
 A group's committed offsets live in the ledger, so the runtime, the audit trail and an
-evaluation batch each resume where they stopped. On the embedded backend a group is one reader
-(or several, each given a fixed share of partitions with ``member``/``members``); Kafka adds
-dynamic membership.
+evaluation batch each resume where they stopped. A consumer is given a fixed share of the partitions
+(``member``/``members``, all of them by default), or is a member of a group whose live members
+split the partitions between them (``membership``, made by :meth:`fleetledger.Ledger.join`):
+its assignment then follows the group, and its commits are fenced (refused for partitions it
+no longer holds).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Literal, NamedTuple, Protocol
 
-from fleetledger.backends.protocols import OffsetStore, ReadableLog, TopicPartition
+from fleetledger.backends.protocols import GroupMember, OffsetStore, ReadableLog, TopicPartition
 from fleetledger.errors import ConfigurationError, ContractError, LedgerClosed
 from fleetledger.events.envelope import Event
 from fleetledger.ledger.filters import aware_ms
@@ -58,6 +60,8 @@ class Consumer:
         member: int = 0,
         members: int = 1,
         screen: Callable[[list[Event]], tuple[list[Event], int]] | None = None,
+        membership: GroupMember | None = None,
+        refresh: float = 1.0,
     ) -> None:
         if not isinstance(group, str) or not group or not group.strip():
             raise ConfigurationError("a consumer group needs a name")
@@ -68,8 +72,15 @@ class Consumer:
         self.group = group
         self._log = log
         self._decode = decode
-        every = [(t, p) for t in topics for p in range(len(self._log.offsets(t)))]
-        self.assignment: list[TopicPartition] = every[member::members]
+        self._start: Start = start
+        self._membership = membership
+        self._refresh = refresh
+        self._refreshed = float("-inf")
+        if membership is None:
+            every = [(t, p) for t in topics for p in range(len(self._log.offsets(t)))]
+            self.assignment: list[TopicPartition] = every[member::members]
+        else:
+            self.assignment = []
         self._positions = self._initial_positions(start)
         self._next_partition = 0
         self._closed = False
@@ -77,16 +88,45 @@ class Consumer:
         self.withheld = 0
         """Events read that the principal may not see (an access policy withheld them)."""
 
-    def _initial_positions(self, start: Start) -> dict[TopicPartition, int]:
+    def _initial_positions(
+        self, start: Start, partitions: Sequence[TopicPartition] | None = None
+    ) -> dict[TopicPartition, int]:
+        partitions = self.assignment if partitions is None else partitions
+        if not partitions:
+            return {}
         committed = self._log.committed(self.group)
-        ranges = {t: self._log.offsets(t) for t in {t for t, _ in self.assignment}}
+        ranges = {t: self._log.offsets(t) for t in {t for t, _ in partitions}}
         positions = {}
-        for topic, partition in self.assignment:
+        for topic, partition in partitions:
             first, end = ranges[topic][partition]
             default = first if start == "earliest" else end
             # A committed offset older than the retained start resumes at the start.
             positions[(topic, partition)] = max(committed.get((topic, partition), default), first)
         return positions
+
+    @property
+    def member(self) -> GroupMember | None:
+        """The group membership this consumer's assignment follows, if any."""
+        return self._membership
+
+    def rebalance(self, *, now: bool = False) -> bool:
+        """Follow the group's split (a member's consumer only, at most every ``refresh``
+        seconds unless ``now``); whether the assignment changed. A partition gained starts at
+        the group's committed offset; the position of one lost is dropped, uncommitted."""
+        if self._membership is None:
+            return False
+        if not now and time.monotonic() - self._refreshed < self._refresh:
+            return False
+        self._refreshed = time.monotonic()
+        held = self._membership.assignment()
+        if held == self.assignment:
+            return False
+        gained = [tp for tp in held if tp not in self._positions]
+        kept = {tp: o for tp, o in self._positions.items() if tp in held}
+        self._positions = {**kept, **self._initial_positions(self._start, gained)}
+        self.assignment = list(held)
+        self._next_partition = 0
+        return True
 
     @property
     def positions(self) -> dict[TopicPartition, int]:
@@ -107,6 +147,7 @@ class Consumer:
             )
         deadline = time.monotonic() + timeout
         while True:
+            self.rebalance()
             events = self._fetch(max)
             remaining = deadline - time.monotonic()
             if events or remaining <= 0:
@@ -153,10 +194,16 @@ class Consumer:
         while batch := self.poll():
             yield from batch
 
-    def commit(self) -> None:
-        """Save the group's position on every assigned partition (atomically)."""
+    def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
+        """Save the group's position on every assigned partition (atomically), or the next
+        offsets given (of assigned partitions). A member's commit is fenced: it raises
+        :class:`~fleetledger.errors.Fenced` for a partition the member no longer holds."""
         self._check_open()
-        self._log.commit(self.group, self._positions)
+        chosen = self._positions if offsets is None else offsets
+        if self._membership is not None:
+            self._membership.commit(chosen)
+        else:
+            self._log.commit(self.group, chosen)
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         """Move the position of one assigned partition."""
@@ -182,7 +229,10 @@ class Consumer:
         ]
 
     def close(self) -> None:
-        """Stop reading; uncommitted progress is dropped (commit first to keep it)."""
+        """Stop reading; uncommitted progress is dropped (commit first to keep it). A member
+        leaves its group, so the others take its partitions at once."""
+        if not self._closed and self._membership is not None:
+            self._membership.leave()
         self._closed = True
 
     def _check_open(self) -> None:

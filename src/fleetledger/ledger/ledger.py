@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import copy
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal, NamedTuple, overload
+
+import msgspec
 
 from fleetledger.audit import (
     ConsistencyProof,
@@ -17,9 +22,11 @@ from fleetledger.audit import (
     StoredHead,
     Verification,
     collect_evidence,
+    open_fleet_head,
     prove_consistency,
     prove_event,
     prove_order,
+    replay_fleet,
     stored_heads,
     verify_ledger,
 )
@@ -44,9 +51,10 @@ from fleetledger.errors import (
     NotFound,
     PolicyViolation,
 )
-from fleetledger.events import checks
+from fleetledger.events import checks, lifecycle
 from fleetledger.events.envelope import Event
 from fleetledger.events.foreign import ForeignRecord
+from fleetledger.events.lifecycle import TaskState
 from fleetledger.events.new import NewEvent
 from fleetledger.events.order import in_order
 from fleetledger.events.registry import EventData, EventType, Kind
@@ -55,7 +63,7 @@ from fleetledger.governance import Action, Policy, policy_text
 from fleetledger.governance.ordering import OrderingRule, ordering_text
 from fleetledger.governance.principal import Principal
 from fleetledger.integrity import EvidenceBundle, NoteSigner, NoteVerifier, OrderProof
-from fleetledger.ledger import admin
+from fleetledger.ledger import admin, deadletters
 from fleetledger.ledger.admin import NewToken, PolicyRecord, Token
 from fleetledger.ledger.consumer import Consumer, Lag, Start
 from fleetledger.ledger.core import LedgerCore
@@ -63,8 +71,11 @@ from fleetledger.ledger.filters import EventFilter, aware_ms
 from fleetledger.ledger.gate import Gate, Page, Shown
 from fleetledger.ledger.groups import GroupMove, move_group
 from fleetledger.ledger.ordering import DenialLimiter, OrderingRules, denial, flagged
+from fleetledger.ledger.replayed import HeadReplay
 from fleetledger.ledger.view import LedgerLog
+from fleetledger.observe import appends
 from fleetledger.topics import FamilyPolicy, partition_for
+from fleetledger.topics.naming import DEADLETTER, internal_topic
 from fleetledger.types import Classification, Position
 
 ERASURE_SOURCE = "urn:fleetledger:erasure"
@@ -294,7 +305,22 @@ class Ledger:
         rule refuses raises :class:`~fleetledger.errors.PolicyViolation` (nothing is stored;
         a ``governance.policy.denied`` event records it), and an event a rule is satisfied for
         carries ``orderedafter`` and ``orderedafterleaf`` (see :mod:`fleetledger.ledger.ordering`).
+
+        Each call is counted in the process's metrics (:mod:`fleetledger.observe.appends`).
         """
+        started = time.perf_counter()
+        try:
+            records, positions = self._append_many(events, commit)
+        except Exception as exc:
+            appends.failed(exc)
+            raise
+        appends.appended(records, time.perf_counter() - started)
+        return positions
+
+    def _append_many(
+        self, events: Iterable[NewEvent | Mapping[str, Any]], commit: Commit | None = None
+    ) -> tuple[Sequence[Record], Appended]:
+        """:meth:`append_many` itself; returns what it stored beside where."""
         self._check_writable()
         if commit is not None:
             self._check_commit(commit)
@@ -309,8 +335,8 @@ class Ledger:
         guard = None if self._ordering is None else self._ordering.guard(records)
         if guard is None:
             if commit is None:
-                return Appended(self._backend.append(records))
-            return Appended(self._backend.append(records, offsets=commit))
+                return records, Appended(self._backend.append(records))
+            return records, Appended(self._backend.append(records, offsets=commit))
         try:
             if commit is None:
                 positions = self._backend.append(records, guard=guard)
@@ -321,7 +347,7 @@ class Ledger:
             raise
         if guard.flags:
             self._record([flagged(flag) for flag in guard.flags])
-        return Appended(positions)
+        return records, Appended(positions)
 
     def _check_commit(self, commit: Commit) -> None:
         """A commit names a group and offsets of this ledger's topics whose families the
@@ -355,6 +381,7 @@ class Ledger:
     def _record_denial(self, exc: PolicyViolation) -> None:
         """Record a refusal as a ``governance.policy.denied`` event, rate-limited per principal;
         a failure to record it is noted on ``exc``, which is raised all the same."""
+        appends.denied()
         who = self._acting or self._core.principal
         left_out = self._denials.admit(who.id, exc)
         if left_out is not None:
@@ -568,6 +595,27 @@ class Ledger:
             events = [event for event in events if event.id not in superseded]
         return Shown(where.apply(events), self._keep)
 
+    def state_at(
+        self, task: str, *, as_of: datetime | None = None, corrected: bool = False
+    ) -> TaskState:
+        """Where ``task`` stood: its events recorded at or before ``as_of`` (default: all),
+        as recorded or as ``corrected`` (see :meth:`replay`), folded by the lifecycle state
+        machine of :mod:`fleetledger.events.lifecycle`. The same access rules as a replay's
+        apply: events the principal may not read are left out and counted (``withheld`` of
+        the state). :class:`NotFound` when the task has no events recorded by then.
+        """
+        until = None
+        if as_of is not None:
+            aware_ms(as_of, "as_of")  # a naive time is refused under its own name
+            until = as_of + timedelta(microseconds=1)  # replay's until is exclusive
+        shown = self.replay(task, corrected=corrected, until=until)
+        events = list(shown)
+        if not events and not shown.withheld:
+            when = "" if as_of is None else f" recorded at or before {as_of.isoformat()}"
+            raise NotFound(f"no events for task {task!r}{when}")
+        state, _ = lifecycle.fold(task, events)
+        return msgspec.structs.replace(state, withheld=shown.withheld)
+
     @overload
     def tail(
         self,
@@ -686,21 +734,71 @@ class Ledger:
         Events the principal may not read are withheld and counted (``Consumer.withheld``)."""
         self._check_open()
         topics = [self.topic(f) for f in families] if families else sorted(self._stored())
+        return self._consumer(group, topics, start=start, member=member, members=members)
+
+    def _consumer(self, group: str, topics: list[str], **options: Any) -> Consumer:
+        """A consumer of ``topics`` decoding through the core and screened by the gate."""
         who, gate, family = self._who, self._gate, self._core.family
 
         def decode(topic: str, partition: int, rows: Sequence[tuple[int, bytes]]) -> list[Event]:
             return self._core.page(topic, partition, rows)[0]
 
-        return Consumer(
-            self._log,
-            decode,
-            group,
-            topics,
-            start=start,
-            member=member,
-            members=members,
-            screen=None if gate.open else lambda events: gate.screen(who, events, family),
+        screen = None if gate.open else lambda events: gate.screen(who, events, family)
+        return Consumer(self._log, decode, group, topics, screen=screen, **options)
+
+    def join(
+        self,
+        group: str,
+        families: Iterable[str] | None = None,
+        *,
+        member: str | None = None,
+        session_timeout: float = 10.0,
+        start: Start = "earliest",
+    ) -> Consumer:
+        """A consumer that is one member of ``group``: the live members split the partitions
+        of ``families`` (all by default; every member reads the same), a member that stops
+        (``close``, or silent for ``session_timeout`` seconds) has its partitions taken over,
+        and a commit of a partition the member no longer holds raises :class:`Fenced`.
+
+        On SQLite and memory by leases kept in the ledger (see
+        :mod:`fleetledger.backends.leases`), on Kafka by the broker's group protocol.
+        ``member`` names it in the group (default: host, process id and a random suffix).
+        """
+        self._check_writable()
+        topics = [self.topic(f) for f in families] if families else sorted(self._stored())
+        name = member or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        joined = self._log.join(group, topics, name, session_timeout)
+        return self._consumer(
+            group, topics, start=start, membership=joined, refresh=session_timeout / 3
         )
+
+    @property
+    def _deadletter_topic(self) -> str:
+        return internal_topic(self.namespace, DEADLETTER)
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """The records of the dead-letter topic ``{namespace}._deadletter`` the principal may
+        see, in order: entries of events of families it may read, and their state changes
+        (see :mod:`fleetledger.consumers.deadletter`, which folds them)."""
+        raw = self._log.dead_letters(self._deadletter_topic)
+        return deadletters.visible(raw, lambda t: self._may_read_family(t, named=False))
+
+    def add_dead_letter(self, record: Mapping[str, Any], topic: str) -> None:
+        """Append a record about an event of ``topic`` to the dead-letter topic: what
+        committing a group that reads it needs (a writable ledger, read on its family)."""
+        self._check_writable()
+        self._may_read_family(topic, named=True)
+        self._log.add_dead_letters(self._deadletter_topic, [deadletters.encode(record)])
+
+    def act_on_dead_letter(self, record: Mapping[str, Any], topic: str) -> None:
+        """Append an operator's change of a dead letter's state (``kind``: retry requested,
+        dropped) about an event of ``topic``: what moving a group needs (admin on its
+        family), recorded as an administrative act like a group move."""
+        self._check_writable()
+        self.authorize("admin", [self._core.family(topic)])
+        self._log.add_dead_letters(self._deadletter_topic, [deadletters.encode(record)])
+        operation = f"deadletter.{record.get('kind')}"
+        self._record_act(operation, str(record["id"]), {"topic": topic}, {"state": record["kind"]})
 
     def lag(self, group: str | None = None) -> list[Lag]:
         """Committed-offset lag per group, topic and partition (``end - committed``); under an
@@ -921,6 +1019,36 @@ class Ledger:
             self.get(later_id)
         verifier = verifier or self.verifier
         return prove_order(self._log, self.namespace, earlier_id, later_id, verifier)
+
+    def replay_head(
+        self,
+        head: HeadRef,
+        *,
+        verifier: NoteVerifier | None = None,
+        families: Iterable[str] | None = None,
+    ) -> HeadReplay:
+        """Every event below signed ledger head ``head`` (a number from :meth:`heads`,
+        ``"latest"``, or a signed head note), across ``families`` (default: all), in the
+        ledger's order: the same on every backend and every mirrored copy.
+
+        The head's signature is checked now, with ``verifier`` (default: the ledger's key);
+        each partition's tree is checked against the head's root before its events are
+        yielded, and each event against its signed leaf as it is yielded: a mismatch raises
+        :class:`IntegrityError` naming the partition and offset (see
+        :mod:`fleetledger.audit.fleet`). Streams: memory does not grow with the ledger.
+        :class:`NotFound` for an unknown head. Events the principal may not read are withheld
+        and counted; their leaves are checked all the same.
+        """
+        self._check_open()
+        topics = None if families is None else [self.topic(f) for f in families]
+        tally = open_fleet_head(self._log, self.namespace, head, verifier or self.verifier)
+        core = self._core
+
+        def decode(topic: str, partition: int, rows: Sequence[tuple[int, bytes]]) -> list[Event]:
+            return core.page(topic, partition, rows)[0]
+
+        events = replay_fleet(self._log, tally, decode, topics)
+        return HeadReplay(events, self._keep, tally)
 
     def heads(self) -> list[StoredHead]:
         """The signed ledger heads, oldest first, numbered from 1 in the order signed."""

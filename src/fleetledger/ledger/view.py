@@ -17,11 +17,14 @@ from fleetledger.backends.protocols import (
     Backend,
     CheckpointStore,
     Commit,
+    DeadLetterLog,
     FencedGroups,
     GroupAdmin,
+    GroupMember,
     Guard,
     Leaf,
     LeafRun,
+    MemberLog,
     NewCheckpoint,
     NotarizedLog,
     NotaryMark,
@@ -202,6 +205,26 @@ class LedgerLog:
     def delete_group(self, group: str) -> bool:
         """See :meth:`GroupAdmin.delete_group`."""
         return cast(GroupAdmin, self._tier(GroupAdmin, write=True)).delete_group(group)
+
+    def join(
+        self, group: str, topics: Sequence[str], member: str, session_timeout: float
+    ) -> GroupMember:
+        """See :meth:`MemberLog.join`: a member commits, so the ledger must be writable."""
+        for topic in topics:
+            self._own(topic)
+        log = cast(MemberLog, self._tier(MemberLog, write=True))
+        return log.join(group, topics, member, session_timeout)
+
+    # -- DeadLetterLog -------------------------------------------------------------------------
+
+    def add_dead_letters(self, topic: str, records: Sequence[bytes]) -> None:
+        """See :meth:`DeadLetterLog.add_dead_letters`."""
+        log = cast(DeadLetterLog, self._tier(DeadLetterLog, write=True))
+        log.add_dead_letters(self._own(topic), records)
+
+    def dead_letters(self, topic: str) -> list[bytes]:
+        """See :meth:`DeadLetterLog.dead_letters`."""
+        return cast(DeadLetterLog, self._tier(DeadLetterLog)).dead_letters(self._own(topic))
 
     # -- MaintainableLog -----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ are kept (offsets may differ), consumer groups are translated through event ids,
 was interrupted resumes without duplicates. :func:`compare` checks two ledgers on its own.
 """
 
+from fleetledger.mirror.backup import Copied, backup, restore
 from fleetledger.mirror.check import (
     Match,
     OrderCheck,
@@ -32,6 +33,7 @@ from fleetledger.mirror.groups import GroupOffset
 from fleetledger.mirror.run import MirrorReport, check_both, mirror
 
 __all__ = [
+    "Copied",
     "GroupOffset",
     "Match",
     "MirrorReport",
@@ -40,8 +42,10 @@ __all__ = [
     "Progress",
     "Side",
     "TaskSample",
+    "backup",
     "check_both",
     "check_order",
     "compare",
     "mirror",
+    "restore",
 ]

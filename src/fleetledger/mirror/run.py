@@ -19,6 +19,7 @@ from fleetledger.mirror.copy import BATCH_SIZE, Copier
 from fleetledger.mirror.groups import GroupOffset, translate_groups
 from fleetledger.mirror.notes import pending_notes, store_notes
 from fleetledger.mirror.topics import prepare
+from fleetledger.observe.metrics import MIRROR_BEHIND
 
 COPYING = "copying"
 
@@ -138,17 +139,24 @@ def check_both(
 
 
 def _copy_pass(copier: Copier, report: MirrorReport, progress: Progress | None) -> int:
-    """Copy everything the source holds now; return how many records were appended."""
+    """Copy everything the source holds now; return how many records were appended.
+
+    The metric ``fleetledger_mirror_behind_events`` follows what is left of the pass."""
     before = report.copied
     ends = copier.ends()
-    total = report.copied + copier.backlog(ends)
+    behind = copier.backlog(ends)
+    total = report.copied + behind
+    MIRROR_BEHIND.set(behind)
     if progress is not None:
         progress(COPYING, report.copied, total)
     for topic, partition in sorted(copier.positions):
         for count in copier.copy(topic, partition, ends[topic][partition]):
             report.copied += count
+            behind -= count
+            MIRROR_BEHIND.set(max(behind, 0))
             if progress is not None:
                 progress(COPYING, report.copied, max(total, report.copied))
+    MIRROR_BEHIND.set(copier.backlog(ends))  # holes in the source were counted, not copied
     if progress is not None:
         progress(COPYING, report.copied, report.copied)
     return report.copied - before

@@ -25,6 +25,7 @@ MODULES = (
     "workload",
     "sqlite_append",
     "replay",
+    "consumers",
     "scale",
     "integrity",
     "encryption",
@@ -83,6 +84,7 @@ def test_every_benchmark_runs_at_a_tiny_size(
     assert sum("eventsourcing vs raw sqlite3" in n for n in names) == 3
     assert any(n.startswith("replay") for n in names)
     assert any(n.startswith("task timeline") for n in names)
+    assert sum(n.startswith("consumer runner") for n in names) == 1
     assert [n.split(",")[0] for n in names if n.startswith("memory")] == [
         "memory: verify",
         "memory: replay",
@@ -94,7 +96,7 @@ def test_every_benchmark_runs_at_a_tiny_size(
     assert sum(n.startswith("encryption on vs off") for n in names) == 2
     assert sum(n.startswith("access policy on vs off") for n in names) == 1
     assert sum(n.startswith("projection ") and "vs bare consumer" in n for n in names) == 2
-    assert len(results) == 33
+    assert len(results) == 34
     assert notes == []
     for result in results:
         assert result.ledger > 0
@@ -109,7 +111,7 @@ def test_every_benchmark_runs_at_a_tiny_size(
     report = tmp_path / "results.json"
     run.write_json(report, plan, results, 1.0, quick=True, notes=["a note"])
     written = json.loads(report.read_text())
-    assert len(written["results"]) == 33
+    assert len(written["results"]) == 34
     assert {r["verdict"] for r in written["results"]} <= {"PASS", "MISS", "-"}
     assert written["notes"] == ["a note"]
     assert written["plan"]["single"] == [[1, 5], [8, 3], [64, 1]]

@@ -41,6 +41,14 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "policy",
         "principals",
         "tokens",
+        "metrics",
+        "otel",
+        "state",
+        "tasks",
+        "backup",
+        "restore",
+        "consume",
+        "dlq",
     }
 
 

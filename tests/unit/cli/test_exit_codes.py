@@ -56,6 +56,12 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
     ledger = ["--ledger", "memory://"]
     return {
         "demo": ["demo", "--tasks", "1", *ledger],
+        "consume": ["consume", "g", "--handler", "json:dumps", "--until-idle", *ledger],
+        "dlq": ["dlq", *ledger],
+        "dlq list": ["dlq", "list", *ledger],
+        "dlq show": ["dlq", "show", "d-1", *ledger],
+        "dlq retry": ["dlq", "retry", "d-1", *ledger],
+        "dlq drop": ["dlq", "drop", "d-1", *ledger],
         "emit": ["emit", "task.started", "--subject", "t", *ledger],
         "evidence": ["evidence", "t", "-o", str(tmp_path / "b.json"), *ledger],
         "get": ["get", "e-1", *ledger],
@@ -67,6 +73,9 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "lag": ["lag", *ledger],
         "forget": ["forget", "cust-7", *ledger],
         "maintain": ["maintain", *ledger],
+        "metrics": ["metrics", "--once", *ledger],
+        "otel": ["otel", "export", "--task", "t", *ledger],
+        "otel export": ["otel", "export", "--task", "t", *ledger],
         "mirror": ["mirror", "memory://", "memory://"],
         "notary": ["notary", "--once", "--key", str(key), *ledger],
         "policy": ["policy", "--file", str(tmp_path / "fleetledger.toml")],
@@ -94,7 +103,9 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "prove": ["prove", "e-1", *ledger],
         "replay": ["replay", "t", *ledger],
         "sign": ["sign", "--key", str(key), *ledger],
+        "state": ["state", "t", *ledger],
         "tail": ["tail", *ledger],
+        "tasks": ["tasks", *ledger],
         "tokens": ["tokens", *ledger],
         "tokens create": [
             "--config",
@@ -106,6 +117,8 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "topics": ["topics", *ledger],
         "types": ["types", *ledger],
         "verify": ["verify", *ledger],
+        "backup": ["backup", str(tmp_path / "backup"), *ledger],
+        "restore": ["restore", str(tmp_path / "backup"), "--to", "sqlite:///x.db"],
         "verify-bundle": ["verify-bundle", str(tmp_path / "b.json")],
         "verify-order": ["verify-order", str(tmp_path / "o.json"), "--key", str(key)],
     }[path]
@@ -142,6 +155,8 @@ def failing(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> 
     monkeypatch.setattr("fleetledger.cli.policy.read_policy_file", raising)
     monkeypatch.setattr("fleetledger.cli.verify_order.read_order_file", raising)
     monkeypatch.setattr("fleetledger.cli.principals.add_principal", raising)
+    monkeypatch.setattr("fleetledger.cli.backup.backup_ledger", raising)
+    monkeypatch.setattr("fleetledger.cli.backup.restore_ledger", raising)
 
 
 def run(args: list[str]) -> Result:

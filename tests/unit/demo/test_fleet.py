@@ -69,8 +69,10 @@ def test_the_fleet_exercises_coordination_beyond_the_happy_path() -> None:
     ledger, _ = run(tasks=200)
     types = Counter(event.type for event in every_event(ledger))
     used = {t for t, count in types.items() if count}
-    # erasure is not simulated, nor are ordering rules that flag (the demo runs without them)
+    # erasure is not simulated, nor are ordering rules that flag (the demo runs without them);
+    # its tasks follow the lifecycle, so the task projection finds no anomaly to record
     assert set(SPECS) - used == {
+        "task.anomaly.detected",
         "governance.erasure.performed",
         "governance.policy.flagged",
         "governance.token.created",

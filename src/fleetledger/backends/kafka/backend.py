@@ -70,6 +70,7 @@ from fleetledger.backends.kafka.attest import Attestor, Covered
 from fleetledger.backends.kafka.dedup import IdBarrier
 from fleetledger.backends.kafka.ends import InFlight
 from fleetledger.backends.kafka.groups import GroupOffsets
+from fleetledger.backends.kafka.members import DeadLetterTopics, KafkaMember
 from fleetledger.backends.kafka.policies import PolicyRegistry
 from fleetledger.backends.kafka.reader import Fetcher
 from fleetledger.backends.kafka.settings import LOG, KafkaSettings
@@ -149,6 +150,9 @@ class KafkaBackend:
         self._guarded = threading.Lock()
         self._last_ns = 0
         self._groups = GroupOffsets(settings, self._admin)
+        self._dead = DeadLetterTopics(
+            self._admin, self._fetcher, lambda topic: topic in self._admin.partitions()
+        )
         self._trees = Trees(
             self._admin,
             self._fetcher,
@@ -504,6 +508,22 @@ class KafkaBackend:
     def delete_group(self, group: str) -> bool:
         self._write()
         return self._admin.delete_group(group)
+
+    def join(
+        self, group: str, topics: Sequence[str], member: str, session_timeout: float
+    ) -> KafkaMember:
+        """Join ``group`` through Kafka's group protocol (see ``members``)."""
+        self._check_open()
+        return KafkaMember(self.settings, group, topics, member, session_timeout)
+
+    def add_dead_letters(self, topic: str, records: Sequence[bytes]) -> None:
+        """Append to the one-partition dead-letter topic ``topic`` (see ``members``)."""
+        self._dead.add(self._write(), topic, records)
+
+    def dead_letters(self, topic: str) -> list[bytes]:
+        """Every record of the dead-letter topic ``topic``."""
+        self._check_open()
+        return self._dead.read(topic)
 
     def enforce_retention(self, now_ms: int) -> int:
         """The broker applies retention and compaction from the topic configs: nothing to do."""

@@ -17,6 +17,12 @@ them. ``checkpoints`` is
 the SQLite form of the ``_checkpoints`` topic: signed partition checkpoints
 (``kind = 'partition'``) and ledger heads (``kind = 'head'``, ``topic`` = the namespace).
 
+Consumer groups whose members split partitions keep their memberships and partition leases in
+``group_members`` and ``group_leases`` (see :mod:`fleetledger.backends.leases`);
+``dead_letters`` is the SQLite form of the ``{namespace}._deadletter`` topic, one row per
+record, never deleted. The three are created with ``IF NOT EXISTS`` by any writer that opens
+the file, so older files gain them without a version change.
+
 Version 2 kept every leaf in a ``leaves`` table; the first writer to open such a file moves
 them into place once (:func:`fleetledger.backends.sqlite.trees.upgrade`).
 """
@@ -90,6 +96,25 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     note BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS checkpoints_by_partition ON checkpoints (kind, topic, partition, seq);
+CREATE TABLE IF NOT EXISTS group_members (
+    grp TEXT NOT NULL,
+    member TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (grp, member)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_leases (
+    grp TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    member TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    PRIMARY KEY (grp, topic, partition)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dead_letters (
+    seq INTEGER PRIMARY KEY,
+    topic TEXT NOT NULL,
+    body BLOB NOT NULL
+);
 """
 
 LEAVES_VIEW = """

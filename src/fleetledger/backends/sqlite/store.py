@@ -16,13 +16,15 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
+from fleetledger.backends.leases import LeasedMember
 from fleetledger.backends.protocols import (
     Commit,
     Guard,
@@ -35,7 +37,7 @@ from fleetledger.backends.protocols import (
     StoredRecord,
     TopicPartition,
 )
-from fleetledger.backends.sqlite import copies, queries, retention, schema, trees
+from fleetledger.backends.sqlite import copies, members, queries, retention, schema, trees
 from fleetledger.backends.sqlite.appender import Appender, Batch, commit_offsets
 from fleetledger.backends.sqlite.connections import connect, is_busy, translated
 from fleetledger.backends.sqlite.queries import transaction
@@ -53,6 +55,7 @@ from fleetledger.types import Position
 _as_record = partial(tuple.__new__, StoredRecord)
 """A row as a ``StoredRecord``, without the Python-level ``_make`` (one per row read)."""
 
+_T = TypeVar("_T")
 _SELECT = f"SELECT {schema.COLUMNS} FROM events"
 
 
@@ -477,6 +480,51 @@ class SQLiteBackend:
                 return rows.rowcount > 0
 
         return self._writes().call(delete)
+
+    # -- members and dead letters (see fleetledger.backends.leases) ----------------------------
+
+    def join(
+        self, group: str, topics: Sequence[str], member: str, session_timeout: float
+    ) -> LeasedMember:
+        partitions = [(t, p) for t in topics for p in range(self._policy(t).partitions)]
+        return LeasedMember(self, group, member, partitions, session_timeout)
+
+    def _locked(self, step: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``step`` in one write transaction, through the group commit."""
+
+        def write() -> _T:
+            conn = self._write_conn()
+            with translated(self.path), transaction(conn):
+                return step(conn)
+
+        return self._writes().call(write)
+
+    def renew(self, group: str, member: str, session_ms: int, *, join: bool) -> bool:
+        return self._locked(lambda c: members.renew(c, group, member, session_ms, join))
+
+    def take(
+        self, group: str, member: str, partitions: Sequence[TopicPartition], session_ms: int
+    ) -> dict[TopicPartition, int]:
+        return self._locked(lambda c: members.take(c, group, member, partitions, session_ms))
+
+    def commit_leased(
+        self,
+        group: str,
+        member: str,
+        epochs: Mapping[TopicPartition, int],
+        offsets: Mapping[TopicPartition, int],
+    ) -> None:
+        self._locked(lambda c: members.commit_leased(c, group, member, epochs, offsets))
+
+    def part(self, group: str, member: str) -> None:
+        self._locked(lambda c: members.part(c, group, member))
+
+    def add_dead_letters(self, topic: str, records: Sequence[bytes]) -> None:
+        self._locked(lambda c: members.add_dead_letters(c, topic, records))
+
+    def dead_letters(self, topic: str) -> list[bytes]:
+        with translated(self.path):
+            return members.dead_letters(self._reader(), topic)
 
     # -- retention ---------------------------------------------------------------------------
 
