@@ -11,8 +11,10 @@ A memory ledger keeps no trees, so there the demo skips those steps.
 
 from __future__ import annotations
 
+import logging
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -36,6 +38,7 @@ from fleetledger.cli.common import (
     progress,
     write_json,
 )
+from fleetledger.cli.demo_read import Metrics, ReadSide, show_read_side, task_states
 from fleetledger.cli.evidence import bundle_path, verdict, write_bundle
 from fleetledger.cli.exits import CheckFailed, committed
 from fleetledger.cli.render import cell, families_table, group_totals, printable, show_timeline
@@ -61,13 +64,16 @@ _UNSIGNED = {"memory": "memory:// ledgers keep no signed checkpoints"}
 
 DEMO_JSON = (
     "one JSON object: {tasks, events, elapsed, events_per_second, sample_task, groups,"
-    " families: {family: events}, lag: {group: lag}, governance: {task, refused,"
+    " families: {family: events}, lag: {group: lag}, task_states: {status: tasks},"
+    " dead_letters: [{id, event_type, error, attempts, status}], metrics: {url, scraped},"
+    " governance: {task, refused,"
     " denials_recorded, approved, auditor_shown, auditor_withheld, datasubject, keys_destroyed,"
     " erased_fields} (null off SQLite), integrity: {signed, verify, bundle,"
     " verify_bundle, commands, ...}}"
 )
 HIDDEN = frozenset({"state.summary"})
-"""Types the sample timeline leaves out unless ``--all``: a summary follows every step."""
+"""Types the sample timeline leaves out unless ``--all``: the task projection writes a summary
+after each batch that touched the task."""
 
 KeyOrigin = Literal["configured", "created", "reused"]
 _ORIGINS: dict[KeyOrigin, str] = {
@@ -100,12 +106,14 @@ def demo(
         " a fleet (a new run adds a whole fleet beside it)"
     )
     try:
-        with progress(quiet=as_json) as bar:
-            report = simulate(opened, tasks=tasks, seed=seed, progress=tracker(bar, tasks))
-        committed(
-            f"all {report.events} events of the fleet were committed; the proofs were not"
-            " finished: fleetledger verify checks the ledger"
-        )
+        with Metrics(opened) as metrics, quiet_runners():
+            with progress(quiet=as_json) as bar:
+                report = simulate(opened, tasks=tasks, seed=seed, progress=tracker(bar, tasks))
+            committed(
+                f"all {report.events} events of the fleet were committed; the proofs were not"
+                " finished: fleetledger verify checks the ledger"
+            )
+            read = ReadSide(task_states(opened), report.letters, metrics.url, metrics.scrape())
         governance = govern(url, report)
         if key is not None:
             opened = sign_everything(opened, url, key[0])
@@ -114,18 +122,33 @@ def demo(
             write_json(
                 {
                     **summary(opened, report),
+                    **read.as_json(),
                     "governance": None if governance is None else asdict(governance),
                     "integrity": integrity_json(proofs, url),
                 }
             )
         else:
             show(opened, report, everything=everything)
+            show_read_side(read)
             show_governance(governance)
             show_proofs(proofs, url)
     finally:
         opened.close()
     if proofs is not None and not proofs.ok:
         raise CheckFailed("the demo ledger does not verify")
+
+
+@contextmanager
+def quiet_runners() -> Iterator[None]:
+    """The runners log each dead letter as a warning; the demo shows its dead letters in a
+    table of its own, so their log lines are held back while it runs."""
+    logger = logging.getLogger("fleetledger.consumers")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def govern(url: str, report: FleetReport) -> GovernanceReport | None:

@@ -11,22 +11,24 @@ from fleetledger.consumers.projection import (
 from fleetledger.consumers.runner import Redriven, Runner, RunStats
 from fleetledger.consumers.subscriptions import Handler, Subscription, handler_name
 from fleetledger.consumers.tables import project, rebuild
+from fleetledger.consumers.tasks import TaskProjection
 
 __all__ = [
     "Backoff",
     "DeadLetter",
+    "DeadLetterStatus",
     "DeadLetters",
     "Failure",
     "Handler",
+    "Projection",
+    "ProjectionRun",
     "Redriven",
     "RunStats",
     "Runner",
-    "DeadLetterStatus",
     "Subscription",
-    "handler_name",
-    "Projection",
-    "ProjectionRun",
     "TableProjection",
+    "TaskProjection",
+    "handler_name",
     "project",
     "rebuild",
     "run_projection",

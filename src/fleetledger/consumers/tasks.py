@@ -128,6 +128,7 @@ class TaskProjection:
             data=msgspec.to_builtins(to_summary(state)),
             time=state.updated_at,
             tenant=state.tenant,
+            correlationid=state.correlation,
             causationid=state.last_event_id,
             dataclassification=_raised(state.classification),
             datasubject=state.datasubject,

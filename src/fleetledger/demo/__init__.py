@@ -3,8 +3,10 @@
 ``simulate(ledger, tasks=200, seed=7)`` runs planners, researchers, tool executors,
 validators, a supervisor and human approvers over ``tasks`` requests: decomposition into
 subtasks, handoffs, context retrieval and prompts, tool calls that fail and are retried,
-approval gates, policy denials, compensations, evaluations, and state summaries, while three
-consumer groups read at their own pace. The same seed writes the same sequence of events.
+approval gates, policy denials, compensations and evaluations, while three consumer groups
+read at their own pace: the runtime's task projection (it writes the ``state`` family, exactly
+once), an audit runner that dead-letters what it cannot file, and an evaluation batch. The
+same seed writes the same sequence of events.
 ``governed_payment`` then runs one payment under an access policy and an ordering rule, and
 erases its customer.
 """

@@ -102,7 +102,6 @@ class _Caller:
             self.agent,
             ToolCallRequested(call_id=call_id, tool=self.tool.name, arguments=args, reason=reason),
         )
-        self.trail.state.open_calls.append(call_id)
         return call_id
 
     def _gate(self, args: Args, call_id: str) -> Flow[CallOutcome | None]:
@@ -133,7 +132,6 @@ class _Caller:
                 call_id=call_id,
             ),
         )
-        trail.state.open_calls.remove(call_id)
         if policy.remedy is None:  # the agent cannot comply: a human must look at it
             trail.emit(
                 guard,
@@ -162,11 +160,8 @@ class _Caller:
                 reason=f"{self.tool.name} changes the world and needs a sign-off",
             ),
         )
-        trail.state.pending_approvals.append(approval_id)
-        trail.summarize(self.agent, "awaiting_approval")
         yield run.flush()
         run.wait(*HUMAN_DECISION_MS)
-        trail.state.pending_approvals.remove(approval_id)
         if self.fate.approves():
             trail.emit(
                 human,
@@ -183,7 +178,6 @@ class _Caller:
                 approval_id=approval_id, call_id=call_id, approver=human.id, reason=reason
             ),
         )
-        trail.state.open_calls.remove(call_id)
         yield run.flush()
         return CallOutcome(
             "rejected", call_id, rejected, f"rejected by {human.id}: {reason}", human.id
@@ -200,14 +194,11 @@ class _Caller:
         trail, run, tool = self.trail, self.run, self.tool
         run.wait(20, 200)
         trail.emit(self.agent, ToolCallStarted(call_id=call_id, tool=tool.name, arguments=args))
-        if trail.state.status == "awaiting_approval":
-            trail.summarize(self.agent, "running")
         yield run.flush()
         began = run.now_ms
         run.wait(*tool.latency_ms)
         duration = round(run.now_ms - began, 1)
         failure = self.fate.failure(tool, attempt)
-        trail.state.open_calls.remove(call_id)
         if failure is None:
             result = tool.result(args, run.rng)
             done = trail.emit(
@@ -216,7 +207,6 @@ class _Caller:
                     call_id=call_id, tool=tool.name, result=result, duration_ms=duration
                 ),
             )
-            trail.summarize(self.agent)
             return CallOutcome("completed", call_id, done), None
         failed = trail.emit(
             self.agent,
@@ -237,8 +227,6 @@ class _Caller:
         delay = BACKOFF_MS * 2 ** (attempt - 1)
         reason = f"{self.tool.name} {failure.error_type}"
         self.trail.emit(self.agent, TaskRetried(attempt=attempt, reason=reason, delay_ms=delay))
-        self.trail.state.attempts += 1
-        self.trail.summarize(self.agent)
         self.run.wait(delay, delay)
 
 

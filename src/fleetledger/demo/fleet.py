@@ -74,8 +74,8 @@ def simulate(
             if progress is not None:
                 progress(done, tasks)
             readers.after_request(done)
-    readers.finish(done)
-    return FleetReport(tasks, events, time.perf_counter() - began, sample, GROUPS)
+    letters = readers.finish(done)
+    return FleetReport(tasks, events, time.perf_counter() - began, sample, GROUPS, letters)
 
 
 def _dice(ledger: Ledger, seed: int) -> random.Random:

@@ -1,7 +1,7 @@
 """Task lifecycle steps shared by every task: assign, start, and the three ways to end.
 
-Each step records the lifecycle event and the ``state.summary`` that follows it, so the
-compacted ``state`` topic always holds where each task stands. Steps only record; the caller
+Each step records the lifecycle event (the runtime's task projection derives where the task
+stands from it, in the compacted ``state`` family). Steps only record; the caller
 decides when the agent's step ends (``Run.flush``), which keeps related events in one batch.
 """
 
@@ -43,8 +43,6 @@ def take_up(trail: Trail, assigner: Agent, role: Role) -> Flow[Agent]:
     agent = pick(role, run.rng)
     run.wait(100, 1000)
     trail.emit(assigner, TaskAssigned(assignee=agent.id, role=role, assigned_by=assigner.id))
-    trail.state.assignee = agent.id
-    trail.summarize(assigner, "assigned")
     yield run.flush()
     run.wait(200, 3000)
     start(trail, agent)
@@ -54,8 +52,6 @@ def take_up(trail: Trail, assigner: Agent, role: Role) -> Flow[Agent]:
 def start(trail: Trail, agent: Agent) -> None:
     """The owning agent begins: its first run."""
     trail.emit(agent, TaskStarted(agent=agent.id))
-    trail.state.attempts = 1
-    trail.summarize(agent, "running")
 
 
 def complete(
@@ -63,23 +59,18 @@ def complete(
 ) -> Outcome:
     """The task reached its goal."""
     done = trail.emit(agent, TaskCompleted(summary=summary, result=result))
-    trail.summarize(agent, "completed")
     return Outcome("completed", done, call=call)
 
 
 def fail(trail: Trail, agent: Agent, error: str, *, undo: bool = False) -> Outcome:
     """The task cannot reach its goal; ``undo`` asks for the work done so far to be undone."""
     failed = trail.emit(agent, TaskFailed(error=error, error_type=_kind(error), retryable=False))
-    trail.state.error = error
-    trail.summarize(agent, "failed")
     return Outcome("failed", failed, error, undo=undo)
 
 
 def cancel(trail: Trail, agent: Agent, reason: str, by: str, cause: str | None = None) -> Outcome:
     """The task is called off: refused by a human, or no longer needed."""
     cancelled = trail.emit(agent, TaskCancelled(reason=reason, cancelled_by=by), cause=cause)
-    trail.state.error = reason
-    trail.summarize(agent, "cancelled")
     return Outcome("cancelled", cancelled, reason, by=by)
 
 

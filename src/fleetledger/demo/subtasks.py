@@ -154,7 +154,6 @@ def compensate(trail: Trail, job: Job, acted: Outcome, verdict: Outcome) -> Flow
             reason=verdict.error,
         ),
     )
-    trail.summarize(boss, "compensated")
     yield trail.run.flush()
     return Outcome("failed", done, f"{verdict.error}; effect undone by {undo}")
 
@@ -194,8 +193,6 @@ def _hand_off(trail: Trail, agent: Agent) -> Flow[Agent]:
             checkpoint=checkpoint,
         ),
     )
-    trail.state.assignee = successor.id
-    trail.summarize(agent)
     yield run.flush()
     run.wait(300, 2000)
     return successor

@@ -65,7 +65,6 @@ def _intake(root: Trail, customer: str, inputs: dict[str, object]) -> None:
             inputs=dict(inputs),
         ),
     )
-    root.summarize(intake)
 
 
 def _start(root: Trail, kind: str) -> Flow[Agent]:
@@ -114,9 +113,6 @@ def _decompose(root: Trail, planner: Agent, action: str) -> Flow[list[Trail]]:
             ),
             cause=decomposed,
         )
-        child.summarize(planner)
-    state.subtasks = [c.task for c in children]
-    root.summarize(planner, "decomposed")
     yield run.flush()
     return children
 
@@ -154,18 +150,13 @@ def _close(root: Trail, planner: Agent, outcome: Outcome) -> str:
     root.run.wait(100, 800)
     root.follow(outcome.event_id)
     if outcome.status == "completed":
-        closed = root.emit(planner, TaskCompleted(summary="all subtasks completed"))
-        root.summarize(planner, "completed")
-        return closed
+        return root.emit(planner, TaskCompleted(summary="all subtasks completed"))
     if outcome.status == "cancelled":
         return cancel(
             root, planner, outcome.error or "cancelled", outcome.by or planner.id
         ).event_id
     error = outcome.error or "a subtask failed"
-    closed = root.emit(planner, TaskFailed(error=error, retryable=False))
-    root.state.error = error
-    root.summarize(planner, "failed")
-    return closed
+    return root.emit(planner, TaskFailed(error=error, retryable=False))
 
 
 def _feedback(root: Trail, customer: str, closed: str, outcome: Outcome) -> Flow[None]:

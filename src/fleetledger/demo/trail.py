@@ -2,8 +2,9 @@
 
 A requested task and its subtasks form one :class:`Run`: one tenant, one correlation id, one
 W3C trace, one simulated clock and one random generator. Each task has a :class:`Trail` that
-stamps those on every event, links each event to the one that caused it (``causationid``), and
-keeps the task's state so a ``state.summary`` can follow each lifecycle change. Events collect
+stamps those on every event and links each event to the one that caused it (``causationid``).
+Where each task stands (its ``state.summary``) is not written here: the fleet's runtime reads
+the events back through the task projection, which maintains it. Events collect
 in the run until an agent step ends; :meth:`Run.flush` hands them over as one :class:`Batch`,
 which the fleet appends atomically.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -20,7 +21,7 @@ import msgspec
 
 from fleetledger.demo.agents import Agent
 from fleetledger.events import BUILTIN_TYPES, EventData, format_time, uuid7
-from fleetledger.events.catalogue import Priority, StateSummary, TaskStatus
+from fleetledger.events.catalogue import Priority
 
 EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 """When the simulated clock starts: fixed, so the same seed gives the same event times."""
@@ -81,18 +82,11 @@ class Run:
 
 @dataclass
 class TaskState:
-    """What the task projection would know about a task: the body of its ``state.summary``."""
+    """What a task's own steps need to know of it: its goal, priority and parent."""
 
     goal: str
     priority: Priority
     parent: str | None = None
-    status: TaskStatus = "requested"
-    assignee: str | None = None
-    attempts: int = 0
-    subtasks: list[str] = field(default_factory=list)
-    open_calls: list[str] = field(default_factory=list)
-    pending_approvals: list[str] = field(default_factory=list)
-    error: str | None = None
 
 
 class Trail:
@@ -103,8 +97,6 @@ class Trail:
         self.task = task
         self.state = state
         self.last_id: str | None = None
-        self._last_type = ""
-        self._last_time = ""
 
     def follow(self, event_id: str) -> None:
         """Make ``event_id`` (often another task's) the cause of this task's next event."""
@@ -136,30 +128,5 @@ class Trail:
                 "traceparent": self.run.traceparent(),
             }
         )
-        if event_type != "state.summary":
-            self.last_id, self._last_type, self._last_time = event_id, event_type, now
+        self.last_id = event_id
         return event_id
-
-    def summarize(self, agent: Agent, status: TaskStatus | None = None) -> None:
-        """Follow a lifecycle change with the task's state, caused by the change itself."""
-        if status is not None:
-            self.state.status = status
-        state = self.state
-        self.emit(
-            agent,
-            StateSummary(
-                status=state.status,
-                last_event_type=self._last_type,
-                last_event_id=self.last_id,
-                updated_at=self._last_time,
-                goal=state.goal,
-                priority=state.priority,
-                assignee=state.assignee,
-                attempts=state.attempts,
-                parent_task=state.parent,
-                subtasks=list(state.subtasks),
-                open_calls=list(state.open_calls),
-                pending_approvals=list(state.pending_approvals),
-                error=state.error,
-            ),
-        )

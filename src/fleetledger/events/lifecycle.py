@@ -334,6 +334,8 @@ def _touch(state: TaskState, event: Event) -> TaskState:
         changes.update(first_event_id=event.id, first_event_type=event.type, created_at=event.time)
     if state.tenant is None and event.tenant is not None:
         changes["tenant"] = event.tenant
+    if state.correlation is None and event.correlationid is not None:
+        changes["correlation"] = event.correlationid
     return msgspec.structs.replace(state, **changes)
 
 

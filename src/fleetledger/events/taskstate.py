@@ -85,6 +85,7 @@ class TaskState(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: str | None = None
     anomalies: int = 0
     tenant: str | None = None
+    correlation: str | None = None  # the correlation id (run) of the task's first event
     classification: str | None = None
     datasubject: str | None = None
     withheld: int = 0
@@ -186,6 +187,7 @@ def from_summary(summary: Event) -> TaskState:
         updated_at=text(data, "updated_at"),
         anomalies=count(data, "anomalies"),
         tenant=summary.tenant,
+        correlation=summary.correlationid,
         classification=summary.dataclassification if goal is not None else None,
         datasubject=summary.datasubject if goal is not None else None,
     )

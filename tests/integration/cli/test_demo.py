@@ -20,20 +20,35 @@ def test_demo_prints_families_lag_and_the_sample_timeline(run: Run) -> None:
     result = run("demo", "--tasks", "3", "--seed", "7")
 
     assert result.exit_code == 0, result.output
-    for word in ("governance", "runtime", "audit", "evaluation", "compensated"):
+    for word in ("governance", "tasks", "audit", "evaluation", "compensated"):
         assert word in result.stdout
 
 
 def test_demo_json_summarises_the_run(run: Run) -> None:
-    """demo --json prints one object whose family counts add up to the events appended."""
+    """demo --json prints one object whose family counts add up to the events appended (the
+    state family is the task projection's output)."""
     result = run("demo", "--tasks", "3", "--json")
 
     summary = json.loads(result.stdout)
     assert summary["tasks"] == 3
     governed = summary["governance"]["events"]
-    assert sum(summary["families"].values()) == summary["events"] + governed
-    assert set(summary["groups"]) == {"runtime", "audit", "evaluation"}
+    written = sum(count for family, count in summary["families"].items() if family != "state")
+    assert written == summary["events"] + governed
+    assert set(summary["groups"]) == {"tasks", "audit", "evaluation"}
     assert summary["sample_task"]
+
+
+def test_demo_json_reports_task_states_dead_letters_and_the_metrics_it_served(run: Run) -> None:
+    """Every request and subtask has a final state from the projection; a fleet of 3 gives the
+    slow audit no round, so no dead letter; the metrics endpoint was scraped while it ran."""
+    result = run("demo", "--tasks", "3", "--json")
+
+    summary = json.loads(result.stdout)
+    assert sum(summary["task_states"].values()) == 3 * 4
+    assert set(summary["task_states"]) <= {"completed", "failed", "cancelled", "compensated"}
+    assert summary["dead_letters"] == []
+    assert summary["metrics"]["url"].startswith("http://127.0.0.1:")
+    assert summary["metrics"]["scraped"]["fleetledger_appended_events_total"] >= summary["events"]
 
 
 def test_demo_refuses_an_unapproved_payment_withholds_from_the_auditor_and_erases(
@@ -146,11 +161,11 @@ def test_demo_output_fits_80_columns(narrow: Callable[..., Result]) -> None:
 
 
 def test_demo_explains_each_consumer_group_and_its_lag(run: Run) -> None:
-    """runtime, audit and evaluation each get a sentence saying what they do and why they lag."""
+    """tasks, audit and evaluation each get a sentence saying what they do and why they lag."""
     result = run("demo", "--tasks", "3")
 
     for sentence in (
-        "The orchestrator: it reads task, tool and governance events",
+        "The runtime's task projection: it reads task, tool and governance events",
         "The archiver: it reads governance and tool events a dozen at a time",
         "A batch job: it reads the evaluation family every 50 finished tasks",
     ):
