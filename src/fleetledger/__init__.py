@@ -13,6 +13,15 @@ from fleetledger.audit import ConsistencyProof, InclusionProof, StoredHead, Veri
 from fleetledger.backends.keys import SQLiteKeyStore
 from fleetledger.backends.protocols import AlreadyStored
 from fleetledger.config import Config
+from fleetledger.consumers import (
+    DeadLetter,
+    DeadLetters,
+    Runner,
+    RunStats,
+    TaskProjection,
+    project,
+    run_projection,
+)
 from fleetledger.errors import (
     AccessDenied,
     BackendError,
@@ -20,6 +29,7 @@ from fleetledger.errors import (
     ConfigurationError,
     ContractError,
     EventTooLarge,
+    Fenced,
     IdConflict,
     IncompatibleSchema,
     IntegrityError,
@@ -34,6 +44,7 @@ from fleetledger.errors import (
 from fleetledger.events import Event, EventData, EventType, Kind
 from fleetledger.events.foreign import ForeignRecord
 from fleetledger.events.new import NewEvent
+from fleetledger.events.taskstate import TaskState
 from fleetledger.governance import DataKey, KeyStore, MemoryKeyStore, Policy, Principal
 from fleetledger.ledger import (
     Appended,
@@ -43,6 +54,7 @@ from fleetledger.ledger import (
     Erasure,
     EventFilter,
     GroupMove,
+    HeadReplay,
     Lag,
     Ledger,
     LedgerLog,
@@ -71,6 +83,8 @@ __all__ = [
     "Consumer",
     "ContractError",
     "DataKey",
+    "DeadLetter",
+    "DeadLetters",
     "Erasure",
     "Event",
     "EventData",
@@ -79,8 +93,10 @@ __all__ = [
     "EventType",
     "FOREVER",
     "FamilyPolicy",
+    "Fenced",
     "ForeignRecord",
     "GroupMove",
+    "HeadReplay",
     "IdConflict",
     "InclusionProof",
     "IncompatibleSchema",
@@ -102,12 +118,18 @@ __all__ = [
     "Position",
     "Principal",
     "ReadOnlyLedger",
+    "RunStats",
+    "Runner",
     "SQLiteKeyStore",
     "StoredHead",
+    "TaskProjection",
+    "TaskState",
     "TopicInfo",
     "UnknownEventType",
     "Verification",
     "__version__",
     "open",
     "open_async",
+    "project",
+    "run_projection",
 ]
