@@ -55,6 +55,10 @@ _LOG = logging.getLogger("fleetledger.consumers")
 _BATCH = 500
 _POLL_WAIT = 0.5
 """Seconds one poll waits for new events when the runner is not to stop when idle."""
+_FIRST_ASSIGNMENT_WAIT = 15.0
+"""Seconds ``until_idle`` waits at most for a first partition, beyond the session timeout: a
+Kafka group's first join takes the broker's initial rebalance delay plus a join and a sync
+round, seconds on a loaded machine, and a runner that gave up before it would miss the work."""
 _RETRIES_EVERY = 1.0
 """Seconds between looks at the dead-letter topic for retries operators requested."""
 
@@ -287,9 +291,10 @@ class Runner:
                 return "idle"
 
     def _idle(self, consumer: Consumer, began: float) -> bool:
-        """Nothing left to read: the runner holds partitions (or waited a session for some)
-        and no retry it should make is pending."""
-        if not consumer.assignment and time.monotonic() - began < self.session_timeout:
+        """Nothing left to read: the runner holds partitions (or waited long enough for some:
+        a session, and a first join) and no retry it should make is pending."""
+        patience = max(self.session_timeout, _FIRST_ASSIGNMENT_WAIT)
+        if not consumer.assignment and time.monotonic() - began < patience:
             consumer.rebalance(now=True)
             return False
         return not self._requested(consumer)

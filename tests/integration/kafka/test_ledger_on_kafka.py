@@ -119,7 +119,7 @@ def test_the_demo_command_runs_on_kafka_and_proves_it(
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["tasks"] == 10
-    assert set(summary["groups"]) == {"runtime", "audit", "evaluation"}
+    assert set(summary["groups"]) == {"tasks", "audit", "evaluation"}
     proofs = summary["integrity"]
     assert proofs["verify"]["ok"]
     assert proofs["verify_bundle"]["ok"]

@@ -9,7 +9,8 @@ import pytest
 
 import fleetledger
 from fleetledger import Ledger
-from fleetledger.consumers.tasks import TaskProjection
+from fleetledger.consumers import run_projection
+from fleetledger.consumers.tasks import TaskProjection, latest_summaries
 from fleetledger.testing import FakeClock
 
 
@@ -63,3 +64,19 @@ def test_a_restarted_projection_continues_from_its_summaries(ledger: Ledger) -> 
     assert [(e.type, e.data["status"], e.data["anomalies"]) for e in outputs] == [
         ("state.summary", "completed", 1)
     ]
+
+
+def test_run_projection_writes_each_tasks_state_with_its_offsets(ledger: Ledger) -> None:
+    """The task projection in the transactional consume-process-produce loop: one summary per
+    task with the latest status, and the group's offsets committed with them."""
+    ledger.append("task.requested", subject="t-1", data={"goal": "refund"})
+    ledger.append("task.started", subject="t-1")
+    ledger.append("task.requested", subject="t-2", data={"goal": "report"})
+    ledger.append("task.completed", subject="t-1")
+
+    run = run_projection(ledger, TaskProjection(ledger))
+    latest = {e.subject: e.data["status"] for e in latest_summaries(ledger).events}
+
+    assert (run.events, run.outputs) == (4, 2)
+    assert latest == {"t-1": "completed", "t-2": "requested"}
+    assert sum(row.lag for row in ledger.lag("tasks")) == 0

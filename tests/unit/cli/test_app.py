@@ -132,8 +132,9 @@ def test_demo_hands_its_options_and_a_progress_callback_to_simulate(
         calls.append(options)
         progress = options["progress"]
         progress(2, 2)  # type: ignore[operator]
+        letters = types.SimpleNamespace(recorded=(), after_fix=())
         return types.SimpleNamespace(
-            tasks=2, events=0, elapsed=0.5, sample_task="t", groups=("runtime",)
+            tasks=2, events=0, elapsed=0.5, sample_task="t", groups=("tasks",), letters=letters
         )
 
     fake = types.ModuleType("fleetledger.demo")

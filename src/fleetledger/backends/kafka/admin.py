@@ -54,6 +54,8 @@ REGISTRY_POLICY = FamilyPolicy(family="topics", partitions=1, cleanup=Cleanup.CO
 """The registry keeps the latest policy per topic name, so it is compacted, never expired."""
 
 _RETENTION = ("retention.ms", "retention.bytes")
+_UNSTABLE_PAUSE = 0.05
+"""Seconds between two asks for a group's offsets while a transaction's are not settled."""
 _RETRY_PAUSE = 0.05
 _LEADERSHIP_MOVING = frozenset(
     {
@@ -296,15 +298,33 @@ class Admin:
                 self._client().list_topics(timeout=left)
 
     def committed(self, group: str) -> dict[Partition, int]:
-        """The offsets ``group`` committed, by partition."""
+        """The offsets ``group`` committed, by partition, stable ones only.
+
+        Offsets committed in a transaction (``send_offsets_to_transaction``) reach the group
+        once the coordinator has written the transaction's markers, a moment after the commit
+        returned; until then the broker answers ``UNSTABLE_OFFSET_COMMIT`` for the partition
+        (KIP-447, asked for with ``require_stable``), and this asks again, up to the timeout,
+        so a reader never sees the offsets from before a commit that already succeeded.
+        """
         request = [ConsumerGroupTopicPartitions(group)]
 
         def ask(client: AdminClient, wait: float) -> ConsumerGroupTopicPartitions:
-            futures = client.list_consumer_group_offsets(request, request_timeout=wait)
+            futures = client.list_consumer_group_offsets(
+                request, require_stable=True, request_timeout=wait
+            )
             found: ConsumerGroupTopicPartitions = futures[group].result(timeout=wait + 1)
             return found
 
-        result = self._answered(f"listing the offsets of group {group!r}", ask)
+        deadline = time.monotonic() + self._timeout
+        while True:
+            result = self._answered(f"listing the offsets of group {group!r}", ask)
+            unstable = any(
+                tp.error is not None and tp.error.code() == KafkaError.UNSTABLE_OFFSET_COMMIT
+                for tp in result.topic_partitions or ()
+            )
+            if not unstable or time.monotonic() >= deadline:
+                break
+            time.sleep(_UNSTABLE_PAUSE)
         return {
             (tp.topic, tp.partition): int(tp.offset)
             for tp in result.topic_partitions or ()
