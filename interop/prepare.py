@@ -135,6 +135,19 @@ def go(out: Path) -> None:
     run(["go", "build", "-o", str(out / "verifier"), "."], 300, cwd=GO_MODULE, env=go_env())
 
 
+def promtool(out: Path) -> None:
+    """Prometheus's ``promtool`` from Debian's ``prometheus`` package: downloaded and unpacked
+    (``dpkg-deb -x``) into ``out``, not installed, so no root is needed (interop/promtool)."""
+    work = out / "unpacked"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    run(["apt-get", "download", "prometheus"], 300, cwd=work)
+    (package,) = work.glob("prometheus_*.deb")
+    run(["dpkg-deb", "-x", str(package), str(work / "root")], 120)
+    shutil.copy2(work / "root" / "usr" / "bin" / "promtool", out / "promtool")
+    shutil.rmtree(work)
+
+
 PARTS: dict[str, Part] = {
     "kafka": Part("kafka", ("java", "mvn"), ("interop/kafka/pom.xml",), kafka, 600),
     "connect": Part("connect", ("java", "mvn"), ("interop/connect",), connect, 300),
@@ -146,6 +159,7 @@ PARTS: dict[str, Part] = {
         300,
     ),
     "go": Part("go", ("go",), ("interop/go",), go, 300),
+    "promtool": Part("promtool", ("apt-get", "dpkg-deb"), ("interop/promtool",), promtool, 300),
 }
 
 

@@ -23,13 +23,13 @@ resumes from the last committed batch, and no event is applied twice or skipped.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from fleetledger.errors import ConfigurationError
 from fleetledger.events.envelope import Event
 from fleetledger.events.new import NewEvent
-from fleetledger.ledger import Ledger
+from fleetledger.ledger import Consumer, Ledger
 from fleetledger.types import TopicPartition
 
 __all__ = [
@@ -136,13 +136,7 @@ def run_projection(
     events = batches = outputs = 0
     with ledger.consumer(name, projection.families) as consumer:
         committed = consumer.positions
-        while not (stop is not None and stop()):
-            read = consumer.poll(batch, timeout=0.0 if until_idle else IDLE_WAIT)
-            positions = consumer.positions
-            if not read and positions == committed:
-                if until_idle:
-                    break
-                continue
+        for read, positions in batches_of(consumer, batch, until_idle, stop):
             try:
                 made = projection.project(read)
                 ledger.append_many(made, commit=(name, positions))
@@ -152,6 +146,26 @@ def run_projection(
             committed = positions
             events, batches, outputs = events + len(read), batches + 1, outputs + len(made)
         return ProjectionRun(name, events, batches, outputs, consumer.withheld, committed)
+
+
+def batches_of(
+    consumer: Consumer, batch: int, until_idle: bool, stop: Stop | None
+) -> Iterator[tuple[list[Event], dict[TopicPartition, int]]]:
+    """Each batch a projection must commit, with the consumer's positions after it: a poll
+    that read nothing but moved past records the principal may not see counts too (its
+    offsets must be committed), one that moved nothing does not. Ends when idle
+    (``until_idle``) or when ``stop()`` is true; the caller commits a batch before asking for
+    the next, so a failure leaves the last commit where it was."""
+    last = consumer.positions
+    while not (stop is not None and stop()):
+        read = consumer.poll(batch, timeout=0.0 if until_idle else IDLE_WAIT)
+        positions = consumer.positions
+        if not read and positions == last:
+            if until_idle:
+                return
+            continue
+        yield read, positions
+        last = positions
 
 
 def check_batch(batch: int) -> None:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from fleetledger.consumers import projection_store as store
 from fleetledger.consumers.projection import (
-    IDLE_WAIT,
     ProjectionRun,
     Stop,
     TableProjection,
+    batches_of,
     check_batch,
 )
 from fleetledger.errors import BackendError, ConfigurationError
@@ -98,13 +98,7 @@ def _run(
         for topic, partition in consumer.assignment:  # the group store is not ours: seek
             consumer.seek(topic, partition, stored.get((topic, partition), 0))
         committed = consumer.positions
-        while not (stop is not None and stop()):
-            read = consumer.poll(batch, timeout=0.0 if until_idle else IDLE_WAIT)
-            positions = consumer.positions
-            if not read and positions == committed:
-                if until_idle:
-                    break
-                continue
+        for read, positions in batches_of(consumer, batch, until_idle, stop):
             _commit_batch(conn, projection, read, positions, path)
             committed = positions
             events, batches = events + len(read), batches + 1
