@@ -22,6 +22,12 @@ is refused (fenced) and left to the new holder.
 was handled is committed, the runner leaves its group and ``run`` returns its
 :class:`RunStats`. An event whose retries were cut short by a stop is not committed: it is
 handled again after the restart.
+
+**Between runs.** Each :meth:`Runner.run` joins the group and leaves it at the end; inside
+``with runner:`` the runner stays a member between runs (a batch job that runs every so often
+keeps its partitions rather than paying a rebalance each time), and leaves when the block ends.
+While it stays but does not run, its partitions wait for it: the group gives them to another
+member only after it leaves (or, if its process dies, after the session timeout).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import FrameType
+from types import FrameType, TracebackType
 from typing import Any, NamedTuple
 
 from prometheus_client import Counter
@@ -160,6 +166,9 @@ class Runner:
         self._dead = DeadLetters(ledger)
         self._signalled = False
         self._tracer_provider = tracer_provider
+        self._staying = False
+        self._joined: Consumer | None = None
+        """The membership kept between runs inside ``with runner:``."""
 
     # -- subscribing ---------------------------------------------------------------------------
 
@@ -202,6 +211,28 @@ class Runner:
         return sorted({f for s in self._subscriptions for f in s.families or ()})
 
     # -- running -------------------------------------------------------------------------------
+
+    def __enter__(self) -> Runner:
+        """Stay in the group between runs until the ``with`` block ends: a batch job that runs
+        every so often keeps its partitions instead of joining again each time (on Kafka a
+        join is a rebalance of the whole group, seconds long)."""
+        self._staying = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._staying = False
+        if self._joined is not None:
+            self._leave(self._joined)
+
+    def _leave(self, consumer: Consumer) -> None:
+        """Leave the group (what was handled is committed already)."""
+        self._joined = None
+        consumer.close()
 
     def redrive(self, events: Iterable[Event]) -> Iterator[Redriven]:
         """Call the subscribed handlers over ``events`` (a fleet replayed from a signed head,
@@ -249,17 +280,21 @@ class Runner:
         self._signalled = False
         self._committed = {}
         stats = RunStats()
-        consumer = self.ledger.join(
+        consumer = self._joined or self.ledger.join(
             self.group,
             self._families(),
             member=self.member,
             session_timeout=self.session_timeout,
         )
-        with self._signals(), consumer:
+        with self._signals():
             try:
                 stats.stopped = self._loop(consumer, stats, until_idle, max_events, stop)
             finally:
                 stats.partitions = list(consumer.assignment)
+                if self._staying and stats.stopped != "signal":
+                    self._joined = consumer
+                else:
+                    self._leave(consumer)
         return stats
 
     def _loop(

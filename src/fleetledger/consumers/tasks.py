@@ -66,6 +66,7 @@ class TaskProjection:
         self._ledger = ledger
         self._source = source
         self._states: dict[str, TaskState] = {}
+        self._loaded = False
 
     @property
     def name(self) -> str:
@@ -99,24 +100,29 @@ class TaskProjection:
         """Forget every state held in memory: what was committed is read again from the
         ``state`` family when next needed (what was not is gone, as it should be)."""
         self._states.clear()
+        self._loaded = False
 
     def state(self, task: str) -> TaskState:
         """The task's state as the projection holds it (loaded from ``state`` if need be)."""
         return self._state(task)
 
     def _state(self, task: str) -> TaskState:
+        if not self._loaded:
+            self._load()
         found = self._states.get(task)
         if found is None:
-            found = self._load(task)
-            self._states[task] = found
+            found = self._states[task] = TaskState(task=task)
         return found
 
-    def _load(self, task: str) -> TaskState:
-        """The state of the task's latest ``state.summary``, else a task not seen yet."""
-        latest = None
-        for latest in self._ledger.replay(task, families=["state"], types=[SUMMARY]):  # noqa: B007
-            pass
-        return TaskState(task=task) if latest is None else from_summary(latest)
+    def _load(self) -> None:
+        """Hold the state of every task's latest ``state.summary``: read once, in one pass
+        over the compacted ``state`` family, rather than a lookup per task (on Kafka a
+        task's lookup scans partitions). A task not there is a task not seen yet."""
+        self._states = {
+            summary.subject: from_summary(summary)
+            for summary in latest_summaries(self._ledger).events
+        }
+        self._loaded = True
 
     def _summary(self, state: TaskState) -> NewEvent:
         """The summary event of ``state``: the same fields for the same state (its time is

@@ -53,28 +53,31 @@ def simulate(
     began = time.perf_counter()
     master = _dice(ledger, seed)
     readers = Readers(ledger)
-    queue: Queue = []
-    order = itertools.count()
-    taken: set[str] = set()
-    arrival, started, done, events = 0.0, 0, 0, 0
-    sample = ""
-    while done < tasks:
-        if started < tasks and (not queue or arrival <= queue[0][0]):
-            task, flow = _arrive(master, started, arrival, taken)
-            sample = sample or subtask_id(task, "act")
-            _schedule(queue, flow, next(order))
-            started += 1
-            arrival += master.expovariate(1 / MEAN_ARRIVAL_MS)
-            continue
-        _, _, batch, flow = heapq.heappop(queue)
-        events += _append(ledger, batch)
-        readers.after_step()
-        if not _schedule(queue, flow, next(order)):
-            done += 1
-            if progress is not None:
-                progress(done, tasks)
-            readers.after_request(done)
-    letters = readers.finish(done)
+    try:
+        queue: Queue = []
+        order = itertools.count()
+        taken: set[str] = set()
+        arrival, started, done, events = 0.0, 0, 0, 0
+        sample = ""
+        while done < tasks:
+            if started < tasks and (not queue or arrival <= queue[0][0]):
+                task, flow = _arrive(master, started, arrival, taken)
+                sample = sample or subtask_id(task, "act")
+                _schedule(queue, flow, next(order))
+                started += 1
+                arrival += master.expovariate(1 / MEAN_ARRIVAL_MS)
+                continue
+            _, _, batch, flow = heapq.heappop(queue)
+            events += _append(ledger, batch)
+            readers.after_step()
+            if not _schedule(queue, flow, next(order)):
+                done += 1
+                if progress is not None:
+                    progress(done, tasks)
+                readers.after_request(done)
+        letters = readers.finish(done)
+    finally:
+        readers.close()
     return FleetReport(tasks, events, time.perf_counter() - began, sample, GROUPS, letters)
 
 

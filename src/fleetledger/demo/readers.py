@@ -15,6 +15,7 @@ so the same seed leaves the same lag behind.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from fleetledger import Event, Ledger
@@ -106,6 +107,10 @@ class Readers:
         self.audit.subscribe(self.archive, families=AUDIT_FAMILIES)
         self.evaluation = Runner(ledger, "evaluation")
         self.evaluation.subscribe(self.scores, families=["evaluation"])
+        # Both runners stay in their groups between rounds, as long-lived consumers do.
+        self._membership = ExitStack()
+        self._membership.enter_context(self.audit)
+        self._membership.enter_context(self.evaluation)
         self.consumed = dict.fromkeys(GROUPS, 0)
         self._steps = 0
         self._evaluated_at = -1
@@ -139,6 +144,10 @@ class Readers:
         # A round that only retries: the requested dead letters are re-handled first.
         self.audit.run(until_idle=True, max_events=1)
         return Letters(recorded, tuple(letters.list(group="audit")))
+
+    def close(self) -> None:
+        """Leave the audit and evaluation groups."""
+        self._membership.close()
 
     def _project(self) -> None:
         self.consumed["tasks"] += run_projection(self._ledger, self.tasks).events

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -247,3 +248,26 @@ def test_runner_processes_split_a_group_and_take_over_a_killed_member(
         _, err = process.communicate(timeout=30)
         assert process.returncode == 0, err.decode()
     assert {line.pid for line in read_log(log)} - {victim.pid}
+
+
+def test_a_runner_used_as_a_context_stays_in_its_group_between_runs(url: str) -> None:
+    """Inside ``with runner:`` the member keeps its partitions after a run (another member
+    waiting a second gets none); after the block it has left, and the other takes them all."""
+    append_tasks(url, 12)
+    with fleetledger.open(url) as ledger:
+        staying = Runner(ledger, "g", sleep=no_wait, session_timeout=SESSION)
+        staying.subscribe(lambda event: None, families=["task"])
+        other = Runner(ledger, "g", member="other", sleep=no_wait, session_timeout=SESSION)
+        other.subscribe(lambda event: None, families=["task"])
+        with staying:
+            first = staying.run(until_idle=True, max_events=1)
+            waited = threading.Event()
+            timer = threading.Timer(1.0, waited.set)
+            timer.start()
+            meanwhile = other.run(stop=waited)
+            again = staying.run(until_idle=True)
+        alone = other.run(until_idle=True)
+
+    assert (len(first.partitions), meanwhile.partitions, meanwhile.events) == (4, [], 0)
+    assert (len(again.partitions), again.events) == (4, 11)
+    assert (len(alone.partitions), alone.events) == (4, 0)
