@@ -51,6 +51,7 @@ from fleetledger.errors import ConfigurationError, Fenced
 from fleetledger.events.envelope import Event
 from fleetledger.ledger import Consumer, Ledger
 from fleetledger.observe.metrics import DEAD_LETTERED, HANDLED, HANDLER_RETRIES
+from fleetledger.observe.tracing import configured as tracing_configured
 from fleetledger.observe.tracing import handling
 from fleetledger.topics.naming import family_of
 from fleetledger.types import TopicPartition
@@ -166,6 +167,7 @@ class Runner:
         self._dead = DeadLetters(ledger)
         self._signalled = False
         self._tracer_provider = tracer_provider
+        self._traced = tracer_provider is not None
         self._staying = False
         self._joined: Consumer | None = None
         """The membership kept between runs inside ``with runner:``."""
@@ -244,18 +246,13 @@ class Runner:
         """
         if not self._subscriptions:
             raise ConfigurationError("subscribe at least one handler before re-driving")
+        self._traced = self._tracer_provider is not None or tracing_configured()
         for event in events:
             position = event.position
             topic = position.topic if position is not None else self.ledger.topic(event.family)
             for subscription in self._route(topic, event.type):
                 try:
-                    with handling(
-                        event,
-                        group=self.group,
-                        handler=subscription.name,
-                        tracer_provider=self._tracer_provider,
-                    ):
-                        result = subscription.handler(event)
+                    result = self._call(subscription, event)
                 except Exception as exc:  # a dry run reports each failure and goes on
                     yield Redriven(event, subscription.name, False, error=_described(exc))
                 else:
@@ -343,6 +340,7 @@ class Runner:
         """Handle each event in order; commit what was handled (all of it, unless a stop came
         mid-batch: then up to the first event not handled of each partition)."""
         done = 0
+        self._traced = self._tracer_provider is not None or tracing_configured()
         try:
             for event in batch:
                 if self._stopped(stop):
@@ -423,16 +421,19 @@ class Runner:
             self._counted(subscription, "ok" if attempt == 1 else "retried").inc()
             return
 
-    def _call(self, subscription: Subscription, event: Event) -> None:
+    def _call(self, subscription: Subscription, event: Event) -> Any:
         """The one place a handler is called, inside a consumer span that continues the
-        event's trace (its ``traceparent``), so a handler's work joins the trace that caused it."""
+        event's trace (its ``traceparent``), so a handler's work joins the trace that caused it;
+        a plain call while the process traces nothing (``_traced``, looked at per batch)."""
+        if not self._traced:
+            return subscription.handler(event)
         with handling(
             event,
             group=self.group,
             handler=subscription.name,
             tracer_provider=self._tracer_provider,
         ):
-            subscription.handler(event)
+            return subscription.handler(event)
 
     def _dead_letter(
         self, subscription: Subscription, event: Event, exc: Exception, stats: RunStats
