@@ -25,6 +25,7 @@ CACHE = ROOT / ".cache"
 MAVEN_REPO = CACHE / "m2"  # Maven's downloads stay in the project's cache, not ~/.m2
 NPM_CACHE = CACHE / "npm"  # and npm's, not ~/.npm
 GO_MODULE = ROOT / "interop" / "go"
+TS_VERIFIER = ROOT / "verifiers" / "ts"
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,15 @@ def node(out: Path) -> None:
     )
 
 
+def ts(out: Path) -> None:
+    """The TypeScript verifier (verifiers/ts): TypeScript as ``package-lock.json`` pins it,
+    then ``tsc`` into the package's own git-ignored ``dist/``; ``out`` holds only the stamp."""
+    npm = ["--no-audit", "--no-fund", "--no-update-notifier", f"--cache={NPM_CACHE}"]
+    run(["npm", "ci", "--ignore-scripts", *npm], timeout=300, cwd=TS_VERIFIER)
+    shutil.rmtree(TS_VERIFIER / "dist", ignore_errors=True)
+    run(["npm", "run", "build", "--silent", *npm], timeout=300, cwd=TS_VERIFIER)
+
+
 def go_env() -> dict[str, str]:
     """The environment of every ``go`` command of the suite: this build and ``go test``.
 
@@ -159,6 +169,7 @@ PARTS: dict[str, Part] = {
         300,
     ),
     "go": Part("go", ("go",), ("interop/go",), go, 300),
+    "ts": Part("ts", ("node", "npm"), ("verifiers/ts",), ts, 300),
     "promtool": Part("promtool", ("apt-get", "dpkg-deb"), ("interop/promtool",), promtool, 300),
 }
 
@@ -170,7 +181,7 @@ def fingerprint(part: Part) -> str:
         path = ROOT / name
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            if any(s in file.parts for s in ("node_modules", "target")):
+            if any(s in file.parts for s in ("node_modules", "target", "dist")):
                 continue
             digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
