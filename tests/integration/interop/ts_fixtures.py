@@ -212,12 +212,48 @@ MORE_TAMPERS: dict[str, Callable[[Made], Case]] = {
 ALL_TAMPERS = {**TAMPERS, **MORE_TAMPERS}
 
 
+def rotated(folder: Path) -> list[tuple[str, Case, bool]]:
+    """A second ledger whose signing key was rotated mid-task: its bundle carries the key
+    handover, so either key verifies it, and without the handover the first key cannot."""
+    first, second = NoteSigner.generate("test.example/a"), NoteSigner.generate("test.example/b")
+    url = f"sqlite:///{folder}/rotated.db?checkpoint_events=2&checkpoint_seconds=3600"
+    with fleetledger.open(url, signer=first, default_source="tests") as ledger:
+        for n in range(3):
+            ledger.append("task.requested", subject=TASK, data={"goal": f"goal {n}"})
+        ledger.rotate_key(second)
+        ledger.append("task.requested", subject=TASK, data={"goal": "after"})
+        ledger.sign()
+        bundle = ledger.evidence(TASK).dumps()
+    document = json.loads(bundle)
+    assert document["handovers"]
+    document["handovers"] = []
+    cut = json.dumps(document).encode()
+    return [
+        (
+            "bundle after a key rotation, checked with the first key",
+            Case("bundle", bundle, first.verifier),
+            True,
+        ),
+        (
+            "bundle after a key rotation, checked with the new key",
+            Case("bundle", bundle, second.verifier),
+            True,
+        ),
+        (
+            "bundle after a key rotation: its handover left out",
+            Case("bundle", cut, first.verifier),
+            False,
+        ),
+    ]
+
+
 def write_fixtures(folder: Path) -> Made:
     """Build the ledger in ``folder``, write every case and ``cases.json``; returns the ledger's
     documents so a test can check the tampered ones fail in Python too."""
     made = make_ledger(folder)
     cases = [(kind, made.case(kind), True) for kind in made.documents]
     cases += [(name, tamper(made), False) for name, tamper in ALL_TAMPERS.items()]
+    cases += rotated(folder)
     listed = []
     for number, (name, case, valid) in enumerate(cases):
         file = f"case-{number:03d}.{'note' if case.kind in ('head', 'checkpoint') else 'json'}"
