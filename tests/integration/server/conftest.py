@@ -73,5 +73,7 @@ def governed(tmp_path: Path) -> Iterator[Ledger]:
     """A SQLite ledger under an access policy: ops administers, planner appends and reads,
     reader reads only the task family."""
     url = f"sqlite:///{tmp_path}/g.db"
-    with fleetledger.open(url, principal=OPS, access=POLICY, delegate=True) as opened:
+    with fleetledger.open(
+        url, principal=OPS, access=POLICY, delegate=True, default_source="tests"
+    ) as opened:
         yield opened
