@@ -7,6 +7,7 @@ request may do is what the ledger's access policy says its principal may do.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -75,6 +76,15 @@ def create_app(
     app.add_middleware(BodyLimit, limit=max_body)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def openapi_text() -> str:
+    """The OpenAPI document as checked into the repository (``server/openapi.json``): sorted,
+    indented, the same for every ledger. Regenerate it with ``python -c "from
+    fleetledger.server.app import openapi_text; print(openapi_text(), end='')" >
+    src/fleetledger/server/openapi.json``."""
+    app = create_app("memory://")
+    return json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n"
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -32,31 +32,41 @@ RULES = [
 POLICY = Policy(parse_rules(RULES))
 
 
-@pytest.fixture
-def serve() -> Iterator[Serve]:
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+def run(app: Any) -> tuple[str, Callable[[], None]]:
+    """Start ``app`` on a free loopback port in a thread; its base URL and how to stop it."""
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start in 10 s"
+        assert thread.is_alive(), "the server stopped while starting"
+        time.sleep(0.01)
 
-    def start(ledger: Ledger, **options: Any) -> str:
-        port = free_port()
-        app = create_app(ledger, **options)
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "the server did not start in 10 s"
-            time.sleep(0.01)
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for server, thread in servers:
+    def stop() -> None:
         server.should_exit = True
         thread.join(timeout=10)
         assert not thread.is_alive(), "the server did not stop in 10 s"
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+@pytest.fixture
+def serve() -> Iterator[Serve]:
+    stops: list[Callable[[], None]] = []
+
+    def start(ledger: Ledger, **options: Any) -> str:
+        url, stop = run(create_app(ledger, **options))
+        stops.append(stop)
+        return url
+
+    yield start
+    for stop in stops:
+        stop()
 
 
 @pytest.fixture
