@@ -33,6 +33,7 @@ from fleetledger.cli import (
     principals,
     prove,
     replay,
+    serve,
     sign,
     state,
     tail,
@@ -103,6 +104,7 @@ for command in (
     backup.backup,
     backup.restore,
     consume.consume,
+    serve.serve,
 ):
     app.command()(guarded(command))
 app.add_typer(groups.app, name="groups")

@@ -48,6 +48,7 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "backup",
         "restore",
         "consume",
+        "serve",
         "dlq",
     }
 
