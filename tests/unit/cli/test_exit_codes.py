@@ -73,6 +73,7 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "lag": ["lag", *ledger],
         "forget": ["forget", "cust-7", *ledger],
         "maintain": ["maintain", *ledger],
+        "serve": ["serve", "--port", "0", *ledger],
         "metrics": ["metrics", "--once", *ledger],
         "otel": ["otel", "export", "--task", "t", *ledger],
         "otel export": ["otel", "export", "--task", "t", *ledger],
