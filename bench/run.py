@@ -35,6 +35,7 @@ import chart
 import consumers
 import encryption
 import governance
+import http_api
 import integrity
 import kafka_append
 import memory
@@ -72,6 +73,7 @@ class Plan:
     batch: int = 1000  # events per append_many / executemany transaction
     cached: bool = False  # the large files come from bench/.cache (BENCH_SCALE=large)
     kafka: kafka_append.KafkaPlan = kafka_append.FULL
+    http: http_api.HttpPlan = http_api.FULL
 
 
 FULL = Plan(
@@ -105,6 +107,7 @@ QUICK = Plan(
     peer_single=150,
     peer_each=25,
     kafka=kafka_append.QUICK,
+    http=http_api.QUICK,
 )
 
 
@@ -163,6 +166,11 @@ def run(
     )
     log(f"verify over {plan.verify_events:,} signed events ...")
     results.extend(integrity.verify(directory, events=plan.verify_events, rounds=plan.rounds))
+    reason = http_api.missing()
+    if reason is None:
+        results += http_api.run(plan.http, directory, log)
+    else:
+        notes.append(f"HTTP benchmark {reason}")
     return results
 
 

@@ -5,6 +5,7 @@ No timing is asserted: figures on a shared CI machine mean nothing. ``make bench
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import sqlite3
@@ -34,6 +35,7 @@ MODULES = (
     "projections",
     "chart",
     "kafka_append",
+    "http_api",
     "run",
 )
 
@@ -70,6 +72,9 @@ def test_every_benchmark_runs_at_a_tiny_size(
         peer_single=5,
         peer_each=2,
         batch=50,
+        http=bench["http_api"].HttpPlan(
+            clients=4, single=2, batches=1, batch=5, subscribers=3, events=10, rounds=1
+        ),
     )
     notes: list[str] = []
     results = run.run(plan, tmp_path, lambda _: None, notes)
@@ -96,7 +101,9 @@ def test_every_benchmark_runs_at_a_tiny_size(
     assert sum(n.startswith("encryption on vs off") for n in names) == 2
     assert sum(n.startswith("access policy on vs off") for n in names) == 1
     assert sum(n.startswith("projection ") and "vs bare consumer" in n for n in names) == 2
-    assert len(results) == 34
+    assert sum(n.startswith("HTTP ") and "vs in-process" in n for n in names) == 2
+    assert sum(n.startswith("SSE fan-out, 3 subscribers x 10 events") for n in names) == 2
+    assert len(results) == 38
     assert notes == []
     for result in results:
         assert result.ledger > 0
@@ -111,7 +118,7 @@ def test_every_benchmark_runs_at_a_tiny_size(
     report = tmp_path / "results.json"
     run.write_json(report, plan, results, 1.0, quick=True, notes=["a note"])
     written = json.loads(report.read_text())
-    assert len(written["results"]) == 34
+    assert len(written["results"]) == 38
     assert {r["verdict"] for r in written["results"]} <= {"PASS", "MISS", "-"}
     assert written["notes"] == ["a note"]
     assert written["plan"]["single"] == [[1, 5], [8, 3], [64, 1]]
@@ -206,6 +213,27 @@ def test_eventsourcing_stores_one_durable_row_per_event(
         conn.close()
 
     assert (count, tasks) == (60, 6)
+
+
+def test_the_http_benchmarks_server_stores_every_event_its_clients_post(
+    bench: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    """Single and batched requests from several clients: every event lands in the server's
+    file, once, and each request's latency is counted."""
+    http_api, workload, scale = bench["http_api"], bench["workload"], bench["scale"]
+    events = workload.Workload(seed=8).events(13)
+    single = [json.dumps(http_api.structured(e, i)).encode() for i, e in enumerate(events[:7])]
+    batch = [http_api.structured(e, 100 + i) for i, e in enumerate(events[7:])]
+    path = tmp_path / "served.db"
+    with http_api.server(path) as url:
+        _, singles = asyncio.run(
+            http_api._post_all(url, [single[:4], single[4:]], http_api.STRUCTURED)
+        )
+        body = [[json.dumps(batch[:3]).encode(), json.dumps(batch[3:]).encode()]]
+        _, batches = asyncio.run(http_api._post_all(url, body, http_api.BATCH))
+
+    assert (len(singles), len(batches)) == (6, 1)  # the first request of each run warms up
+    assert scale.count_events(path) == 13
 
 
 def test_the_raw_baseline_writes_the_rows_the_ledger_writes(
