@@ -27,7 +27,7 @@ from fleetledger.cli.common import (
     write_events,
 )
 from fleetledger.cli.evidence import plural
-from fleetledger.cli.exits import InputError, committed, holding_interrupts
+from fleetledger.cli.exits import InputError, committed, holding_interrupts, read_interruptibly
 from fleetledger.events.codec import MAX_DEPTH
 
 _JSON_TYPES = {
@@ -247,11 +247,11 @@ def _too_deep(value: Any, depth: int) -> bool:
 
 def read_text(path: str) -> str:
     """The text of a UTF-8 file, or of stdin for ``-``."""
-    if path == "-":
-        return sys.stdin.read()
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        if path == "-":
+            return read_interruptibly(sys.stdin.buffer).decode("utf-8")
+        with open(path, "rb") as handle:
+            return read_interruptibly(handle).decode("utf-8")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:

@@ -20,12 +20,15 @@ hold Ctrl-C over a write that must not be cut short with :func:`holding_interrup
 from __future__ import annotations
 
 import functools
+import io
+import os
+import select
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import FrameType
-from typing import NoReturn, ParamSpec
+from typing import BinaryIO, NoReturn, ParamSpec
 
 import typer
 from rich.console import Console
@@ -78,6 +81,8 @@ NOTHING_WRITTEN = "nothing was written"
 
 _committed: ContextVar[str | Callable[[], str] | None] = ContextVar("committed", default=None)
 
+_READ_SIZE = 1 << 16
+
 
 def exit_code(exc: BaseException) -> int:
     """The exit code an error ends the command with (see the module's table)."""
@@ -129,6 +134,53 @@ def what_was_committed() -> str:
     if what is None:
         return NOTHING_WRITTEN
     return what if isinstance(what, str) else what()
+
+
+def read_interruptibly(handle: BinaryIO) -> bytes:
+    """Everything ``handle`` holds, read so that Ctrl-C always interrupts it.
+
+    A plain blocking ``read`` of a pipe can miss Ctrl-C: a signal that lands between two of
+    the reads inside ``readall`` only sets CPython's flag, and the next read blocks until the
+    writer writes or closes. Here a wake-up pipe receives every signal's number at once, and
+    each read waits in ``poll`` on the file and that pipe together, so a signal arriving at any
+    moment ends the wait and its handler (KeyboardInterrupt) runs before the next read.
+    """
+    try:
+        fd = handle.fileno()
+    except io.UnsupportedOperation:  # in memory (a test's stdin): it never waits
+        return handle.read()
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    try:
+        previous = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
+    except ValueError:  # not the main thread: no signal reaches this read anyway
+        os.close(wake_read)
+        os.close(wake_write)
+        return handle.read()
+    chunks: list[bytes] = []
+    try:
+        waiter = select.poll()  # poll, not epoll: a regular file is always ready, never refused
+        waiter.register(fd, select.POLLIN)
+        waiter.register(wake_read, select.POLLIN)
+        while True:
+            ready = {ready_fd for ready_fd, _ in waiter.poll()}
+            if wake_read in ready:
+                os.read(wake_read, _READ_SIZE)
+                _let_signal_handlers_run()
+            if fd in ready:
+                chunk = os.read(fd, _READ_SIZE)
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+    finally:
+        signal.set_wakeup_fd(previous)
+        os.close(wake_read)
+        os.close(wake_write)
+
+
+def _let_signal_handlers_run() -> None:
+    """Nothing: entering a Python function is where CPython runs the handlers of the signals
+    that have arrived (Ctrl-C raises KeyboardInterrupt here)."""
 
 
 @contextmanager

@@ -30,7 +30,12 @@ EVENTS = [
 def interrupt(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     """Send SIGINT, then wait: the exit code, stdout and stderr."""
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
+    try:
+        out, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("the command was still running 30 s after Ctrl-C")
     return process.returncode, out, err
 
 
