@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test interop fuzz bench lint lock clean
+.PHONY: demo test interop ui-verify fuzz bench lint lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ test: $(STAMP) interop
 # toolchain is missing is left out with one line, and its tests skip (fail under CI=true).
 interop: $(STAMP)
 	$(BIN)/python interop/prepare.py
+
+# The web UI's copy of the TypeScript verifier (src/fleetledger/server/ui/verify/): the package
+# ships it built, so installing needs no Node; rebuild it after changing verifiers/ts (a test
+# fails while the copy differs from a fresh build).
+ui-verify: interop
+	rm -rf src/fleetledger/server/ui/verify && mkdir -p src/fleetledger/server/ui/verify
+	cp verifiers/ts/dist/src/*.js src/fleetledger/server/ui/verify/
 
 # Only the fuzz tests, with many more generated inputs each than `make test` tries (about a
 # quarter of an hour on 2 cores). Hypothesis bounds each call; a whole test may pass the suite's

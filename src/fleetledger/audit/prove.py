@@ -124,6 +124,54 @@ def prove_event(
     )
 
 
+@dataclass(frozen=True)
+class ProofMaterial:
+    """An event's stored bytes and its inclusion proof as storage holds them, checked by no one.
+
+    What a verifier that trusts nothing this side says needs (the web UI's event page): it
+    hashes ``body`` itself, walks ``proof``'s path to the root the head signed, and checks the
+    head's signature with a key of its own. Unlike :func:`prove_event`, nothing here is
+    verified first, so a tampered ledger hands out material that fails there, visibly, rather
+    than an error that only says so.
+    """
+
+    body: bytes
+    proof: InclusionProof
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"body": <base64 of the stored bytes>, "proof": <InclusionProof.to_json()>}``."""
+        return {"body": _b64(self.body), "proof": self.proof.to_json()}
+
+
+def proof_material(backend: ReadableLog, namespace: str, event_id: str) -> ProofMaterial:
+    """``event_id``'s stored body and its proof against the newest head covering its leaf:
+    the leaf hash as stored, the path from the stored leaves, the head's note unopened."""
+    log = provable(backend)
+    record = backend.find(event_id)
+    if record is None:
+        raise NotFound(f"no event with id {event_id!r}")
+    index = log.leaf_index(record.topic, record.partition, record.offset)
+    leaves = [] if index is None else log.leaves(record.topic, record.partition, index, 1)
+    if index is None or not leaves:
+        raise NotFound(f"event {event_id} has no leaf in its partition's tree")
+    notes = log.checkpoints(namespace)
+    head_row, head = _covering_head(notes, namespace, record, index, None)
+    size = head.partition(record.topic, record.partition).size
+    path = inclusion_proof(leaf_subtrees(log, record), index=index, size=size)
+    proof = InclusionProof(
+        event_id,
+        record.topic,
+        record.partition,
+        index,
+        size,
+        leaves[0].hash,
+        tuple(path),
+        head_row.note.decode(),
+        checkpoint_note(notes, record.topic, record.partition, size),
+    )
+    return ProofMaterial(record.body, proof)
+
+
 def provable(backend: ReadableLog) -> ProvableLog:
     """``backend`` as a log that keeps Merkle trees; :class:`IntegrityError` if it keeps none."""
     if not supports(backend, ProvableLog):

@@ -19,10 +19,12 @@ from fleetledger.audit import (
     HeadRef,
     InclusionProof,
     Notary,
+    ProofMaterial,
     StoredHead,
     Verification,
     collect_evidence,
     open_fleet_head,
+    proof_material,
     prove_consistency,
     prove_event,
     prove_order,
@@ -986,6 +988,17 @@ class Ledger:
         if not self._gate.open:
             self.get(event_id)  # the principal must be able to read what is proved
         return prove_event(self._log, self.namespace, event_id, verifier or self.verifier)
+
+    def proof_material(self, event_id: str) -> ProofMaterial:
+        """The event's stored bytes and its inclusion proof as stored, checked by no one here:
+        for a verifier elsewhere that trusts nothing this process says (the web UI's event
+        page hashes the bytes and checks the path and the head's signature in the browser).
+
+        :meth:`prove` is the checked twin. :class:`NotFound` when no head covers the event yet.
+        """
+        self._check_open()
+        self.get(event_id)  # the principal must be able to read what is shown
+        return proof_material(self._log, self.namespace, event_id)
 
     def prove_consistency(
         self, old: HeadRef, new: HeadRef = "latest", verifier: NoteVerifier | None = None

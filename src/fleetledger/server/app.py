@@ -7,6 +7,8 @@ request may do is what the ledger's access policy says its principal may do.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,7 +21,7 @@ from starlette.exceptions import HTTPException
 
 import fleetledger
 from fleetledger import Ledger, LedgerError, Principal
-from fleetledger.server import appends, groups, ops, proofs, reads, stream
+from fleetledger.server import appends, groups, ops, proofs, reads, series, stream, ui
 from fleetledger.server.limits import DEFAULT_MAX_BODY, BodyLimit
 from fleetledger.server.models import Problem
 from fleetledger.server.problems import BodyTooLarge, Unauthorized, on_error, on_http, on_invalid
@@ -37,12 +39,14 @@ def create_app(
     max_body: int = DEFAULT_MAX_BODY,
     max_pending: int = DEFAULT_PENDING,
     stream_seconds: float = DEFAULT_STREAM_SECONDS,
+    sample_seconds: float = series.DEFAULT_INTERVAL,
     **open_options: Any,
 ) -> FastAPI:
     """The HTTP API over ``ledger``: an open :class:`Ledger` (opened with ``delegate=True``;
     the caller closes it), or a URL the app opens with ``open_options`` and closes on shutdown.
 
-    ``default_principal`` is whom a request without a token acts as (see :mod:`.auth`).
+    ``default_principal`` is whom a request without a token acts as (see :mod:`.auth`);
+    ``sample_seconds`` how often the operations page's figures are sampled (0: never).
     """
     owned = not isinstance(ledger, Ledger)
     opened = (
@@ -51,11 +55,20 @@ def create_app(
         else ledger
     )
 
+    figures = series.Series(opened, interval=sample_seconds) if sample_seconds > 0 else None
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            opened.close()
+        sampler = asyncio.create_task(series.sampling(figures)) if figures else None
+        try:
+            yield
+        finally:
+            if sampler is not None:
+                sampler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sampler
+            if owned:
+                opened.close()
 
     app = FastAPI(
         title="fleetledger",
@@ -67,12 +80,15 @@ def create_app(
     app.state.default = default_principal
     app.state.admission = appends.Admission(max_pending)
     app.state.stream_seconds = stream_seconds
+    app.state.series = figures
     for error in (LedgerError, Unauthorized, BodyTooLarge, Exception):
         app.add_exception_handler(error, on_error)
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(HTTPException, on_http)
-    for module in (appends, stream, proofs, reads, groups, ops):
+    for module in (appends, stream, proofs, reads, groups, ops, series):
         app.include_router(module.router)
+    app.mount(ui.ASSETS, ui.assets(), name="ui-assets")
+    app.include_router(ui.router)
     app.add_middleware(BodyLimit, limit=max_body)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

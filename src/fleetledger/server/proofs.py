@@ -37,6 +37,13 @@ def inclusion(event_id: str, ledger: Acting) -> Any:
     return ledger.prove(event_id).to_json()
 
 
+@router.get("/events/{event_id}/material", response_model=dict[str, Any])
+def material(event_id: str, ledger: Acting) -> Any:
+    """The event's stored bytes (base64) and its inclusion proof as stored, checked by no one
+    here: for a verifier that trusts nothing this server says (the UI's event page)."""
+    return ledger.proof_material(event_id).to_json()
+
+
 @router.get("/proofs/consistency", response_model=dict[str, Any])
 def consistency(ledger: Acting, old: HeadRef, new: HeadRef = "latest") -> Any:
     """A proof that head ``new`` extends head ``old`` in every partition of ``old``."""
