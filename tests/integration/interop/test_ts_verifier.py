@@ -18,12 +18,14 @@ import pytest
 
 from fleetledger import IntegrityError
 from fleetledger.integrity import NoteVerifier, read_order, verify_order
+from fleetledger.server.ui import UI_DIR
 from interop.prepare import TS_VERIFIER
 from tests.integration.interop.test_go_verifier import CHECKS
 from tests.integration.interop.ts_fixtures import write_fixtures
 from tests.toolchains import missing, prepared, require
 
 Cases = tuple[Path, list[dict[str, Any]]]
+UI_VERIFY = UI_DIR / "verify"
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +83,16 @@ def test_the_typescript_verifier_agrees_on_every_case(cases: Cases) -> None:
     passed = set(re.findall(r"^\s*ok \d+ - (.*)$", output, re.MULTILINE))
     wanted = {f"{'verifies' if c['valid'] else 'fails'}: {c['name']}" for c in listed}
     assert not wanted - passed
+
+
+def test_the_web_ui_ships_the_verifier_as_built_from_its_sources() -> None:
+    """The event page checks proofs with ``server/ui/verify/``: byte for byte the fresh build of
+    verifiers/ts (``make ui-verify`` copies it after a change), so the browser runs the code
+    these tests check."""
+    require("node")
+    prepared("ts")
+    built = {p.name: p.read_bytes() for p in (TS_VERIFIER / "dist" / "src").glob("*.js")}
+    shipped = {p.name: p.read_bytes() for p in UI_VERIFY.glob("*.js")}
+
+    assert built
+    assert shipped == built, "run `make ui-verify` to ship the current build"

@@ -58,10 +58,12 @@ function niceTop(max) {
   return 10 * magnitude;
 }
 
-/** The lines of a by-label figure across samples: one line per label ever seen. */
-export function linesOf(samples, figure) {
-  const names = new Set(samples.flatMap((sample) => Object.keys(sample[figure] ?? {})));
-  return [...names].sort().map((name) => ({ name, points: samples.map((sample) => [sample.time, sample[figure]?.[name] ?? 0]) }));
+/** The lines of a by-label figure across samples: one line per label ever seen (a flat
+ * line named `none` when there is none yet: no group, no dead letter). */
+export function linesOf(samples, figure, none = "none") {
+  const names = [...new Set(samples.flatMap((sample) => Object.keys(sample[figure] ?? {})))].sort();
+  if (names.length === 0) return [{ name: none, points: samples.map((sample) => [sample.time, 0]) }];
+  return names.map((name) => ({ name, points: samples.map((sample) => [sample.time, sample[figure]?.[name] ?? 0]) }));
 }
 
 /** One line of a total figure across samples. */

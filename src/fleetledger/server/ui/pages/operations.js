@@ -22,10 +22,10 @@ export async function operationsPage(root) {
       : "No samples yet.";
     show(charts,
       series.error ? alertBox({ title: "Sampling failed:", message: series.error }) : null,
-      lineChart("Consumer lag per group", linesOf(samples, "lag"), (v) => `${count(v)} events`),
+      lineChart("Consumer lag per group", linesOf(samples, "lag", "no consumer group"), (v) => `${count(v)} events`),
       lineChart("Storage per family", linesOf(samples, "bytes"), bytes, "", bytes),
       lineChart("Policy denials recorded", [lineOf(samples, "denials", "denials")], count),
-      lineChart("Dead letters by status", linesOf(samples, "dead_letters"), count),
+      lineChart("Dead letters by status", linesOf(samples, "dead_letters", "no dead letters"), count),
       lineChart("Notary progress", [lineOf(samples, "signed_leaves", "signed leaves"), lineOf(samples, "unsigned_leaves", "not yet signed")], count, "leaves the newest signed head covers, and those past it"));
     return series.interval;
   };
