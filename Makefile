@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test interop ui-verify fuzz bench lint lock clean
+.PHONY: demo test interop ui-verify screenshots fuzz bench lint lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ interop: $(STAMP)
 ui-verify: interop
 	rm -rf src/fleetledger/server/ui/verify && mkdir -p src/fleetledger/server/ui/verify
 	cp verifiers/ts/dist/src/*.js src/fleetledger/server/ui/verify/
+
+# The README's pictures of the web UI (docs/ui-*.png), taken of the demo's ledger in Debian's
+# Chromium (apt-get install chromium).
+screenshots: demo
+	$(BIN)/python docs/screenshots.py
 
 # Only the fuzz tests, with many more generated inputs each than `make test` tries (about a
 # quarter of an hour on 2 cores). Hypothesis bounds each call; a whole test may pass the suite's

@@ -49,10 +49,18 @@ def serve(
     max_body: Annotated[
         int, typer.Option("--max-body", min=1, help="Largest request body, in bytes (else 413).")
     ] = 4 * 1024 * 1024,
+    sample_seconds: Annotated[
+        float,
+        typer.Option(
+            "--sample-seconds",
+            min=0,
+            help="How often the UI's operations charts are sampled (0: never).",
+        ),
+    ] = 10.0,
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(SERVE_JSON)] = False,
 ) -> None:
-    """Serve the ledger over HTTP: CloudEvents appends, reads, proofs, groups, SSE."""
+    """Serve the ledger over HTTP: CloudEvents appends, reads, proofs, groups, SSE, the web UI."""
     try:
         import uvicorn  # noqa: PLC0415 -- the [server] extra
 
@@ -69,7 +77,9 @@ def serve(
         delegate=True,
     )
     try:
-        app = create_app(opened, default_principal=default, max_body=max_body)
+        app = create_app(
+            opened, default_principal=default, max_body=max_body, sample_seconds=sample_seconds
+        )
         settings = uvicorn.Config(
             app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2
         )
@@ -78,7 +88,9 @@ def serve(
         if as_json:
             write_json({"url": where})
         else:
-            output().print(f"serving {opened.namespace} at {where} (Ctrl-C stops)")
+            output().print(
+                f"serving {opened.namespace} at {where}, the UI at {where}/ui/ (Ctrl-C stops)"
+            )
         server.run()
     finally:
         opened.close()

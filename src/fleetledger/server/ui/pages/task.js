@@ -14,7 +14,7 @@ import { badge } from "./tasks.js";
 const LANE = 58;
 const COLUMN = 30;
 const LEFT = 130;
-const RIGHT = 24;
+const RIGHT = 48;
 const TOP = 34;
 const MIN_WIDTH = 640;
 const FAMILIES = ["task", "tool", "governance", "context", "evaluation", "state"];
@@ -152,10 +152,17 @@ function timeTicks(t0, t1, left, inner) {
   });
 }
 
-/** [x, label] ticks of an evenly spaced axis: every few events, that event's offset. */
+/** [x, label] ticks of an evenly spaced axis: an event's offset every 100 px or so (the first
+ * tick, the start's clock time, is wider). */
 function orderTicks(times, xs, t0) {
-  const every = Math.max(1, Math.ceil(times.length / 8));
-  return xs.flatMap((x, i) => (i % every === 0 ? [[x, i === 0 ? clock(new Date(t0).toISOString()) : `+${duration(times[i] - t0)}`]] : []));
+  const ticks = [];
+  let room = 0;
+  xs.forEach((x, i) => {
+    if (x < room) return;
+    ticks.push([x, i === 0 ? clock(new Date(t0).toISOString()) : `+${duration(times[i] - t0)}`]);
+    room = x + (i === 0 ? 120 : 90);
+  });
+  return ticks;
 }
 
 function axis(ticks, height) {
