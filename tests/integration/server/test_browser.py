@@ -15,14 +15,13 @@ from contextlib import closing
 from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 import fleetledger
 from fleetledger import Ledger, TaskProjection, run_projection
 from fleetledger.integrity import NoteSigner
 from tests.integration.server.conftest import run
 from tests.toolchains import ROOT, missing
-
-playwright = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -135,7 +134,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 def browser() -> Iterator[Any]:
     if shutil.which(CHROMIUM) is None:
         missing(f"Debian's chromium ({CHROMIUM}; apt-get install chromium)")
-    with playwright.sync_playwright() as driver:
+    with sync_playwright() as driver:
         launched = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS, timeout=60_000)
         yield launched
         launched.close()
