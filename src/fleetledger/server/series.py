@@ -14,6 +14,7 @@ The sampler reads as the server's own principal; the route answers only a princi
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -54,6 +55,7 @@ class Series:
         self.interval = interval
         self._collector = LedgerCollector(ledger, figures=[dead_letter_figure(ledger)])
         self._samples: deque[dict[str, Any]] = deque(maxlen=keep)
+        self._lock = threading.Lock()  # a request copies the samples while the sampler appends
         self.error: str | None = None
 
     def sample(self) -> None:
@@ -64,10 +66,12 @@ class Series:
             self.error = str(exc)
             return
         self.error = None
-        self._samples.append({"time": time.time(), **figures})
+        with self._lock:
+            self._samples.append({"time": time.time(), **figures})
 
     def samples(self) -> list[dict[str, Any]]:
-        return list(self._samples)
+        with self._lock:
+            return list(self._samples)
 
 
 def sample_of(metrics: Iterable[Metric]) -> dict[str, Any]:
