@@ -59,11 +59,14 @@ class Series:
         self.error: str | None = None
 
     def sample(self) -> None:
-        """Read the figures now and keep them (a ledger error is kept instead, to show)."""
+        """Read the figures now and keep them (an error is kept instead, for the page to show)."""
         try:
             figures = sample_of(self._collector.collect())
         except LedgerError as exc:
             self.error = str(exc)
+            return
+        except Exception as exc:  # the sampler must go on; the page shows what broke
+            self.error = f"{type(exc).__name__}: {exc}"
             return
         self.error = None
         with self._lock:
