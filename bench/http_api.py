@@ -72,15 +72,6 @@ def missing() -> str | None:
     return None
 
 
-def _no_sniffio_search() -> None:
-    """Without ``sniffio`` installed, httpcore imports it afresh for every lock it sets up, a
-    few per request, and each failed import searches all of ``sys.path`` (about 0.3 ms of the
-    client's CPU per request here, a third of it). Marking it missing makes those imports fail
-    at once, as they would anyway; httpcore then assumes asyncio, as it does anyway."""
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
 def run(plan: HttpPlan, directory: Path, log: Callable[[str], None]) -> list[Result]:
     """The three comparisons, each against a server started for it on a fresh file."""
     log(f"HTTP single appends, {plan.clients} clients, vs in-process threads ...")
@@ -169,7 +160,6 @@ async def _post_all(
     about 1) and measured itself."""
     import httpx  # noqa: PLC0415
 
-    _no_sniffio_search()
     latencies: list[float] = []
     headers = {"Content-Type": media}
     async with AsyncExitStack() as stack:
@@ -302,7 +292,6 @@ async def _fan_out_round(url: str, plan: HttpPlan, seed: int) -> tuple[float, li
     delivery's latency in ms (from the moment its batch was sent)."""
     import httpx  # noqa: PLC0415
 
-    _no_sniffio_search()
     events = [structured(e, i) for i, e in enumerate(Workload(seed=seed).events(plan.events))]
     ids = [e["id"] for e in events]
     sent: dict[str, float] = {}
