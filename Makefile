@@ -16,8 +16,13 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/fleetledger demo
 
+# Two pytest-xdist workers by default (TEST_WORKERS=0 runs in one process), each taking whole
+# test files, so a module's fixtures (a Kafka cluster's fault trial) are set up once; each
+# worker that reaches a Kafka test starts the session's shared brokers for itself.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) interop
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The suite's parts in other languages (Apache Kafka and Kafka Connect jars, the Connect transform,
 # npm and Go dependencies), fetched and built once into .cache/ (git-ignored); a part whose

@@ -297,16 +297,22 @@ class Admin:
             with contextlib.suppress(KafkaException):
                 self._client().list_topics(timeout=left)
 
-    def committed(self, group: str) -> dict[Partition, int]:
-        """The offsets ``group`` committed, by partition, stable ones only.
+    def committed(
+        self, group: str, partitions: Iterable[Partition] | None = None
+    ) -> dict[Partition, int]:
+        """The offsets ``group`` committed, by partition (all, or those of ``partitions``),
+        stable ones only.
 
         Offsets committed in a transaction (``send_offsets_to_transaction``) reach the group
         once the coordinator has written the transaction's markers, a moment after the commit
         returned; until then the broker answers ``UNSTABLE_OFFSET_COMMIT`` for the partition
         (KIP-447, asked for with ``require_stable``), and this asks again, up to the timeout,
-        so a reader never sees the offsets from before a commit that already succeeded.
+        so a reader never sees the offsets from before a commit that already succeeded. Asking
+        for all partitions names only those already committed once, so the first transactional
+        commit of a group is waited for by naming its partitions (see ``KafkaBackend.append``).
         """
-        request = [ConsumerGroupTopicPartitions(group)]
+        named = None if partitions is None else [TopicPartition(t, p) for t, p in partitions]
+        request = [ConsumerGroupTopicPartitions(group, named)]
 
         def ask(client: AdminClient, wait: float) -> ConsumerGroupTopicPartitions:
             futures = client.list_consumer_group_offsets(

@@ -264,6 +264,7 @@ class KafkaBackend:
             self._groups.metadata(group),
         )
         placed = writer.send_committing(self._sends(records), commit)
+        self._admin.committed(group, positions)  # returns once the commit reads back: stable
         return [Position(r.topic, r.partition, o) for r, o in zip(records, placed, strict=True)]
 
     def _sends(self, records: Sequence[Record]) -> Iterator[Send]:
