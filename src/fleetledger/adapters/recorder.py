@@ -137,14 +137,17 @@ class Recorder:
         trace_id: str | None = None,
         requested_by: str | None = None,
         inputs: Mapping[str, Any] | None = None,
+        conversation: str | None = None,
     ) -> Run:
         """Open a run and record its ``task.requested``; return it.
 
         ``task`` is the subject (a new ``task-<uuid7>`` by default); ``key`` (a framework's
         own run or trace id) finds the run again with :meth:`run_for`; ``trace_id`` (32 hex
-        digits) puts the run in an existing trace, else it gets a new one.
+        digits) puts the run in an existing trace, else it gets a new one; ``conversation``
+        overrides the recorder's for this run.
         """
         run = Run(self, task or f"task-{uuid7()}", trace_id=trace_id, agent=agent)
+        run.conversation = conversation or self.conversation
         if key is not None:
             with self._lock:
                 self._runs[key] = run
@@ -175,6 +178,7 @@ class Run:
         self.task = task
         self.correlation_id = f"run-{uuid7()}"
         self.trace_id = trace_id or f"{secrets.randbits(128) | 1:032x}"
+        self.conversation = recorder.conversation
         self.agent = agent
         """The agent acting now: stamped as ``agentid`` unless an event names another."""
         self.last_id: str | None = None
@@ -206,7 +210,7 @@ class Run:
                 "source": self.recorder.source,
                 "data": {k: v for k, v in data.items() if v is not None},
                 "tenant": self.recorder.tenant,
-                "conversationid": self.recorder.conversation,
+                "conversationid": self.conversation,
                 "agentid": who,
                 "correlationid": self.correlation_id,
                 "causationid": cause or self.last_id,
