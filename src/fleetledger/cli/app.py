@@ -25,6 +25,7 @@ from fleetledger.cli import (
     keys,
     lag,
     maintain,
+    mcp,
     metrics,
     mirror,
     notary,
@@ -112,6 +113,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(otel.app, name="otel")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(mcp.app, name="mcp")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ def test_the_app_has_every_command_of_this_version() -> None:
     """The commands this version ships are all registered."""
     assert set(COMMANDS) == {
         "demo",
+        "mcp",
         "emit",
         "get",
         "tail",
@@ -62,7 +63,7 @@ def test_every_command_has_help_from_its_docstring(name: str) -> None:
     assert command.help.strip() == command.callback.__doc__.strip()
 
 
-OFF_LEDGER = {"mirror", "keys", "verify-bundle", "verify-order", "policy", "principals"}
+OFF_LEDGER = {"mirror", "keys", "verify-bundle", "verify-order", "policy", "principals", "mcp"}
 """Commands that work on files or two ledgers rather than on one --ledger."""
 
 

@@ -77,6 +77,8 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "metrics": ["metrics", "--once", *ledger],
         "otel": ["otel", "export", "--task", "t", *ledger],
         "otel export": ["otel", "export", "--task", "t", *ledger],
+        "mcp": ["mcp", "serve", *ledger],
+        "mcp serve": ["mcp", "serve", *ledger],
         "mirror": ["mirror", "memory://", "memory://"],
         "notary": ["notary", "--once", "--key", str(key), *ledger],
         "policy": ["policy", "--file", str(tmp_path / "fleetledger.toml")],
