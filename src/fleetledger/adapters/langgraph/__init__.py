@@ -3,6 +3,9 @@
 - :class:`LedgerSaver`: a LangGraph checkpointer whose checkpoints and pending writes are
   ledger events (the ``graph`` family), so a graph's state history lives in the ledger,
   is replayed with the thread's other events and can be proved.
+- :class:`LedgerCallbackHandler`: a LangChain callback handler recording runs, tool calls,
+  agent actions and retrievals through :class:`~fleetledger.adapters.Recorder`, failing
+  closed (a tool call the ledger cannot record does not run).
 
 Importing this package without the extra raises :class:`~fleetledger.MissingExtra` with the
 install line.
@@ -18,6 +21,7 @@ try:
 except ImportError as exc:  # the [langgraph] extra is not installed
     raise MissingExtra("langgraph", exc.name or "langgraph") from exc
 
+from fleetledger.adapters.langgraph.callbacks import LedgerCallbackHandler
 from fleetledger.adapters.langgraph.checkpointer import LedgerSaver, register_graph_types
 from fleetledger.adapters.langgraph.types import (
     CHECKPOINT_SAVED,
@@ -31,6 +35,7 @@ __all__ = [
     "GRAPH_TYPES",
     "THREAD_DELETED",
     "WRITES_SAVED",
+    "LedgerCallbackHandler",
     "LedgerSaver",
     "register_graph_types",
 ]
