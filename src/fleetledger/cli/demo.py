@@ -38,9 +38,10 @@ from fleetledger.cli.common import (
     progress,
     write_json,
 )
+from fleetledger.cli.demo_langgraph import LANGGRAPH_JSON, run_langgraph_demo
 from fleetledger.cli.demo_read import Metrics, ReadSide, show_read_side, task_states
 from fleetledger.cli.evidence import bundle_path, verdict, write_bundle
-from fleetledger.cli.exits import CheckFailed, committed
+from fleetledger.cli.exits import CheckFailed, InputError, committed
 from fleetledger.cli.render import cell, families_table, group_totals, printable, show_timeline
 from fleetledger.integrity import BundleVerification, read_bundle, verify_bundle
 from fleetledger.ledger import (
@@ -94,11 +95,23 @@ def demo(
     ] = False,
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(DEMO_JSON)] = False,
+    *,
+    framework: Annotated[
+        str | None,
+        typer.Option(
+            "--framework",
+            help="Instead of the fleet, run one agent of this framework on the ledger:"
+            " langgraph (extra [langgraph]; with --json: " + LANGGRAPH_JSON + ").",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a fleet, run one payment under a policy, then show and prove it (SQLite)."""
     from fleetledger.demo import simulate  # noqa: PLC0415 -- on demand, so --help stays fast
 
     url = ledger_url(ledger)
+    if framework is not None:
+        run_framework(framework, url, as_json=as_json)
+        return
     key = demo_key(url)
     opened = fleetledger.open(url, default_source=cli_source(), signer=key[0] if key else False)
     committed(
@@ -136,6 +149,14 @@ def demo(
         opened.close()
     if proofs is not None and not proofs.ok:
         raise CheckFailed("the demo ledger does not verify")
+
+
+def run_framework(framework: str, url: str, *, as_json: bool) -> None:
+    """The demo of one agent framework's adapter instead of the fleet."""
+    if framework == "langgraph":
+        run_langgraph_demo(url, as_json=as_json)
+        return
+    raise InputError(f"--framework {framework!r}: the demo knows langgraph")
 
 
 @contextmanager
