@@ -2,8 +2,9 @@
 
 :mod:`.recorder` is the common part (runs, causation chains, trace context, the mapping from
 framework concepts to ledger types, failing closed); each framework has a module of its own,
-importable only with its extra: :mod:`.openai_agents` (``[openai-agents]``) and :mod:`.mcp`
-(``[mcp]``). Adapters use the public API only (an import-linter contract keeps it so).
+importable only with its extra: :mod:`.openai_agents` (``[openai-agents]``), :mod:`.mcp`
+(``[mcp]``) and :mod:`.langgraph` (``[langgraph]``: a checkpointer and a callback handler).
+Adapters use the public API only (an import-linter contract keeps it so).
 """
 
 from fleetledger.adapters.recorder import Approval, Recorder, Run, ToolCall

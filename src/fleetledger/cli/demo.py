@@ -39,9 +39,10 @@ from fleetledger.cli.common import (
     progress,
     write_json,
 )
+from fleetledger.cli.demo_langgraph import LANGGRAPH_JSON, run_langgraph_demo
 from fleetledger.cli.demo_read import Metrics, ReadSide, show_read_side, task_states
 from fleetledger.cli.evidence import bundle_path, verdict, write_bundle
-from fleetledger.cli.exits import CheckFailed, committed
+from fleetledger.cli.exits import CheckFailed, InputError, committed
 from fleetledger.cli.render import cell, families_table, group_totals, printable, show_timeline
 from fleetledger.events import uuid7
 from fleetledger.integrity import BundleVerification, read_bundle, verify_bundle
@@ -83,6 +84,7 @@ class Framework(StrEnum):
     """The agent frameworks ``demo --framework`` runs through their adapters."""
 
     OPENAI_AGENTS = "openai-agents"
+    LANGGRAPH = "langgraph"
 
 
 KeyOrigin = Literal["configured", "created", "reused"]
@@ -108,7 +110,8 @@ def demo(
         typer.Option(
             "--framework",
             help="Instead of the fleet, run a short scripted agent run of this framework through"
-            " its adapter and show its replay (needs the framework's extra).",
+            " its adapter and show its replay (needs the framework's extra; langgraph with"
+            " --json: " + LANGGRAPH_JSON + ").",
         ),
     ] = None,
     ledger: LedgerURL = None,
@@ -162,6 +165,9 @@ def demo(
 
 def framework_run(url: str, framework: Framework, *, as_json: bool) -> None:
     """Run the framework's scripted agent run into the ledger at ``url``; show its replay."""
+    if framework is Framework.LANGGRAPH:
+        run_langgraph_demo(url, as_json=as_json)
+        return
     from fleetledger.demo.agents_sdk import agents_run  # noqa: PLC0415 -- the extra's import
 
     story = agents_run(url, f"task-agents-{uuid7()}")
