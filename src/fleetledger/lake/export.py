@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fleetledger.errors import ContractError
-from fleetledger.ledger import Consumer, Ledger
 from fleetledger.lake.columns import Kind, typed_fields
 from fleetledger.lake.progress import Batch, Progress, place, split_place
 from fleetledger.lake.rows import build
 from fleetledger.lake.source import Cover, Source, covered_notes
+from fleetledger.ledger import Consumer, Ledger
 
 DEFAULT_BATCH = 100_000
 """Rows per commit of the sink by default."""
@@ -95,11 +95,18 @@ class Exporter:
             key = place(topic, partition)
             while True:
                 slots = self._source.slots(
-                    family, topic, partition, progress.leaves.get(key, 0), self._batch - count, cover
+                    family,
+                    topic,
+                    partition,
+                    start=progress.leaves.get(key, 0),
+                    limit=self._batch - count,
+                    cover=cover,
                 )
                 if not slots:
                     break
-                pending.setdefault(family, []).append(build(family, slots, self._typed.get(family, {})))
+                pending.setdefault(family, []).append(
+                    build(family, slots, self._typed.get(family, {}))
+                )
                 report.hash_only += sum(slot.body is None for slot in slots)
                 count += len(slots)
                 progress.leaves[key] = slots[-1].leaf_index + 1
@@ -112,7 +119,11 @@ class Exporter:
         return report
 
     def _finish(
-        self, pending: dict[str, list[Any]], progress: Progress, notes: list[Any], report: ExportReport
+        self,
+        pending: dict[str, list[Any]],
+        progress: Progress,
+        notes: list[Any],
+        report: ExportReport,
     ) -> None:
         """The last commit of a pass: the remaining rows, the signed notes they reach, and the
         new dead letters."""

@@ -12,6 +12,7 @@ whose type gained a field gains the column (``union_by_name``) before the rows a
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from fleetledger.errors import ConfigurationError, NotFound
@@ -21,6 +22,7 @@ from fleetledger.lake.tables import (
     STATE_FAMILY,
     STATE_KEY,
     dead_letters_table,
+    heads_schema,
     heads_table,
     latest_per_task,
 )
@@ -43,8 +45,6 @@ def catalog(uri: str, warehouse: str) -> Any:
 
 
 def _absolute(path: str) -> str:
-    from pathlib import Path
-
     return str(Path(path).absolute())
 
 
@@ -64,7 +64,9 @@ class IcebergSink:
 
     def _progress_of(self, table: str) -> Progress:
         snapshot = self._catalog.load_table(self._name(table)).current_snapshot()
-        found = None if snapshot is None else snapshot.summary.additional_properties.get(PROGRESS_KEY)
+        found = (
+            None if snapshot is None else snapshot.summary.additional_properties.get(PROGRESS_KEY)
+        )
         return Progress() if found is None else Progress.from_json(json.loads(found))
 
     def progress(self) -> Progress:
@@ -88,7 +90,11 @@ class IcebergSink:
             rows = pa.concat_tables(tables, promote_options="permissive")
             topics = {str(t) for t in rows["topic"].unique().to_pylist()}
             mine = {k: v for k, v in batch.progress.leaves.items() if split_place(k)[0] in topics}
-            before = self._progress_of(EVENTS_PREFIX + family) if self._exists(EVENTS_PREFIX + family) else Progress()
+            before = (
+                self._progress_of(EVENTS_PREFIX + family)
+                if self._exists(EVENTS_PREFIX + family)
+                else Progress()
+            )
             before.leaves.update(mine)
             before.offsets.update(
                 {k: v for k, v in batch.progress.offsets.items() if split_place(k)[0] in topics}
@@ -104,13 +110,17 @@ class IcebergSink:
         if batch.dead_letters:
             done = self._progress_of(DEAD_LETTERS).dead_letters if self._exists(DEAD_LETTERS) else 0
             table = dead_letters_table(batch.dead_letters, done)
-            self._append(DEAD_LETTERS, table, Progress(dead_letters=batch.progress.dead_letters), day=False)
+            self._append(
+                DEAD_LETTERS, table, Progress(dead_letters=batch.progress.dead_letters), day=False
+            )
 
     def _exists(self, table: str) -> bool:
         return bool(self._catalog.table_exists(self._name(table)))
 
     def _heads_count(self) -> int:
-        rows = self._catalog.load_table(self._name(HEADS)).scan(selected_fields=("kind",)).to_arrow()
+        rows = (
+            self._catalog.load_table(self._name(HEADS)).scan(selected_fields=("kind",)).to_arrow()
+        )
         return sum(kind == "head" for kind in rows["kind"].to_pylist())
 
     def _append(self, name: str, rows: Any, progress: Progress, *, day: bool) -> None:
@@ -171,8 +181,6 @@ class IcebergLake:
 
     def heads(self) -> Any:
         """The signed notes, in signing order."""
-        from fleetledger.lake.tables import heads_schema
-
         found = self._read(HEADS)
         return heads_schema().empty_table() if found is None else found
 

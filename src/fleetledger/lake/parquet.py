@@ -45,13 +45,13 @@ class ParquetSink:
     def __init__(self, directory: str | os.PathLike[str], namespace: str) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._manifest = read_manifest(self.directory) if _exists(self.directory) else None
-        if self._manifest is not None and self._manifest["namespace"] != namespace:
+        found = read_manifest(self.directory) if _exists(self.directory) else None
+        if found is not None and found["namespace"] != namespace:
             raise ConfigurationError(
-                f"{self.directory} holds an export of ledger {self._manifest['namespace']!r},"
+                f"{self.directory} holds an export of ledger {found['namespace']!r},"
                 f" not {namespace!r}: export into another directory"
             )
-        self._manifest = self._manifest or _empty(namespace)
+        self._manifest: dict[str, Any] = found or _empty(namespace)
         self._drop_orphans()
 
     def progress(self) -> Progress:
@@ -75,7 +75,9 @@ class ParquetSink:
             files["heads"].append(self._write(table, f"heads/part-{number:06d}.parquet"))
         if batch.dead_letters:
             table = dead_letters_table(batch.dead_letters, manifest["progress"]["dead_letters"])
-            files["dead_letters"].append(self._write(table, f"dead_letters/part-{number:06d}.parquet"))
+            files["dead_letters"].append(
+                self._write(table, f"dead_letters/part-{number:06d}.parquet")
+            )
         manifest["commit"] = number
         manifest["progress"] = batch.progress.to_json()
         _replace(self.directory / MANIFEST, json.dumps(manifest, indent=1).encode())
@@ -105,7 +107,7 @@ class ParquetSink:
         pa = need("pyarrow")
         previous = self._manifest["files"]["state_latest"]
         before = [read_tables(self.directory, [previous], None)] if previous else []
-        latest = latest_per_task(before + [pa.concat_tables(tables, promote_options="permissive")])
+        latest = latest_per_task([*before, pa.concat_tables(tables, promote_options="permissive")])
         if latest is None:
             return previous  # type: ignore[no-any-return]
         return self._write(latest, f"state_latest/part-{number:06d}.parquet")

@@ -94,7 +94,9 @@ def build(family: str, slots: Sequence[Slot], typed: Mapping[str, Kind]) -> Any:
     data_column: list[str | None] = []
     typed_columns: dict[str, list[Any]] = {name: [] for name in typed}
     typed_items = [(name, name[5:], kind, typed_columns[name]) for name, kind in typed.items()]
-    attribute_columns = [(at, columns[name]) for name, at in zip(ATTRIBUTES, _ATTRIBUTE_AT)]
+    attribute_columns = [
+        (at, columns[name]) for name, at in zip(ATTRIBUTES, _ATTRIBUTE_AT, strict=False)
+    ]
     for slot in slots:
         event = None if slot.body is None or slot.kind != EVENT else stored(slot.body)
         values = msgspec.structs.astuple(event) if event is not None else None
@@ -121,7 +123,10 @@ def build(family: str, slots: Sequence[Slot], typed: Mapping[str, Kind]) -> Any:
         **{name: pa.array(values, schema.field(name).type) for name, values in columns.items()},
         "data": pa.array(data_column, pa.string()),
         "recorded_at": recorded,
-        **{name: pa.array(values, schema.field(name).type) for name, values in typed_columns.items()},
+        **{
+            name: pa.array(values, schema.field(name).type)
+            for name, values in typed_columns.items()
+        },
     }
     return pa.table([arrays[name] for name in schema.names], schema=schema)
 

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from fleetledger.audit.prove import numbered_heads, provable
 from fleetledger.backends.protocols import HANDOVER, HEAD, StoredCheckpoint
 from fleetledger.errors import ConfigurationError, IntegrityError
-from fleetledger.ledger import Ledger
 from fleetledger.lake.columns import REMOVED, WITHHELD
 from fleetledger.lake.progress import Progress, place
 from fleetledger.lake.rows import Slot, kind_of_body
 from fleetledger.lake.tables import head_sizes
+from fleetledger.ledger import Ledger
 
 
 class Cover:
@@ -70,7 +70,7 @@ class Source:
         return self._log.checkpoints(self.namespace)
 
     def slots(
-        self, family: str, topic: str, partition: int, start: int, limit: int, cover: Cover
+        self, family: str, topic: str, partition: int, *, start: int, limit: int, cover: Cover
     ) -> list[Slot]:
         """Up to ``limit`` leaves of one partition from leaf ``start`` on, as rows to export."""
         leaves = self._log.leaves(topic, partition, start, limit)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleetledger.ledger import Ledger
+from fleetledger.errors import ContractError
 from fleetledger.lake._deps import need
 from fleetledger.lake.export import Exporter
 from fleetledger.lake.parquet import ParquetLake
@@ -24,6 +24,7 @@ from fleetledger.lake.tables import (
     heads_table,
     latest_per_task,
 )
+from fleetledger.ledger import Ledger
 
 
 class MemorySink:
@@ -106,8 +107,6 @@ def _with_tables(tables: dict[str, Any]) -> Any:
 def query(connection: Any, text: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run ``text``; its column names and rows. DuckDB's errors become :class:`ContractError`."""
     duckdb = need("duckdb")
-    from fleetledger.errors import ContractError
-
     try:
         result = connection.execute(text)
         rows = result.fetchall()

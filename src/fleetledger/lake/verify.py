@@ -22,7 +22,6 @@ vouches for them yet.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -112,7 +111,7 @@ def verify_export(lake: ExportedLake, verifier: NoteVerifier | None) -> ExportVe
         typed = _typed(table.schema)
         for (topic, partition), rows in _by_partition(table).items():
             partitions += 1
-            _check_partition(family, typed, topic, partition, rows, tally)
+            _check_partition(family, typed, (topic, partition), rows, tally)
     for (topic, partition), claims in tally.claims.items():
         if (topic, partition) not in tally.checked and claims and claims[-1].size:
             _missing_partition(topic, partition, claims, tally)
@@ -168,7 +167,9 @@ def _open_checkpoint(note: bytes, origin: str, verifier: NoteVerifier | None) ->
 
 def _by_partition(table: Any) -> dict[tuple[str, int], list[dict[str, Any]]]:
     """The table's rows per partition, in leaf order."""
-    ordered = table.sort_by([("topic", "ascending"), ("partition", "ascending"), ("leaf_index", "ascending")])
+    ordered = table.sort_by(
+        [("topic", "ascending"), ("partition", "ascending"), ("leaf_index", "ascending")]
+    )
     found: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for row in ordered.to_pylist():
         found.setdefault((row["topic"], row["partition"]), []).append(row)
@@ -188,9 +189,12 @@ def _typed(schema: Any) -> dict[str, Kind]:
 def _check_partition(
     family: str,
     typed: dict[str, Kind],
-    topic: str, partition: int, rows: list[dict[str, Any]], tally: _Tally
+    place: tuple[str, int],
+    rows: list[dict[str, Any]],
+    tally: _Tally,
 ) -> None:
     """Rows against their bodies, leaves against the claims about the partition."""
+    topic, partition = place
     findings: list[Finding] = []
     claims = tally.claims.get((topic, partition), [])
 
@@ -229,7 +233,9 @@ def _leaves(rows: list[dict[str, Any]], report: Any, tally: _Tally) -> list[byte
             continue
         computed = leaf_hash(body)
         if computed != row["leaf_hash"]:
-            report(offset, FindingKind.MODIFIED, f"leaf {index}: its body does not hash to its leaf")
+            report(
+                offset, FindingKind.MODIFIED, f"leaf {index}: its body does not hash to its leaf"
+            )
         leaves.append(computed)
     return leaves
 
@@ -242,11 +248,20 @@ def _check_columns(
         return
     names = [n for n in rows[0] if n not in PLACE or n in _CHECKED_PLACE]
     slots = [
-        Slot(r["topic"], r["partition"], r["offset"], r["leaf_index"], b"", None, kind_of_body(r["body"]), r["body"])
+        Slot(
+            r["topic"],
+            r["partition"],
+            r["offset"],
+            r["leaf_index"],
+            b"",
+            None,
+            kind_of_body(r["body"]),
+            r["body"],
+        )
         for r in rows
     ]
     rebuilt = build(family, slots, typed).to_pylist()
-    for row, expected in zip(rows, rebuilt):
+    for row, expected in zip(rows, rebuilt, strict=False):
         wrong = [n for n in names if n in expected and not _same(row[n], expected[n])]
         if wrong:
             detail = f"leaf {row['leaf_index']}: {', '.join(wrong)} not what its body says"
@@ -262,7 +277,7 @@ def _check_heads_column(rows: list[dict[str, Any]], claims: list[_Claim], report
     sizes = {claim.head: claim.size for claim in claims if claim.head is not None}
     for row in rows:
         head = row["head"]
-        if head is not None and sizes.get(head, 0) <= row["leaf_index"]:
+        if head in sizes and sizes[head] <= row["leaf_index"]:
             detail = f"leaf {row['leaf_index']}: head {head} does not cover it"
             report(row["offset"], FindingKind.MODIFIED, detail)
 
@@ -273,11 +288,19 @@ def _check_roots(leaves: list[bytes], claims: list[_Claim], report: Any) -> None
     held = 0
     for claim in claims:
         if claim.size > len(leaves):
-            report(None, FindingKind.MISSING, f"{claim.label} claims {claim.size} leaves, the export has {len(leaves)}")
+            report(
+                None,
+                FindingKind.MISSING,
+                f"{claim.label} claims {claim.size} leaves, the export has {len(leaves)}",
+            )
             return
         frontier.extend_hashes(leaves[frontier.size : claim.size])
         if frontier.root() != claim.root:
-            detail = f"{claim.label}: the root of leaves 0..{claim.size - 1} differs (a row among leaves {held}..{claim.size - 1} was changed)"
+            last = claim.size - 1
+            detail = (
+                f"{claim.label}: the root of leaves 0..{last} differs"
+                f" (a row among leaves {held}..{last} was changed)"
+            )
             report(None, FindingKind.ROOT_MISMATCH, detail)
             return
         held = claim.size
@@ -287,5 +310,3 @@ def _missing_partition(topic: str, partition: int, claims: list[_Claim], tally: 
     """A partition the claims name that has no rows at all in the export."""
     detail = f"{claims[-1].label} claims {claims[-1].size} leaves, the export has none"
     tally.findings.append(Finding(topic, partition, None, FindingKind.MISSING, detail))
-
-
