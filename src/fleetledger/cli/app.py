@@ -109,6 +109,7 @@ for command in (
     consume.consume,
     serve.serve,
     sql.sql,
+    export.export,
 ):
     app.command()(guarded(command))
 app.add_typer(groups.app, name="groups")
@@ -116,7 +117,6 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(otel.app, name="otel")
 app.add_typer(dlq.app, name="dlq")
-app.add_typer(export.app, name="export")
 app.command("verify-export")(guarded(verify_export.verify_export_command))
 
 

@@ -8,22 +8,26 @@ Run it again, or with ``--follow``, to take what was appended since.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
-from fleetledger.cli.exits import committed, guarded
+from fleetledger.cli.exits import InputError, committed
 from fleetledger.lake import DEFAULT_BATCH, Exporter, ExportReport, ParquetSink, Progress
 from fleetledger.lake.iceberg import IcebergSink, catalog
 
-EXPORT_JSON = "one JSON object: {rows, hash_only, notes, dead_letters, commits, seconds}"
 
-app = typer.Typer(
-    help="Export the ledger to Parquet or Iceberg, with leaves and signed heads to verify it.",
-    no_args_is_help=True,
-)
+class Format(StrEnum):
+    """The lake formats."""
+
+    PARQUET = "parquet"
+    ICEBERG = "iceberg"
+
+
+EXPORT_JSON = "one JSON object: {rows, hash_only, notes, dead_letters, commits, seconds}"
 
 Follow = Annotated[
     bool,
@@ -37,68 +41,58 @@ Timeout = Annotated[
     float | None,
     typer.Option("--timeout", min=0, help="With --follow: stop after SECONDS.", show_default=False),
 ]
-Batch = Annotated[int, typer.Option("--batch", min=1, help="Rows per commit of the export.")]
-Group = Annotated[str, typer.Option("--group", help="The export's consumer group.")]
 
 
-def parquet(
+def export(
+    kind: Annotated[Format, typer.Argument(metavar="parquet|iceberg", help="The lake's format.")],
     directory: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
-            metavar="DIR", help="The export's directory (created if needed).", show_default=False
-        ),
-    ],
-    *,
-    follow: Follow = False,
-    freshness: Freshness = 5.0,
-    timeout: Timeout = None,
-    batch: Batch = DEFAULT_BATCH,
-    group: Group = "lake.parquet",
-    ledger: LedgerURL = None,
-    as_json: Annotated[bool, json_option(EXPORT_JSON)] = False,
-) -> None:
-    """Export to Parquet files partitioned by family and day, with a manifest beside them."""
-    with open_ledger(ledger, write=True, signer=False) as opened:
-        sink = ParquetSink(directory, opened.namespace)
-        _run(
-            opened,
-            sink,
-            follow=follow,
-            freshness=freshness,
-            timeout=timeout,
-            batch=batch,
-            group=group,
-            as_json=as_json,
-        )
-
-
-def iceberg(
-    catalog_uri: Annotated[
-        str,
-        typer.Option(
-            "--catalog",
-            help="The SQL catalog's URL, e.g. sqlite:///catalog.db.",
+            metavar="[DIR]",
+            help="parquet: the export's directory (created if needed).",
             show_default=False,
         ),
-    ],
-    warehouse: Annotated[
-        str,
-        typer.Option(
-            "--warehouse", help="Where the tables' files go (a directory).", show_default=False
-        ),
-    ],
+    ] = None,
     *,
+    catalog_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--catalog",
+            help="iceberg: the SQL catalog's URL, e.g. sqlite:///catalog.db.",
+            show_default=False,
+        ),
+    ] = None,
+    warehouse: Annotated[
+        str | None,
+        typer.Option(
+            "--warehouse", help="iceberg: where the tables' files go.", show_default=False
+        ),
+    ] = None,
     follow: Follow = False,
     freshness: Freshness = 5.0,
     timeout: Timeout = None,
-    batch: Batch = DEFAULT_BATCH,
-    group: Group = "lake.iceberg",
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Rows per commit.")] = DEFAULT_BATCH,
+    group: Annotated[
+        str | None,
+        typer.Option("--group", help="The export's consumer group.", show_default="lake.FORMAT"),
+    ] = None,
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(EXPORT_JSON)] = False,
 ) -> None:
-    """Export to Iceberg tables (a table per family, partitioned by day) in a SQL catalog."""
+    """Export to Parquet (DIR, partitioned by family and day, a manifest beside) or to Iceberg
+    (--catalog, --warehouse: a table per family, partitioned by day), with leaves and heads."""
+    if kind == Format.PARQUET and directory is None:
+        raise InputError("export parquet needs the export's DIR")
+    if kind == Format.ICEBERG and (catalog_uri is None or warehouse is None):
+        raise InputError("export iceberg needs --catalog URL and --warehouse DIR")
     with open_ledger(ledger, write=True, signer=False) as opened:
-        sink = IcebergSink(catalog(catalog_uri, warehouse), opened.namespace)
+        if kind == Format.PARQUET:
+            assert directory is not None
+            sink: Any = ParquetSink(directory, opened.namespace)
+        else:
+            assert catalog_uri is not None
+            assert warehouse is not None
+            sink = IcebergSink(catalog(catalog_uri, warehouse), opened.namespace)
         _run(
             opened,
             sink,
@@ -106,7 +100,7 @@ def iceberg(
             freshness=freshness,
             timeout=timeout,
             batch=batch,
-            group=group,
+            group=group or f"lake.{kind.value}",
             as_json=as_json,
         )
 
@@ -145,7 +139,3 @@ def _report(report: ExportReport, *, as_json: bool) -> None:
         f" notes, {report.dead_letters} dead letters in {report.commits} commits"
         f" ({report.seconds:.2f} s)"
     )
-
-
-app.command()(guarded(parquet))
-app.command()(guarded(iceberg))
