@@ -14,7 +14,9 @@ signatures are checked with the key. What is reported, by position:
 - *missing*: leaf indexes absent from the export (a dropped row), up to every claimed size;
 - *inserted*: a second row for one leaf index (an added row); an added row that renumbers the
   rows after it makes the roots differ;
-- *bad-signature*: a head or checkpoint whose signature does not verify with the key.
+- *bad-signature*: a head or checkpoint whose signature does not verify with the key in force
+  where it was signed, or a key handover not signed by the key in force: the chain of
+  handovers is followed from the given key, as ``fleetledger verify`` follows it.
 
 Rows after the newest claim of their partition are counted as ``unsigned``: nothing signed
 vouches for them yet.
@@ -26,21 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fleetledger.audit.findings import Finding, FindingKind
-from fleetledger.backends.protocols import HEAD, PARTITION
+from fleetledger.audit.verify import note_keys, open_stored_note
+from fleetledger.backends.protocols import HANDOVER, HEAD, StoredCheckpoint
 from fleetledger.errors import NoteError, VerificationFailed
-from fleetledger.integrity import (
-    Checkpoint,
-    Frontier,
-    LedgerHead,
-    NoteVerifier,
-    leaf_hash,
-    open_checkpoint,
-    open_ledger_head,
-    parse_note,
-)
+from fleetledger.integrity import Checkpoint, Frontier, LedgerHead, NoteVerifier, leaf_hash
 from fleetledger.lake.columns import PLACE, REMOVED, TYPED_PREFIX, WITHHELD, Kind, kind_of
 from fleetledger.lake.rows import Slot, build, kind_of_body
-from fleetledger.topics import checkpoint_origin
 
 MAX_FINDINGS_PER_PARTITION = 100
 _CHECKED_PLACE = ("family", "day", "row_kind")
@@ -127,42 +120,48 @@ def verify_export(lake: ExportedLake, verifier: NoteVerifier | None) -> ExportVe
 
 
 def _read_claims(lake: ExportedLake, verifier: NoteVerifier | None, tally: _Tally) -> None:
-    """Every claim of the export's heads and checkpoints whose signature holds."""
-    heads = lake.heads().sort_by("seq").to_pylist()
+    """Every claim of the export's heads and checkpoints whose signature holds, each checked
+    with the key in force where it was signed: the chain of key handovers is followed from
+    ``verifier`` as ``fleetledger verify`` follows it (a handover not signed by the key in
+    force is a bad signature, and so is every head signed only by the key it handed to)."""
+    stored = [_stored(row) for row in lake.heads().sort_by("seq").to_pylist()]
+    keys, chain = note_keys(stored, lake.namespace, verifier)
+    tally.findings.extend(chain)
     number = 0
-    for row in heads:
-        number += row["kind"] == HEAD
-        try:
-            if row["kind"] == HEAD:
-                head = _open_head(row["note"], lake.namespace, verifier)
-                for line in head.partitions:
-                    claim = _Claim(line.size, line.root, f"head {number}", number)
-                    tally.claims.setdefault((line.topic, line.partition), []).append(claim)
-            elif row["kind"] == PARTITION:
-                topic, partition = row["topic"], row["partition"]
-                origin = checkpoint_origin(lake.namespace, topic, partition)
-                checkpoint = _open_checkpoint(row["note"], origin, verifier)
-                claim = _Claim(checkpoint.size, checkpoint.root, f"checkpoint {row['seq']}", None)
-                tally.claims.setdefault((topic, partition), []).append(claim)
-        except (NoteError, ValueError) as exc:
-            where = f"head {number}" if row["kind"] == HEAD else f"note {row['seq']}"
-            tally.findings.append(
-                Finding(lake.namespace, None, None, FindingKind.BAD_SIGNATURE, f"{where}: {exc}")
+    for row, key in zip(stored, keys, strict=True):
+        number += row.kind == HEAD
+        name = f"head {number}" if row.kind == HEAD else f"note {row.seq}"
+        if row.kind not in (HEAD, HANDOVER) and row.partition is None:
+            opened: Any = NoteError(f"a {row.kind} row names no partition")
+        else:
+            opened = open_stored_note(row, lake.namespace, key)
+        if isinstance(opened, LedgerHead):
+            for line in opened.partitions:
+                claim = _Claim(line.size, line.root, name, number)
+                tally.claims.setdefault((line.topic, line.partition), []).append(claim)
+        elif isinstance(opened, Checkpoint) and row.partition is not None:
+            claim = _Claim(opened.size, opened.root, f"checkpoint {row.seq}", None)
+            tally.claims.setdefault((row.topic, row.partition), []).append(claim)
+        elif isinstance(opened, NoteError):
+            finding = Finding(
+                lake.namespace, None, None, FindingKind.BAD_SIGNATURE, f"{name}: {opened}"
             )
+            tally.findings.append(finding)
     for claims in tally.claims.values():
         claims.sort(key=lambda claim: claim.size)
 
 
-def _open_head(note: bytes, namespace: str, verifier: NoteVerifier | None) -> LedgerHead:
-    if verifier is not None:
-        return open_ledger_head(note, verifier, namespace=namespace)
-    return LedgerHead.parse(parse_note(note)[0])
-
-
-def _open_checkpoint(note: bytes, origin: str, verifier: NoteVerifier | None) -> Checkpoint:
-    if verifier is not None:
-        return open_checkpoint(note, verifier, origin=origin)
-    return Checkpoint.parse(parse_note(note)[0])
+def _stored(row: dict[str, Any]) -> StoredCheckpoint:
+    """A row of the heads table as the stored note it copies."""
+    return StoredCheckpoint(
+        row["seq"],
+        row["kind"],
+        row["topic"],
+        row["partition"],
+        row["size"],
+        row["root"],
+        row["note"],
+    )
 
 
 def _by_partition(table: Any) -> dict[tuple[str, int], list[dict[str, Any]]]:
