@@ -28,7 +28,7 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
     key, pub = write_key_pair("lake", home)
     url = f"sqlite:///{home / 'fleet.db'}?checkpoint_events=100"
     with fleetledger.open(url, signer=key) as ledger:
-        simulate(ledger, tasks=20, seed=2)
+        simulate(ledger, tasks=8, seed=2)
     result = CliRunner().invoke(
         app, ["export", "parquet", str(home / "out"), "--ledger", url, "--json"]
     )

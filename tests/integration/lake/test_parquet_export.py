@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pytest
 
 import fleetledger
 from fleetledger.events.spec import spec_from
@@ -131,10 +130,9 @@ def test_events_removed_by_retention_are_hash_only_rows_and_the_export_still_ver
     assert verify_export(ParquetLake(tmp_path / "out"), load_verifier(keys[1])).ok
 
 
-@pytest.mark.parametrize("batch", [5])
-def test_dead_letters_and_heads_are_tables(url: str, tmp_path: Path, batch: int) -> None:
+def test_dead_letters_and_heads_are_tables(url: str, tmp_path: Path) -> None:
     """The heads table holds the signed notes; both tables are read back."""
-    export(url, tmp_path / "out", batch=batch)
+    export(url, tmp_path / "out")
     lake = ParquetLake(tmp_path / "out")
     with fleetledger.open(url, default_source="tests") as ledger:
         assert lake.heads()["kind"].to_pylist().count("head") == len(ledger.heads())

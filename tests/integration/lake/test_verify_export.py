@@ -1,6 +1,7 @@
 """verify-export proves an export from its files and the public key alone, and names each
 tampered row by its position."""
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,19 @@ from fleetledger.lake.verify import verify_export
 from fleetledger.ledger import load_verifier, write_key_pair
 
 
+@pytest.fixture(scope="module")
+def export_of_the_fleet(fleet_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fleet's Parquet export, made once for the module; tests change copies of it."""
+    out = tmp_path_factory.mktemp("export") / "out"
+    with fleetledger.open(f"sqlite:///{fleet_file}", readonly=True) as ledger:
+        Exporter(ledger, ParquetSink(out, ledger.namespace)).run_once()
+    return out
+
+
 @pytest.fixture
-def exported(url: str, tmp_path: Path) -> Path:
-    with fleetledger.open(url) as ledger:
-        Exporter(ledger, ParquetSink(tmp_path / "out", ledger.namespace)).run_once()
-    return tmp_path / "out"
+def exported(export_of_the_fleet: Path, tmp_path: Path) -> Path:
+    """A private copy of the fleet's export."""
+    return Path(shutil.copytree(export_of_the_fleet, tmp_path / "out"))
 
 
 def tamper(directory: Path, change: Any) -> None:
