@@ -79,8 +79,7 @@ def export(
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(EXPORT_JSON)] = False,
 ) -> None:
-    """Export to Parquet (DIR, partitioned by family and day, a manifest beside) or to Iceberg
-    (--catalog, --warehouse: a table per family, partitioned by day), with leaves and heads."""
+    """Export the ledger to Parquet (DIR) or Iceberg (--catalog), with its leaves and heads."""
     if kind == Format.PARQUET and directory is None:
         raise InputError("export parquet needs the export's DIR")
     if kind == Format.ICEBERG and (catalog_uri is None or warehouse is None):

@@ -39,8 +39,7 @@ def sql(
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(SQL_JSON)] = False,
 ) -> None:
-    """Run SQL (DuckDB) over a view per family (task, tool, ...) and heads, dead_letters,
-    state_latest: of the ledger, or of a Parquet (--export) or Iceberg (--catalog) export."""
+    """Run SQL (DuckDB) over a view per family, of the ledger or of its export."""
     if export is not None:
         connection = lake_sql.over_parquet(str(export))
     elif catalog_uri is not None:
