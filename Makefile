@@ -50,8 +50,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py --json bench/results.json --chart bench/results.png
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench interop
-	$(BIN)/ruff format --check src tests bench interop
+	$(BIN)/ruff check src tests bench interop docs
+	$(BIN)/ruff format --check src tests bench interop docs
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -20,8 +20,8 @@ from fleetledger.consumers.tasks import latest_summaries
 from fleetledger.server import create_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from interop.brokers import free_port  # noqa: E402
-from tests.integration.server.test_browser import CHROMIUM, FLAGS  # noqa: E402
+from interop.brokers import free_port
+from tests.integration.server.test_browser import CHROMIUM, FLAGS
 
 DOCS = Path(__file__).resolve().parent
 
@@ -34,8 +34,9 @@ def main() -> None:
     first_call = next(e for e in ledger.replay(task) if e.type == "tool.call.failed")
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(ledger, sample_seconds=0), host="127.0.0.1", port=port,
-                       log_level="warning")
+        uvicorn.Config(
+            create_app(ledger, sample_seconds=0), host="127.0.0.1", port=port, log_level="warning"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
