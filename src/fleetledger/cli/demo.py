@@ -42,7 +42,7 @@ from fleetledger.cli.common import (
 from fleetledger.cli.demo_langgraph import LANGGRAPH_JSON, run_langgraph_demo
 from fleetledger.cli.demo_read import Metrics, ReadSide, show_read_side, task_states
 from fleetledger.cli.evidence import bundle_path, verdict, write_bundle
-from fleetledger.cli.exits import CheckFailed, InputError, committed
+from fleetledger.cli.exits import CheckFailed, committed
 from fleetledger.cli.render import cell, families_table, group_totals, printable, show_timeline
 from fleetledger.events import uuid7
 from fleetledger.integrity import BundleVerification, read_bundle, verify_bundle
