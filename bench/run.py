@@ -34,6 +34,7 @@ from rich.table import Table
 import chart
 import consumers
 import encryption
+import export
 import governance
 import http_api
 import integrity
@@ -64,6 +65,7 @@ class Plan:
     scale_batches: int  # timed batches per round and file (append vs size)
     scale_rounds: int
     verify_events: int  # events in the signed file that verify reads
+    export_events: int = 10**6  # events exported to Parquet (the lake)
     consume_rounds: int = 3  # passes of the runner and of the bare poll/commit loop each
     single: tuple[tuple[int, int], ...] = ((1, 1600), (8, 400), (64, 50))
     """Single appends: (threads, appends per thread per round) for each line."""
@@ -101,6 +103,7 @@ QUICK = Plan(
     scale_batches=2,
     scale_rounds=1,
     verify_events=10**4,
+    export_events=10**4,
     consume_rounds=1,
     single=((1, 300), (8, 100), (64, 15)),
     peer_batches=3,
@@ -166,6 +169,12 @@ def run(
     )
     log(f"verify over {plan.verify_events:,} signed events ...")
     results.extend(integrity.verify(directory, events=plan.verify_events, rounds=plan.rounds))
+    reason = export.missing()
+    if reason is None:
+        log(f"export of {plan.export_events:,} events to Parquet ...")
+        results += export.run(directory, events=plan.export_events)
+    else:
+        notes.append(f"lake benchmark {reason}")
     reason = http_api.missing()
     if reason is None:
         results += http_api.run(plan.http, directory, log)

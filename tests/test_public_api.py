@@ -50,12 +50,14 @@ PUBLIC_API = [
     "MissingExtra",
     "NewEvent",
     "NotFound",
+    "NotRecorded",
     "PartitionKey",
     "Policy",
     "PolicyViolation",
     "Position",
     "Principal",
     "ReadOnlyLedger",
+    "Recorder",
     "RunStats",
     "Runner",
     "SQLiteKeyStore",
@@ -94,10 +96,10 @@ def test_every_error_derives_from_ledger_error() -> None:
 
 
 def test_importing_fleetledger_does_not_import_optional_extras() -> None:
-    """`import fleetledger` stays light: no Kafka, Arrow or web stack."""
+    """`import fleetledger` stays light: no Kafka, Arrow, web stack or agent framework."""
     code = (
         "import sys, fleetledger; "
-        "print(sorted(m for m in ('confluent_kafka','pyarrow','duckdb','fastapi') "
+        "print(sorted(m for m in ('confluent_kafka','pyarrow','duckdb','fastapi','agents','mcp') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -9,6 +9,7 @@ which tool it called, who approved it, and how it turned out::
                   data={"goal": "refund order 991"})
 """
 
+from fleetledger.adapters import Recorder
 from fleetledger.audit import ConsistencyProof, InclusionProof, StoredHead, Verification
 from fleetledger.backends.keys import SQLiteKeyStore
 from fleetledger.backends.protocols import AlreadyStored
@@ -37,6 +38,7 @@ from fleetledger.errors import (
     LedgerError,
     MissingExtra,
     NotFound,
+    NotRecorded,
     PolicyViolation,
     ReadOnlyLedger,
     UnknownEventType,
@@ -112,12 +114,14 @@ __all__ = [
     "MissingExtra",
     "NewEvent",
     "NotFound",
+    "NotRecorded",
     "PartitionKey",
     "Policy",
     "PolicyViolation",
     "Position",
     "Principal",
     "ReadOnlyLedger",
+    "Recorder",
     "RunStats",
     "Runner",
     "SQLiteKeyStore",

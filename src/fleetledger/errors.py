@@ -32,7 +32,9 @@ import a driver to handle a failure::
     ├── BackendError                      the storage failed or is out of reach; nothing was
     │   │                                 acknowledged
     │   └── ReadOnlyLedger                the ledger was opened for reading, or cannot be written
-    └── LedgerClosed                      the ledger was used after ``close()``
+    ├── LedgerClosed                      the ledger was used after ``close()``
+    └── NotRecorded                       an adapter failing closed could not record a tool
+                                          call, so the call did not run
 """
 
 from __future__ import annotations
@@ -228,6 +230,25 @@ class ReadOnlyLedger(BackendError):
 
 class LedgerClosed(LedgerError):
     """The ledger (or consumer) was used after it was closed."""
+
+
+class NotRecorded(LedgerError):
+    """A framework adapter failing closed could not record a tool call, so it did not run it.
+
+    ``tool`` and ``call_id`` name the call, ``event_type`` the event that could not be
+    appended; the ledger's own error is the ``__cause__`` (a closed or read-only ledger, an
+    unreachable broker...). Fix the ledger and run the call again, or let the adapter fail
+    open (``Recorder(..., fail_closed=False)``) to run calls the ledger cannot record.
+    """
+
+    def __init__(self, *, tool: str, call_id: str, event_type: str, cause: BaseException) -> None:
+        super().__init__(
+            f"tool call {call_id} of {tool!r} did not run: the ledger could not record"
+            f" {event_type} ({type(cause).__name__}: {cause}); the recorder fails closed"
+        )
+        self.tool = tool
+        self.call_id = call_id
+        self.event_type = event_type
 
 
 class MalformedBundle(IntegrityError, ValueError):

@@ -140,13 +140,15 @@ def verify_ledger(
         (t, p, policy) for t, policy in sorted(topics.items()) for p in range(policy.partitions)
     ]
     stored = log.checkpoints(namespace)
-    said = [_open(row, namespace, None) for row in stored]  # what the notes claim, unverified
+    said = [
+        open_stored_note(row, namespace, None) for row in stored
+    ]  # what the notes claim, unverified
     claimed = _claimed_sizes(_read_notes(stored, said))
-    keys, chain_findings = _keys(stored, namespace, verifier)
+    keys, chain_findings = note_keys(stored, namespace, verifier)
     with ThreadPoolExecutor(_SIGNATURE_THREADS, thread_name_prefix="verify") as pool:
-        opened: Iterable[_Opened] = said
+        opened: Iterable[NoteRead] = said
         if verifier is not None:  # submitted now, checked while the partitions are
-            opened = pool.map(_open, stored, [namespace] * len(stored), keys)
+            opened = pool.map(open_stored_note, stored, [namespace] * len(stored), keys)
         walks = {(t, p): Walk(log, t, p, pol, claimed.get((t, p), set())) for t, p, pol in every}
         results = _walk_all(log, walks, progress)
         if deep:
@@ -172,16 +174,17 @@ def verify_ledger(
 
 # -- signed notes ------------------------------------------------------------------------------
 
-_Opened = Checkpoint | LedgerHead | NoteError | None
+NoteRead = Checkpoint | LedgerHead | NoteError | None
 """A note read: what it says, or why it cannot be trusted (``None``: a key handover, which
-:func:`_keys` follows)."""
-_Key = NoteVerifier | KeyHandover | None
+:func:`note_keys` follows)."""
+NoteKey = NoteVerifier | KeyHandover | None
 """What checks one note: the key in force where it is stored, or for a handover head the
 handover whose two keys both sign it."""
 
 
-def _open(row: StoredCheckpoint, namespace: str, verifier: _Key) -> _Opened:
-    """Read one note, checking its signature with ``verifier`` (if any); never raises."""
+def open_stored_note(row: StoredCheckpoint, namespace: str, verifier: NoteKey) -> NoteRead:
+    """Read one note, checking its signature with ``verifier`` (if any); never raises.
+    Shared with ``verify-export``, which reads the same notes from an export's heads table."""
     try:
         if row.kind == HANDOVER:
             return None
@@ -197,9 +200,9 @@ def _open(row: StoredCheckpoint, namespace: str, verifier: _Key) -> _Opened:
         return exc
 
 
-def _keys(
+def note_keys(
     stored: list[StoredCheckpoint], namespace: str, verifier: NoteVerifier | None
-) -> tuple[list[_Key], list[Finding]]:
+) -> tuple[list[NoteKey], list[Finding]]:
     """The key that checks each stored note, following the key handovers from ``verifier``
     (:func:`fleetledger.integrity.key_chain`), and a finding for each handover not followed."""
     if verifier is None:
@@ -210,7 +213,7 @@ def _keys(
         Finding(namespace, None, None, FindingKind.BAD_SIGNATURE, f"key handover #{i + 1}: {why}")
         for i, why in chain.problems
     ]
-    keys: list[_Key] = []
+    keys: list[NoteKey] = []
     stretch, after = 0, False
     for row in stored:
         handover = chain.handovers[stretch - 1] if after and stretch else None
@@ -226,7 +229,7 @@ def _keys(
     return keys, findings
 
 
-def _read_notes(stored: list[StoredCheckpoint], opened: list[_Opened]) -> _Notes:
+def _read_notes(stored: list[StoredCheckpoint], opened: list[NoteRead]) -> _Notes:
     """The claims of the notes read, and a bad-signature finding for each that could not be."""
     notes = _Notes(count=len(stored))
     numbers = {row.seq: number for number, row in numbered_heads(stored)}

@@ -19,12 +19,14 @@ from fleetledger.cli import (
     dlq,
     emit,
     evidence,
+    export,
     forget,
     get,
     groups,
     keys,
     lag,
     maintain,
+    mcp,
     metrics,
     mirror,
     notary,
@@ -35,12 +37,14 @@ from fleetledger.cli import (
     replay,
     serve,
     sign,
+    sql,
     state,
     tail,
     tasks,
     tokens,
     topics,
     verify,
+    verify_export,
     verify_order,
 )
 from fleetledger.cli.common import ConfigFile, PrincipalOption, use_config
@@ -105,6 +109,8 @@ for command in (
     backup.restore,
     consume.consume,
     serve.serve,
+    sql.sql,
+    export.export,
 ):
     app.command()(guarded(command))
 app.add_typer(groups.app, name="groups")
@@ -112,6 +118,8 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(otel.app, name="otel")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(mcp.app, name="mcp")
+app.command("verify-export")(guarded(verify_export.verify_export_command))
 
 
 def main() -> None:

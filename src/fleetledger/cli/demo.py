@@ -16,6 +16,7 @@ import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -38,10 +39,12 @@ from fleetledger.cli.common import (
     progress,
     write_json,
 )
+from fleetledger.cli.demo_langgraph import LANGGRAPH_JSON, run_langgraph_demo
 from fleetledger.cli.demo_read import Metrics, ReadSide, show_read_side, task_states
 from fleetledger.cli.evidence import bundle_path, verdict, write_bundle
 from fleetledger.cli.exits import CheckFailed, committed
 from fleetledger.cli.render import cell, families_table, group_totals, printable, show_timeline
+from fleetledger.events import uuid7
 from fleetledger.integrity import BundleVerification, read_bundle, verify_bundle
 from fleetledger.ledger import (
     DEFAULT_NAMESPACE,
@@ -69,11 +72,20 @@ DEMO_JSON = (
     " governance: {task, refused,"
     " denials_recorded, approved, auditor_shown, auditor_withheld, datasubject, keys_destroyed,"
     " erased_fields} (null off SQLite), integrity: {signed, verify, bundle,"
-    " verify_bundle, commands, ...}}"
+    " verify_bundle, commands, ...}}; with --framework, {framework, task, output, events:"
+    " [{id, type, agentid, causationid, traceparent, data}]}"
 )
 HIDDEN = frozenset({"state.summary"})
 """Types the sample timeline leaves out unless ``--all``: the task projection writes a summary
 after each batch that touched the task."""
+
+
+class Framework(StrEnum):
+    """The agent frameworks ``demo --framework`` runs through their adapters."""
+
+    OPENAI_AGENTS = "openai-agents"
+    LANGGRAPH = "langgraph"
+
 
 KeyOrigin = Literal["configured", "created", "reused"]
 _ORIGINS: dict[KeyOrigin, str] = {
@@ -84,6 +96,7 @@ _ORIGINS: dict[KeyOrigin, str] = {
 
 
 def demo(
+    *,
     tasks: Annotated[int, typer.Option("--tasks", min=1, help="Tasks to simulate.")] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same fleet.")] = 7,
     everything: Annotated[
@@ -92,6 +105,15 @@ def demo(
             "--all", help="Show every event of the sample task, state.summary ones included."
         ),
     ] = False,
+    framework: Annotated[
+        Framework | None,
+        typer.Option(
+            "--framework",
+            help="Instead of the fleet, run a short scripted agent run of this framework through"
+            " its adapter and show its replay (needs the framework's extra; langgraph with"
+            " --json: " + LANGGRAPH_JSON + ").",
+        ),
+    ] = None,
     ledger: LedgerURL = None,
     as_json: Annotated[bool, json_option(DEMO_JSON)] = False,
 ) -> None:
@@ -99,6 +121,9 @@ def demo(
     from fleetledger.demo import simulate  # noqa: PLC0415 -- on demand, so --help stays fast
 
     url = ledger_url(ledger)
+    if framework is not None:
+        framework_run(url, framework, as_json=as_json)
+        return
     key = demo_key(url)
     opened = fleetledger.open(url, default_source=cli_source(), signer=key[0] if key else False)
     committed(
@@ -136,6 +161,42 @@ def demo(
         opened.close()
     if proofs is not None and not proofs.ok:
         raise CheckFailed("the demo ledger does not verify")
+
+
+def framework_run(url: str, framework: Framework, *, as_json: bool) -> None:
+    """Run the framework's scripted agent run into the ledger at ``url``; show its replay."""
+    if framework is Framework.LANGGRAPH:
+        run_langgraph_demo(url, as_json=as_json)
+        return
+    from fleetledger.demo.agents_sdk import agents_run  # noqa: PLC0415 -- the extra's import
+
+    story = agents_run(url, f"task-agents-{uuid7()}")
+    if as_json:
+        events = [
+            {
+                "id": e.id,
+                "type": e.type,
+                "agentid": e.agentid,
+                "causationid": e.causationid,
+                "traceparent": e.traceparent,
+                "data": e.data,
+            }
+            for e in story.events
+        ]
+        write_json(
+            {
+                "framework": str(framework),
+                "task": story.task,
+                "output": story.output,
+                "events": events,
+            }
+        )
+        return
+    console = output()
+    console.print(f"[bold]{framework}[/]: a scripted refund through the ledger's adapter")
+    show_timeline(console, story.task, story.events)
+    console.print(Text(f"final output: {printable(story.output)}"))
+    console.print(Text(f"replay it: fleetledger replay {printable(story.task)}"))
 
 
 @contextmanager

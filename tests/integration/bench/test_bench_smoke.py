@@ -30,6 +30,7 @@ MODULES = (
     "scale",
     "integrity",
     "encryption",
+    "export",
     "memory",
     "peers",
     "projections",
@@ -67,6 +68,7 @@ def test_every_benchmark_runs_at_a_tiny_size(
         scale_batches=1,
         scale_rounds=2,
         verify_events=300,
+        export_events=300,
         single=((1, 5), (8, 3), (64, 1)),
         peer_batches=1,
         peer_single=5,
@@ -88,6 +90,7 @@ def test_every_benchmark_runs_at_a_tiny_size(
     assert sum(n.startswith("vs eventsourcing") for n in names) == 3
     assert sum("eventsourcing vs raw sqlite3" in n for n in names) == 3
     assert any(n.startswith("replay") for n in names)
+    assert any(n.startswith("export to Parquet") for n in names)
     assert any(n.startswith("task timeline") for n in names)
     assert sum(n.startswith("consumer runner") for n in names) == 1
     assert [n.split(",")[0] for n in names if n.startswith("memory")] == [
@@ -103,7 +106,7 @@ def test_every_benchmark_runs_at_a_tiny_size(
     assert sum(n.startswith("projection ") and "vs bare consumer" in n for n in names) == 2
     assert sum(n.startswith("HTTP ") and "vs in-process" in n for n in names) == 2
     assert sum(n.startswith("SSE fan-out, 3 subscribers x 10 events") for n in names) == 2
-    assert len(results) == 38
+    assert len(results) == 40
     assert notes == []
     for result in results:
         assert result.ledger > 0
@@ -118,7 +121,7 @@ def test_every_benchmark_runs_at_a_tiny_size(
     report = tmp_path / "results.json"
     run.write_json(report, plan, results, 1.0, quick=True, notes=["a note"])
     written = json.loads(report.read_text())
-    assert len(written["results"]) == 38
+    assert len(written["results"]) == 40
     assert {r["verdict"] for r in written["results"]} <= {"PASS", "MISS", "-"}
     assert written["notes"] == ["a note"]
     assert written["plan"]["single"] == [[1, 5], [8, 3], [64, 1]]

@@ -216,3 +216,31 @@ def test_demo_draws_no_progress_when_stderr_is_not_a_terminal(run: Run) -> None:
     result = run("demo", "--tasks", "2", ledger="memory://")
 
     assert result.stderr == ""
+
+
+def test_demo_framework_openai_agents_prints_the_replay_of_its_agent_run(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """demo --framework openai-agents runs the scripted refund through the adapter: the
+    refusal of the unapproved call and the approved refund are in the replay."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    result = run("demo", "--framework", "openai-agents", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    types = [e["type"] for e in shown["events"]]
+    assert shown["output"] == "Order 991 is refunded: 42.00 EUR."
+    assert types[0] == "task.requested"
+    assert types[-1] == "task.completed"
+    assert {"task.handed_off", "governance.policy.denied", "governance.approval.granted"} <= set(
+        types
+    )
+    assert types.count("tool.call.completed") == 2
+
+
+def test_demo_framework_shows_the_timeline(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --json the run is shown as the task's timeline, and how to replay it."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    result = run("demo", "--framework", "openai-agents")
+    assert result.exit_code == 0, result.output
+    assert "approval.granted" in result.stdout
+    assert "fleetledger replay task-agents-" in result.stdout

@@ -19,6 +19,7 @@ def test_the_app_has_every_command_of_this_version() -> None:
     """The commands this version ships are all registered."""
     assert set(COMMANDS) == {
         "demo",
+        "mcp",
         "emit",
         "get",
         "tail",
@@ -50,6 +51,9 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "consume",
         "serve",
         "dlq",
+        "export",
+        "verify-export",
+        "sql",
     }
 
 
@@ -62,7 +66,16 @@ def test_every_command_has_help_from_its_docstring(name: str) -> None:
     assert command.help.strip() == command.callback.__doc__.strip()
 
 
-OFF_LEDGER = {"mirror", "keys", "verify-bundle", "verify-order", "policy", "principals"}
+OFF_LEDGER = {
+    "mirror",
+    "keys",
+    "verify-bundle",
+    "verify-order",
+    "policy",
+    "principals",
+    "verify-export",
+    "mcp",
+}
 """Commands that work on files or two ledgers rather than on one --ledger."""
 
 
@@ -110,6 +123,14 @@ def test_verify_order_works_on_a_file_and_a_key_not_a_ledger() -> None:
     options = {opt for param in COMMANDS["verify-order"].params for opt in param.opts}
 
     assert {"--key", "--json"} <= options
+    assert "--ledger" not in options
+
+
+def test_verify_export_works_on_an_export_and_a_key_not_a_ledger() -> None:
+    """verify-export proves an export with no ledger: --key, --catalog and --json, no --ledger."""
+    options = {opt for param in COMMANDS["verify-export"].params for opt in param.opts}
+
+    assert {"--key", "--catalog", "--json"} <= options
     assert "--ledger" not in options
 
 

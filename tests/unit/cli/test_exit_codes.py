@@ -52,7 +52,8 @@ def planner_config(tmp_path: Path) -> Path:
 
 
 def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
-    """A valid command line of ``path`` on ``memory://`` (or on files for keys, verify-bundle)."""
+    """A valid command line of ``path`` on ``memory://`` (or on files for keys, verify-bundle,
+    verify-export)."""
     ledger = ["--ledger", "memory://"]
     return {
         "demo": ["demo", "--tasks", "1", *ledger],
@@ -77,6 +78,8 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "metrics": ["metrics", "--once", *ledger],
         "otel": ["otel", "export", "--task", "t", *ledger],
         "otel export": ["otel", "export", "--task", "t", *ledger],
+        "mcp": ["mcp", "serve", *ledger],
+        "mcp serve": ["mcp", "serve", *ledger],
         "mirror": ["mirror", "memory://", "memory://"],
         "notary": ["notary", "--once", "--key", str(key), *ledger],
         "policy": ["policy", "--file", str(tmp_path / "fleetledger.toml")],
@@ -122,6 +125,9 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "restore": ["restore", str(tmp_path / "backup"), "--to", "sqlite:///x.db"],
         "verify-bundle": ["verify-bundle", str(tmp_path / "b.json")],
         "verify-order": ["verify-order", str(tmp_path / "o.json"), "--key", str(key)],
+        "export": ["export", "parquet", str(tmp_path / "lake"), *ledger],
+        "sql": ["sql", "SELECT 1", *ledger],
+        "verify-export": ["verify-export", str(tmp_path / "lake")],
     }[path]
 
 
@@ -158,6 +164,7 @@ def failing(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> 
     monkeypatch.setattr("fleetledger.cli.principals.add_principal", raising)
     monkeypatch.setattr("fleetledger.cli.backup.backup_ledger", raising)
     monkeypatch.setattr("fleetledger.cli.backup.restore_ledger", raising)
+    monkeypatch.setattr("fleetledger.cli.verify_export.ParquetLake", raising)
 
 
 def run(args: list[str]) -> Result:
