@@ -17,6 +17,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
@@ -64,6 +65,8 @@ def _batch_size(batch: Batch) -> int:
 
 
 _PLACE = itemgetter(0, 1)
+_CLOSE_WAIT = 30.0
+"""Seconds :meth:`SQLiteBackend.close` waits for reads in flight on other threads."""
 """A record's topic and partition."""
 
 
@@ -94,6 +97,8 @@ class SQLiteBackend:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._readers_idle = threading.Condition(self._readers_lock)
+        self._in_flight = 0
         self._policies: dict[str, FamilyPolicy] = {}
         self._notary = (
             None
@@ -179,6 +184,27 @@ class SQLiteBackend:
                     raise
             time.sleep(0.005)
 
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """This thread's reader connection, counted as in flight while the block runs.
+
+        :meth:`close` waits for the reads in flight before it closes the connections: closing
+        a connection while another thread's statement runs on it crashes the interpreter (a
+        server closing its ledger while a request still reads, say).
+        """
+        with self._readers_lock:
+            if self._closed:
+                raise LedgerClosed(f"the SQLite ledger {self.path} is closed")
+            self._in_flight += 1
+        try:
+            with translated(self.path):
+                yield self._reader()
+        finally:
+            with self._readers_lock:
+                self._in_flight -= 1
+                if not self._in_flight:
+                    self._readers_idle.notify_all()
+
     def _reader(self) -> sqlite3.Connection:
         if self._closed:
             raise LedgerClosed(f"the SQLite ledger {self.path} is closed")
@@ -213,8 +239,9 @@ class SQLiteBackend:
     def _close(self) -> None:
         if self._commit is not None:
             self._commit.close()
-        self._closed = True
         with self._readers_lock:
+            self._closed = True
+            self._readers_idle.wait_for(lambda: not self._in_flight, timeout=_CLOSE_WAIT)
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
@@ -246,8 +273,8 @@ class SQLiteBackend:
         self._policies = {}
 
     def topics(self) -> dict[str, FamilyPolicy]:
-        with translated(self.path):
-            self._policies = self._load_policies(self._reader())
+        with self._reading() as conn:
+            self._policies = self._load_policies(conn)
         return dict(self._policies)
 
     @staticmethod
@@ -338,14 +365,13 @@ class SQLiteBackend:
 
     def offsets(self, topic: str) -> list[PartitionOffsets]:
         policy = self._policy(topic)
-        with translated(self.path):
-            conn = self._reader()
+        with self._reading() as conn:
             return [queries.partition_offsets(conn, topic, p) for p in range(policy.partitions)]
 
     def read(self, topic: str, partition: int, offset: int, limit: int) -> list[StoredRecord]:
         self._check_partition(topic, partition)
-        with translated(self.path):
-            rows = self._reader().execute(
+        with self._reading() as conn:
+            rows = conn.execute(
                 f"{_SELECT} WHERE topic = ? AND partition = ? AND offset >= ?"
                 " ORDER BY offset LIMIT ?",
                 (topic, partition, offset, limit),
@@ -353,37 +379,37 @@ class SQLiteBackend:
             return list(map(_as_record, rows))
 
     def read_subject(self, subject: str) -> list[StoredRecord]:
-        with translated(self.path):
-            rows = self._reader().execute(f"{_SELECT} WHERE subject = ? ORDER BY seq", (subject,))
+        with self._reading() as conn:
+            rows = conn.execute(f"{_SELECT} WHERE subject = ? ORDER BY seq", (subject,))
             return list(map(_as_record, rows))
 
     def subject_bodies(self, subject: str) -> list[tuple[str, int, int, bytes]]:
         query = "SELECT topic, partition, offset, body FROM events WHERE subject = ? ORDER BY seq"
-        with translated(self.path):
-            return self._reader().execute(query, (subject,)).fetchall()
+        with self._reading() as conn:
+            return conn.execute(query, (subject,)).fetchall()
 
     def find(self, event_id: str) -> StoredRecord | None:
-        with translated(self.path):
-            row = self._reader().execute(f"{_SELECT} WHERE id = ?", (event_id,)).fetchone()
+        with self._reading() as conn:
+            row = conn.execute(f"{_SELECT} WHERE id = ?", (event_id,)).fetchone()
         return None if row is None else _as_record(row)
 
     def offset_for_time(self, topic: str, partition: int, ms: int) -> int:
         self._check_partition(topic, partition)
-        with translated(self.path):
-            return queries.offset_for_time(self._reader(), topic, partition, ms)
+        with self._reading() as conn:
+            return queries.offset_for_time(conn, topic, partition, ms)
 
     # -- proofs ------------------------------------------------------------------------------
 
     def leaves(self, topic: str, partition: int, start: int, limit: int) -> list[Leaf]:
-        with translated(self.path):
-            return trees.read_leaves(self._reader(), topic, partition, start, limit)
+        with self._reading() as conn:
+            return trees.read_leaves(conn, topic, partition, start, limit)
 
     def bodies(
         self, topic: str, partition: int, offset: int, limit: int
     ) -> list[tuple[int, bytes]]:
         self._check_partition(topic, partition)
-        with translated(self.path):
-            rows = self._reader().execute(
+        with self._reading() as conn:
+            rows = conn.execute(
                 "SELECT offset, body FROM events WHERE topic = ? AND partition = ? AND offset >= ?"
                 " ORDER BY offset LIMIT ?",
                 (topic, partition, offset, limit),
@@ -394,8 +420,8 @@ class SQLiteBackend:
         self, topic: str, partition: int, offset: int, limit: int
     ) -> tuple[list[Leaf], list[tuple[int, bytes]]]:
         self._check_partition(topic, partition)
-        with translated(self.path):
-            return trees.read_window(self._reader(), topic, partition, offset, limit)
+        with self._reading() as conn:
+            return trees.read_window(conn, topic, partition, offset, limit)
 
     def scan(
         self, partitions: Sequence[TopicPartition], limit: int
@@ -406,19 +432,19 @@ class SQLiteBackend:
             yield from trees.scan_windows(self._reader(), partitions, limit)
 
     def tree(self, topic: str, partition: int) -> PartitionTree | None:
-        with translated(self.path):
-            return trees.read_tree(self._reader(), topic, partition)
+        with self._reading() as conn:
+            return trees.read_tree(conn, topic, partition)
 
     def leaf_index(self, topic: str, partition: int, offset: int) -> int | None:
-        with translated(self.path):
-            return trees.leaf_index(self._reader(), topic, partition, offset)
+        with self._reading() as conn:
+            return trees.leaf_index(conn, topic, partition, offset)
 
     # -- tree copies -------------------------------------------------------------------------
 
     def tree_size(self, topic: str, partition: int) -> int:
         self._check_partition(topic, partition)
-        with translated(self.path):
-            return copies.tree_size(self._reader(), topic, partition)
+        with self._reading() as conn:
+            return copies.tree_size(conn, topic, partition)
 
     def append_tree(
         self, topic: str, partition: int, items: Sequence[Record | bytes]
@@ -436,8 +462,8 @@ class SQLiteBackend:
         return self._writes().call(write)
 
     def checkpoints(self, namespace: str) -> list[StoredCheckpoint]:
-        with translated(self.path):
-            return trees.read_checkpoints(self._reader(), namespace)
+        with self._reading() as conn:
+            return trees.read_checkpoints(conn, namespace)
 
     def store_checkpoints(self, namespace: str, notes: Sequence[NewCheckpoint]) -> None:
         """Store notes signed elsewhere (a mirror's copies) after those stored, as they are."""
@@ -460,15 +486,15 @@ class SQLiteBackend:
         self._writes().call(write)
 
     def committed(self, group: str) -> dict[TopicPartition, int]:
-        with translated(self.path):
-            rows = self._reader().execute(
+        with self._reading() as conn:
+            rows = conn.execute(
                 "SELECT topic, partition, next_offset FROM group_offsets WHERE grp = ?", (group,)
             )
             return {(t, p): o for t, p, o in rows}
 
     def groups(self) -> list[str]:
-        with translated(self.path):
-            rows = self._reader().execute("SELECT DISTINCT grp FROM group_offsets ORDER BY grp")
+        with self._reading() as conn:
+            rows = conn.execute("SELECT DISTINCT grp FROM group_offsets ORDER BY grp")
             return [row[0] for row in rows]
 
     def delete_group(self, group: str) -> bool:
@@ -523,8 +549,8 @@ class SQLiteBackend:
         self._locked(lambda c: members.add_dead_letters(c, topic, records))
 
     def dead_letters(self, topic: str) -> list[bytes]:
-        with translated(self.path):
-            return members.dead_letters(self._reader(), topic)
+        with self._reading() as conn:
+            return members.dead_letters(conn, topic)
 
     # -- retention ---------------------------------------------------------------------------
 
