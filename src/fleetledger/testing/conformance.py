@@ -21,6 +21,7 @@ durability tests use.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -501,10 +502,15 @@ class BackendConformance:
         assert self.offsets_of(backend, self.task) == [0, 1, 2]
 
     def test_retention_with_nothing_expired_removes_nothing(self, backend: Backend) -> None:
-        """enforce_retention returns 0 when no record is past its policy."""
-        policy = _policy("diag", partitions=1, retention_ms=1000)
-        topic = self.timed(backend, policy, [1000, 1500])
-        assert backend.enforce_retention(now_ms=1800) == 0
+        """enforce_retention returns 0 when no record is past its policy.
+
+        The records are recorded now and kept a day: a broker that applies retention on its
+        own clock (Kafka) must not remove them either while the test runs.
+        """
+        now = int(time.time() * 1000)
+        policy = _policy("diag", partitions=1, retention_ms=_DAY_MS)
+        topic = self.timed(backend, policy, [now, now + 500])
+        assert backend.enforce_retention(now_ms=now + 800) == 0
         assert self.offsets_of(backend, topic) == [0, 1]
 
     def test_expired_records_can_no_longer_be_found(self, backend: Backend) -> None:
@@ -655,6 +661,9 @@ class DurableConformance(BackendConformance):
         backend.commit(self.group("readers"), {(self.task, 1): 4})
         backend.close()
         assert self.open().committed(self.group("readers")) == {(self.task, 1): 4}
+
+
+_DAY_MS = 86_400_000
 
 
 def _policy(family: str, partitions: int = 2, **options: Any) -> FamilyPolicy:
