@@ -70,7 +70,7 @@ def run(directory: Path, *, events: int) -> list[Result]:
             f"{report.commits} commits, {took:.1f} s; baseline: sqlite3 read + pyarrow write",
         ),
         Result(
-            "  export bytes / ledger file bytes (info)",
+            "  bytes on disk per ledger-file byte, export vs raw Parquet (info)",
             lake_bytes / ledger_bytes,
             raw_bytes / ledger_bytes,
             "x",

@@ -262,6 +262,8 @@ def figure(value: float | None, unit: str) -> str:
         return f"{value:.2f} ms"
     if unit in ("MB/s", "MB"):
         return f"{value:.0f} {unit}"
+    if unit == "x":
+        return f"{value:.3f}x"
     if value >= 1_000_000:
         return f"{value / 1_000_000:.2f}M/s"
     return f"{value / 1000:.1f}k/s"
