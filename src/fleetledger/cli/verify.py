@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.text import Text
 
-from fleetledger.audit import Verification
+from fleetledger.audit import Finding, Verification
 from fleetledger.cli.common import (
     LedgerURL,
     configured_public_key,
@@ -92,10 +94,7 @@ def _report(result: Verification, *, as_json: bool) -> None:
         )
         return
     console = output()
-    for f in result.findings:
-        where = f"{f.topic}/{f.partition}" + ("" if f.offset is None else f"@{f.offset}")
-        line = Text.assemble((printable(f.kind), "red"), f" {printable(where)}: ")
-        console.print(line.append(printable(f.detail)), soft_wrap=True)
+    print_findings(console, result.findings)
     signed = "signatures checked" if result.signatures_checked else "signatures NOT checked"
     verdict = "[green]ok[/]" if result.ok else "[red]FAILED[/]"
     console.print(
@@ -109,3 +108,11 @@ def _report(result: Verification, *, as_json: bool) -> None:
             " them within checkpoint_events events or checkpoint_seconds; Kafka: the notary)",
             soft_wrap=True,
         )
+
+
+def print_findings(console: Console, findings: Iterable[Finding]) -> None:
+    """One red line per finding, ``kind topic/partition@offset: detail`` (also verify-export's)."""
+    for f in findings:
+        where = f"{f.topic}/{f.partition}" + ("" if f.offset is None else f"@{f.offset}")
+        line = Text.assemble((printable(f.kind), "red"), f" {printable(where)}: ")
+        console.print(line.append(printable(f.detail)), soft_wrap=True)

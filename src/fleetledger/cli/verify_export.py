@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.text import Text
 
 from fleetledger.cli.common import json_option, output, write_json
 from fleetledger.cli.exits import CheckFailed, InputError
-from fleetledger.cli.render import printable
+from fleetledger.cli.verify import print_findings
 from fleetledger.lake import ParquetLake
 from fleetledger.lake.iceberg import IcebergLake, catalog
 from fleetledger.lake.verify import ExportVerification, verify_export
@@ -83,10 +82,7 @@ def _report(result: ExportVerification, *, as_json: bool) -> None:
         )
         return
     console = output()
-    for f in result.findings:
-        where = f"{f.topic}/{f.partition}" + ("" if f.offset is None else f"@{f.offset}")
-        line = Text.assemble((printable(f.kind), "red"), f" {printable(where)}: ")
-        console.print(line.append(printable(f.detail)), soft_wrap=True)
+    print_findings(console, result.findings)
     signed = "signatures checked" if result.signatures_checked else "signatures NOT checked"
     verdict = "[green]ok[/]" if result.ok else "[red]FAILED[/]"
     console.print(
