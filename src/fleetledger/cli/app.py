@@ -31,6 +31,7 @@ from fleetledger.cli import (
     mirror,
     notary,
     otel,
+    plan,
     policy,
     principals,
     prove,
@@ -118,6 +119,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(otel.app, name="otel")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(plan.app, name="plan")
 app.add_typer(mcp.app, name="mcp")
 app.command("verify-export")(guarded(verify_export.verify_export_command))
 

@@ -4,7 +4,8 @@ Month ``k`` (1-based) runs from ``k - 1`` to ``k`` in month units; its rates are
 times ``(1 + growth) ** (k - 1)``. A family with a finite retention is assumed to have run at
 month 1's rate long enough to fill its window before the horizon starts (steady state), so it
 holds ``rate x retention`` from month 1 and grows only with the rate; a family kept forever
-starts from the bytes it holds now (measured, else 0) and keeps every month's ingest.
+starts from the bytes it holds now (measured, else 0) and keeps every month's ingest; a
+compacted family holds what it holds now (the latest event per key), grown with the rates.
 Compression divides every byte: on the wire and on disk alike.
 """
 
@@ -48,6 +49,8 @@ def held(
 ) -> float:
     """Compressed bytes ``family`` holds at the end of ``month`` that are younger than
     ``window_months`` (default: its retention; ``inf``: everything it keeps)."""
+    if family.compacted:
+        return family.stored_bytes / demand.compression * growth_factor(demand, month)
     window = family.retention_months if window_months is None else window_months
     window = min(window, family.retention_months)
     if math.isinf(window):

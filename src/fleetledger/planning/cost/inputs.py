@@ -30,7 +30,9 @@ class FamilyDemand:
     for the peak, bytes are billed at the mean). ``mean_size`` and ``p99_size`` are the event's
     size in bytes before compression: only the mean enters the bill (bytes add up as means);
     the p99 is reported to size ``max.message.bytes``. ``stored_bytes`` is what the family holds
-    now (measured), the starting point of a family kept forever.
+    now (measured), the starting point of a family kept forever. A ``compacted`` family keeps
+    the latest event per key: it holds ``stored_bytes`` (grown with the rates), whatever it
+    ingests.
     """
 
     name: str
@@ -40,6 +42,7 @@ class FamilyDemand:
     burst: float = 1.0
     p99_size: float = 0.0
     stored_bytes: float = 0.0
+    compacted: bool = False
 
     def __post_init__(self) -> None:
         _at_least(f"family {self.name!r}: events_per_second", self.events_per_second, 0)
