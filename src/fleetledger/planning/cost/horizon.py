@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from fleetledger.planning.cost.inputs import DAYS_PER_MONTH, Demand, FamilyDemand
+from fleetledger.planning.cost.inputs import Demand, FamilyDemand
 
 
 def growth_factor(demand: Demand, month: int) -> float:
@@ -51,8 +51,8 @@ def held(
     ``window_months`` (default: its retention; ``inf``: everything it keeps)."""
     if family.compacted:
         return family.stored_bytes / demand.compression * growth_factor(demand, month)
-    window = family.retention_months if window_months is None else window_months
-    window = min(window, family.retention_months)
+    retention = months_of(family.retention_days, seconds_per_month)
+    window = min(retention if window_months is None else window_months, retention)
     if math.isinf(window):
         kept = family.stored_bytes / demand.compression
         return kept + sum(ingest(demand, family, k, seconds_per_month) for k in range(1, month + 1))
@@ -73,8 +73,13 @@ def held_all(demand: Demand, month: int, seconds_per_month: float) -> float:
 def hot(demand: Demand, month: int, seconds_per_month: float, hot_days: float) -> float:
     """Compressed bytes younger than ``hot_days`` at the end of ``month``, all families (what a
     tiered broker keeps on its local disk)."""
-    window = hot_days / DAYS_PER_MONTH
+    window = months_of(hot_days, seconds_per_month)
     return sum(held(demand, f, month, seconds_per_month, window) for f in demand.families)
+
+
+def months_of(days: float, seconds_per_month: float) -> float:
+    """``days`` in months of the price sheet's length (``inf`` stays ``inf``)."""
+    return days * 86_400 / seconds_per_month
 
 
 def _overlap(a: float, b: float, c: float, d: float) -> float:
