@@ -51,6 +51,7 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "consume",
         "serve",
         "dlq",
+        "plan",
         "export",
         "verify-export",
         "sql",

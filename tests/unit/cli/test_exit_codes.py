@@ -72,6 +72,7 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "groups seek": ["groups", "seek", "g", "--to-time", "1h", *ledger],
         "keys": ["keys", "init", "--dir", str(tmp_path / "k")],
         "lag": ["lag", *ledger],
+        "plan": ["plan", *ledger],
         "forget": ["forget", "cust-7", *ledger],
         "maintain": ["maintain", *ledger],
         "serve": ["serve", "--port", "0", *ledger],

@@ -78,8 +78,9 @@ def _cross_zone(plt: Any, plan: Plan) -> Any:
         axes.barh(ARCHITECTURES, values, left=bottoms, color=colour, label=cause)
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     for row, total in enumerate(bottoms):
+        local = " (zone-local clients, regional object storage)" if total == 0 else ""
         axes.annotate(
-            f"{total:,.0f} GiB",
+            f"{total:,.0f} GiB{local}",
             (total, row),
             xytext=(4, -3),
             textcoords="offset points",
@@ -91,6 +92,7 @@ def _cross_zone(plt: Any, plan: Plan) -> Any:
     axes.set_xlabel("GiB per month")
     axes.legend(loc="lower right", fontsize=8, frameon=False)
     axes.grid(axis="x", alpha=0.3)
+    axes.xaxis.set_major_formatter(lambda value, _pos: f"{value:,.0f}")
     axes.spines[["top", "right"]].set_visible(False)
     return figure
 

@@ -32,10 +32,10 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from fleetledger import FOREVER
 from fleetledger.errors import ConfigurationError
 from fleetledger.planning.cost.inputs import FOREVER_DAYS, Demand, Deployment, FamilyDemand
 from fleetledger.planning.workload import Workload
+from fleetledger.topics import FOREVER
 
 DEFAULT_EVENT_SIZE = 1024.0
 """Bytes per event when neither a ledger nor the user says (an assumption, reported as one)."""
