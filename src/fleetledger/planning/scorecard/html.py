@@ -15,7 +15,7 @@ body{font:13px/1.4 system-ui,sans-serif;color:#1f2937;margin:24px auto;max-width
 h1{font-size:22px;margin:0 0 2px}h2{font-size:15px;margin:18px 0 6px}
 .sub{color:#6b7280;margin-bottom:10px}
 .top{display:flex;gap:16px;align-items:flex-start}
-table{border-collapse:collapse;width:100%}
+table{border-collapse:collapse;width:100%;table-layout:fixed}
 td,th{border-bottom:1px solid #e5e7eb;padding:4px 6px;text-align:left;vertical-align:top}
 th{font-size:11px;text-transform:uppercase;color:#6b7280;font-weight:600}
 .score{font-size:18px;font-weight:700;white-space:nowrap}.none{color:#9aa0a6;font-size:12px}
@@ -46,7 +46,11 @@ def _scores(card: Scorecard) -> str:
             f"<td>{escape(origin(s))}</td>"
             f'<td class="fig">{escape(s.figure)}{rule}</td></tr>'
         )
-    head = "<tr><th>Dimension</th><th>Score</th><th>From</th><th>Figure</th></tr>"
+    head = (
+        '<colgroup><col style="width:34%"><col style="width:11%"><col style="width:15%">'
+        '<col style="width:40%"></colgroup>'
+        "<tr><th>Dimension</th><th>Score</th><th>From</th><th>Figure</th></tr>"
+    )
     return f"<table>{head}{''.join(rows)}</table>"
 
 
@@ -75,6 +79,8 @@ def _section(section: Section) -> str:
             f'<td class="fig">{escape(check.detail)}</td></tr>'
         )
     head = (
+        '<colgroup><col style="width:13%"><col style="width:27%"><col style="width:24%">'
+        '<col style="width:9%"><col style="width:27%"></colgroup>'
         "<tr><th>Area</th><th>Question</th><th>In fleetledger</th><th>Here</th>"
         "<th>Evidence</th></tr>"
     )
@@ -86,7 +92,7 @@ def html(card: Scorecard) -> str:
     where = f"Ledger <code>{escape(card.ledger)}</code>" if card.ledger else "No ledger measured"
     if card.measured_at:
         where += f", measured {card.measured_at:%Y-%m-%d %H:%M:%S %Z}"
-    radar = radar_svg([(s.dimension.name, s.value) for s in card.scores])
+    radar = radar_svg([(s.dimension.name, s.value) for s in card.scores], width=480)
     sections = "".join(_section(section) for section in card.sections)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

@@ -46,8 +46,9 @@ def _label(index: int, count: int, name: str, value: int | None) -> str:
     )
 
 
-def radar_svg(scores: Sequence[tuple[str, int | None]]) -> str:
-    """An SVG radar of ``(name, score)`` pairs: rings 1..5, axes, the scores' polygon."""
+def radar_svg(scores: Sequence[tuple[str, int | None]], width: int = WIDTH) -> str:
+    """An SVG radar of ``(name, score)`` pairs: rings 1..5, axes, the scores' polygon, drawn
+    ``width`` pixels wide."""
     count = len(scores)
     rings = [
         f'<polygon class="ring" points="{_points([level / HIGHEST] * count)}" fill="none"'
@@ -78,7 +79,8 @@ def radar_svg(scores: Sequence[tuple[str, int | None]]) -> str:
     labels = [_label(i, count, name, value) for i, (name, value) in enumerate(scores)]
     body = "".join([*rings, *axes, *ticks, shape, *dots, *labels])
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}"'
-        f' height="{HEIGHT}" role="img" aria-label="Readiness scores, radar chart"'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{width}"'
+        f' height="{round(width * HEIGHT / WIDTH)}" role="img"'
+        ' aria-label="Readiness scores, radar chart"'
         f' font-family="system-ui, sans-serif">{body}</svg>'
     )

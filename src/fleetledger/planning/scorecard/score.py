@@ -109,7 +109,7 @@ def traffic_variance(workload: Workload) -> Score:
         f"peak {rates.peak_to_median:.1f}x the median rate, CV {rates.cv:.2f}, over "
         f"{rates.windows} windows of {rates.window_seconds:g} s"
     )
-    rule = f"peak/median -> {by_peak}, CV -> {by_cv}; the higher"
+    rule = f"peak/median → {by_peak}, CV → {by_cv}; the higher"
     return Score(TRAFFIC_VARIANCE, max(by_peak, by_cv), "measured", figure, rule)
 
 
@@ -128,7 +128,7 @@ def replay_depth(workload: Workload) -> Score:
         f"{count(rewinds, 'rewind')} over {count(len(workload.groups), 'group')}; oldest"
         f" event replayed or unread is {duration(age)} old"
     )
-    rule = f"age -> {by_age}, rewinds -> {by_count}; their mean, half up"
+    rule = f"age → {by_age}, rewinds → {by_count}; their mean, half up"
     return Score(REPLAY_DEPTH, half_up(by_age + by_count, 2), "measured", figure, rule)
 
 
@@ -154,7 +154,7 @@ def retention_pressure(workload: Workload) -> Score:
     share = kept / total
     names = ", ".join(f.family for f in long) or "none"
     figure = f"{share:.0%} of {size(total)} kept 30 days or more ({names})"
-    rule = "share of bytes -> " + bands_text(LONG_SHARE_CUTS, percent=True)
+    rule = "share of bytes → " + bands_text(LONG_SHARE_CUTS, percent=True)
     return Score(RETENTION_PRESSURE, band(share, LONG_SHARE_CUTS), "measured", figure, rule)
 
 
@@ -187,7 +187,7 @@ def governance_pressure(workload: Workload) -> Score:
     value = min(5, band(share, SENSITIVE_SHARE_CUTS) + (1 if signs else 0))
     figure = f"{share:.0%} of {total:,} events confidential or restricted"
     figure += "; " + ", ".join(signs) if signs else "; no erasure, recorded policy or denial"
-    rule = "share -> " + bands_text(SENSITIVE_SHARE_CUTS, percent=True) + "; +1 with signs"
+    rule = "share → " + bands_text(SENSITIVE_SHARE_CUTS, percent=True) + "; +1 with signs"
     return Score(GOVERNANCE_PRESSURE, value, "measured", figure, rule)
 
 
@@ -203,7 +203,7 @@ def criticality(workload: Workload) -> Score:
     figure = (
         f"{share:.1%} intents ({intents:,} of {total:,} events), {workload.approvals:,} approvals"
     )
-    rule = "share -> " + bands_text(INTENT_SHARE_CUTS, percent=True) + "; +1 with approvals"
+    rule = "share → " + bands_text(INTENT_SHARE_CUTS, percent=True) + "; +1 with approvals"
     return Score(CRITICALITY, value, "measured", figure, rule)
 
 
