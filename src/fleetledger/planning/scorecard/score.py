@@ -200,9 +200,8 @@ def criticality(workload: Workload) -> Score:
     intents = workload.kinds.get("intent", 0)
     share = intents / total
     value = min(5, band(share, INTENT_SHARE_CUTS) + (1 if workload.approvals else 0))
-    figure = (
-        f"{share:.1%} intents ({intents:,} of {total:,} events), {workload.approvals:,} approvals"
-    )
+    approvals = count(workload.approvals, "approval")
+    figure = f"{share:.1%} intents ({intents:,} of {total:,} events), {approvals}"
     rule = "share → " + bands_text(INTENT_SHARE_CUTS, percent=True) + "; +1 with approvals"
     return Score(CRITICALITY, value, "measured", figure, rule)
 
@@ -221,7 +220,7 @@ def measured_scores(workload: Workload | None) -> dict[str, Score]:
     found = {d.key: unscored(d, "no ledger measured") for d in DIMENSIONS}
     if workload is not None:
         found.update({s.dimension.key: s for s in (measure(workload) for measure in MEASURES)})
-    found["migration_tolerance"] = unscored(DIMENSIONS[-1], "cannot be measured: answer it")
+    found["migration_tolerance"] = unscored(DIMENSIONS[-1], "cannot be measured from a ledger")
     return found
 
 
@@ -232,8 +231,13 @@ def combine(measured: dict[str, Score], answers: dict[str, int]) -> tuple[Score,
     for dimension in DIMENSIONS:
         score = measured[dimension.key]
         if dimension.key in answers:
+            figure = score.figure if score.scored else f"answered ({score.figure})"
             score = replace(
-                score, value=answers[dimension.key], source="answered", measured=score.value
+                score,
+                value=answers[dimension.key],
+                source="answered",
+                measured=score.value,
+                figure=figure,
             )
         scores.append(score)
     return tuple(scores)

@@ -169,7 +169,7 @@ def test_an_empty_ledger_scores_nothing_and_migration_tolerance_is_never_measure
     scores = measured_scores(workload(traffic=rates(windows=0)))
 
     assert [s.value for s in scores.values()] == [None] * 6
-    assert scores["migration_tolerance"].figure == "cannot be measured: answer it"
+    assert scores["migration_tolerance"].figure == "cannot be measured from a ledger"
 
 
 def test_an_answer_overrides_a_measurement_and_keeps_it_beside() -> None:
