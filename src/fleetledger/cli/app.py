@@ -35,6 +35,7 @@ from fleetledger.cli import (
     principals,
     prove,
     replay,
+    scorecard,
     serve,
     sign,
     sql,
@@ -120,6 +121,7 @@ app.add_typer(otel.app, name="otel")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(mcp.app, name="mcp")
 app.command("verify-export")(guarded(verify_export.verify_export_command))
+app.command("scorecard")(guarded(scorecard.scorecard_command))
 
 
 def main() -> None:
