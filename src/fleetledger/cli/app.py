@@ -36,6 +36,7 @@ from fleetledger.cli import (
     principals,
     prove,
     replay,
+    scorecard,
     serve,
     sign,
     sql,
@@ -122,6 +123,7 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(plan.app, name="plan")
 app.add_typer(mcp.app, name="mcp")
 app.command("verify-export")(guarded(verify_export.verify_export_command))
+app.command("scorecard")(guarded(scorecard.scorecard_command))
 
 
 def main() -> None:

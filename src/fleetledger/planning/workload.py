@@ -25,7 +25,8 @@ from typing import Protocol
 
 import msgspec
 
-from fleetledger import FamilyPolicy, Lag, Ledger, TopicInfo
+from fleetledger.ledger import Lag, Ledger, TopicInfo
+from fleetledger.topics import FamilyPolicy
 
 WINDOWS = (1.0, 10.0, 60.0, 300.0, 3600.0, 86400.0)
 """Window lengths tried in order: the first giving at most :data:`MAX_WINDOWS` windows wins."""

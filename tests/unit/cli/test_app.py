@@ -55,6 +55,7 @@ def test_the_app_has_every_command_of_this_version() -> None:
         "export",
         "verify-export",
         "sql",
+        "scorecard",
     }
 
 
