@@ -136,10 +136,10 @@ def write(rehearsal: Rehearsal, report_format: Format, to_file: Path | None) -> 
         output().print(as_rich(rehearsal))
         return
     else:
-        console = Console(width=FILE_WIDTH, record=True, file=None, highlight=False)
-        with console.capture():
+        console = Console(width=FILE_WIDTH, highlight=False, color_system=None)
+        with console.capture() as captured:
             console.print(as_rich(rehearsal))
-        text = console.export_text()
+        text = captured.get()
     if to_file is None:
         typer.echo(text, nl=False)
         return

@@ -7,12 +7,15 @@ number of events left to read, on each side.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from fleetledger.ledger import Ledger, LedgerLog
 from fleetledger.mirror.copy import BATCH_SIZE
 from fleetledger.mirror.groups import translate_groups
 from fleetledger.planning.migrate.steps import Step
+
+TopicPartition = tuple[str, int]
 
 
 class Resume(NamedTuple):
@@ -23,29 +26,36 @@ class Resume(NamedTuple):
     lag: int
 
 
-def resume(log: LedgerLog, topic: str, partition: int, offset: int | None) -> Resume:
-    """Where a group committed at ``offset`` (``None``: never) resumes, and its lag."""
+def resume(
+    log: LedgerLog, topic: str, partition: int, offset: int | None, until: int | None = None
+) -> Resume:
+    """Where a group committed at ``offset`` (``None``: never) resumes, and its lag, counting
+    only the events below offset ``until``."""
     start = 0 if offset is None else offset
-    end = log.offsets(topic)[partition].end
+    end = log.offsets(topic)[partition].end if until is None else until
     following = log.read(topic, partition, start, 1) if start < end else []
-    return Resume(following[0].id if following else "", remaining(log, topic, partition, start))
+    found = following[0].id if following and following[0].offset < end else ""
+    return Resume(found, remaining(log, topic, partition, start, end))
 
 
-def remaining(log: LedgerLog, topic: str, partition: int, offset: int) -> int:
-    """Events stored at or after ``offset`` (holes and transaction markers do not count)."""
-    end = log.offsets(topic)[partition].end
+def remaining(log: LedgerLog, topic: str, partition: int, offset: int, end: int) -> int:
+    """Events stored from ``offset`` below ``end`` (holes and transaction markers do not
+    count)."""
     count = 0
     while offset < end:
         rows = log.bodies(topic, partition, offset, BATCH_SIZE)
         if not rows:
             break
-        count += len(rows)
+        count += sum(1 for at, _ in rows if at < end)
         offset = rows[-1][0] + 1
     return count
 
 
-def move_groups(src: Ledger, dst: Ledger, step: Step) -> None:
-    """Translate every source group to the destination, then check each position by id."""
+def move_groups(
+    src: Ledger, dst: Ledger, step: Step, *, until: Mapping[TopicPartition, int]
+) -> None:
+    """Translate every source group to the destination, then check each position by id
+    (the source counted below ``until``: what the mirror copied)."""
     topics = list(src.log.topics())
     moved = translate_groups(src.log, dst.log, topics)
     step.figures.update(
@@ -53,22 +63,25 @@ def move_groups(src: Ledger, dst: Ledger, step: Step) -> None:
         positions=len(moved),
         moved=sum(row.moved for row in moved),
     )
-    mismatched = check_groups(src.log, dst.log, step)
+    mismatched = check_groups(src.log, dst.log, step, until=until)
     if mismatched:
         step.fail(f"{len(mismatched)} position(s) would resume elsewhere: {', '.join(mismatched)}")
     else:
         step.detail = "every group resumes at the same event with the same lag on both sides"
 
 
-def check_groups(src: LedgerLog, dst: LedgerLog, step: Step) -> list[str]:
+def check_groups(
+    src: LedgerLog, dst: LedgerLog, step: Step, *, until: Mapping[TopicPartition, int]
+) -> list[str]:
     """The ``group topic/partition`` positions that resume at another event, or with another
-    lag, on the destination; the source's total lag goes into ``step``'s figures."""
+    lag, on the destination (the source counted below ``until``); the source's total lag goes
+    into ``step``'s figures."""
     mismatched: list[str] = []
     total = 0
     for group in src.groups():
         theirs = dst.committed(group)
         for (topic, partition), offset in sorted(src.committed(group).items()):
-            here = resume(src, topic, partition, offset)
+            here = resume(src, topic, partition, offset, until.get((topic, partition)))
             there = resume(dst, topic, partition, theirs.get((topic, partition)))
             total += here.lag
             if here != there:

@@ -103,7 +103,7 @@ def rehearse(
         "preflight": lambda step: preflight(src, dst, step, force=force),
         "mirror": copy,
         "compare": lambda step: compare_step(src, dst, step, until=copied),
-        "groups": lambda step: move_groups(src, dst, step),
+        "groups": lambda step: move_groups(src, dst, step, until=copied),
         "cutover": lambda step: cutover(src, dst, step, sample=sample, producer=producer),
         "rollback": lambda step: rollback(src, dst, step),
     }

@@ -31,7 +31,7 @@ def rollback(src: Ledger, dst: Ledger, step: Step) -> None:
     checks = compare(dst, src, until=back.positions)
     differing = [check for check in checks if check.match not in FINE]
     step.figures["differing"] = len(differing)
-    mismatched = check_groups(dst.log, src.log, step)
+    mismatched = check_groups(dst.log, src.log, step, until=back.positions)
     if differing:
         first = differing[0]
         step.fail(
