@@ -45,7 +45,7 @@ def compare_step(
     else:
         signed = f", and its {len(heads)} signed heads" if heads else ""
         step.detail = (
-            f"both sides hold the same {step.figures['events']} events in"
+            f"both sides hold the same {step.figures['events']:,} events in"
             f" {len(checks)} partitions{signed}; {len(order)} sampled tasks replay alike"
         )
 
