@@ -92,7 +92,13 @@ def migrate(
     with open_pair(source, destination) as (src, dst):
         committed("DST holds a partial copy: run the rehearsal again to resume it")
         rehearsal = rehearse(
-            src, dst, force=force, sample=sample, producer=acting_principal(), on_step=say
+            src,
+            dst,
+            force=force,
+            sample=sample,
+            producer=acting_principal(),
+            access=configuration().access,
+            on_step=say,
         )
     write(rehearsal, report_format, to_file)
     failed = rehearsal.failed
@@ -103,7 +109,8 @@ def migrate(
 @contextmanager
 def open_pair(source: str, destination: str) -> Iterator[tuple[Ledger, Ledger]]:
     """Open SRC to write (never signing: the rehearsal adds no checkpoint to it), then DST
-    with SRC's topic policies."""
+    with SRC's topic policies (and no access policy, which DST would record as its own event:
+    the configured one is checked in the cutover step instead)."""
     check_urls(source, destination)
     with open_ledger(source, write=True, signer=False) as src:
         policies = [info.policy for info in src.topics() if info.topic == src.topic(info.family)]
@@ -111,7 +118,6 @@ def open_pair(source: str, destination: str) -> Iterator[tuple[Ledger, Ledger]]:
             destination,
             policies=policies,
             default_source=cli_source(),
-            access=configuration().access,
         )
         try:
             yield src, dst

@@ -24,7 +24,7 @@ import msgspec
 from fleetledger.errors import ContractError, IdConflict
 from fleetledger.events.foreign import is_foreign
 from fleetledger.events.new import NewEvent
-from fleetledger.governance import Action, Principal, Resource, decide
+from fleetledger.governance import Action, Policy, Principal, Resource, decide
 from fleetledger.ledger import Ledger, LedgerLog
 from fleetledger.mirror import mirror
 from fleetledger.planning.migrate.steps import Step
@@ -52,7 +52,13 @@ class Retry(NamedTuple):
 
 
 def cutover(
-    src: Ledger, dst: Ledger, step: Step, *, sample: int, producer: Principal | None
+    src: Ledger,
+    dst: Ledger,
+    step: Step,
+    *,
+    sample: int,
+    producer: Principal | None,
+    access: Policy | None = None,
 ) -> None:
     """Catch up, check the producer's rights, and re-send the last ``sample`` events."""
     started = time.perf_counter()
@@ -61,7 +67,7 @@ def cutover(
         catch_up_events=caught.copied, catch_up_seconds=round(time.perf_counter() - started, 3)
     )
     who = producer if producer is not None else dst.principal
-    denied = refused_families(src, dst, who)
+    denied = refused_families(src, dst.access if access is None else access, who)
     step.figures["producer"] = who.id
     if denied:
         step.fail(f"{who.id} may not append {', '.join(denied)} on the destination")
@@ -84,9 +90,8 @@ def cutover(
         )
 
 
-def refused_families(src: Ledger, dst: Ledger, who: Principal) -> list[str]:
-    """The source's families ``who`` may not append on the destination (under its policy)."""
-    policy = dst.access
+def refused_families(src: Ledger, policy: Policy, who: Principal) -> list[str]:
+    """The source's families ``who`` may not append under the destination's ``policy``."""
     return [
         family
         for family, rules in src.families().items()

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fleetledger.governance import Principal
+from fleetledger.governance import Policy, Principal
 from fleetledger.ledger import Ledger, redact
 from fleetledger.mirror import mirror
 from fleetledger.planning.migrate.compare import compare_step
@@ -78,13 +78,15 @@ def rehearse(
     force: bool = False,
     sample: int = SAMPLE,
     producer: Principal | None = None,
+    access: Policy | None = None,
     on_step: OnStep | None = None,
 ) -> Rehearsal:
     """Rehearse migrating ``src`` to ``dst`` and back (see the module docstring).
 
     ``force`` rehearses into a destination that holds other events; ``sample`` is how many of
     the source's last events the cutover sends again; ``producer`` is the principal whose
-    right to append on the destination is checked (default: the destination's opener).
+    right to append on the destination is checked (default: the destination's opener), under
+    ``access`` (default: the policy the destination was opened with).
     """
     started = time.perf_counter()
     steps = [Step(name, title) for name, title in TITLES.items()]
@@ -104,7 +106,9 @@ def rehearse(
         "mirror": copy,
         "compare": lambda step: compare_step(src, dst, step, until=copied),
         "groups": lambda step: move_groups(src, dst, step, until=copied),
-        "cutover": lambda step: cutover(src, dst, step, sample=sample, producer=producer),
+        "cutover": lambda step: cutover(
+            src, dst, step, sample=sample, producer=producer, access=access
+        ),
         "rollback": lambda step: rollback(src, dst, step),
     }
     for step in steps:

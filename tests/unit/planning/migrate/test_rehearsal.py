@@ -1,6 +1,7 @@
 """rehearse: each step of the migration checklist, run on two ledgers, passes or says why not."""
 
-from fleetledger import Ledger
+from fleetledger import Ledger, Policy, Principal
+from fleetledger.governance import parse_rules
 from fleetledger.planning.migrate import Outcome, Step, rehearse
 from fleetledger.testing import FakeClock, memory_ledger
 
@@ -179,3 +180,18 @@ def test_a_destination_in_another_namespace_fails_the_preflight(
     assert rehearsal.failed is not None
     assert rehearsal.failed.name == "preflight"
     assert "?namespace=fleet" in rehearsal.failed.detail
+
+
+def test_a_producer_the_destination_refuses_fails_the_cutover_before_any_resend(
+    filled: Ledger, dst: Ledger
+) -> None:
+    """The producer principal must be allowed to append every family under DST's policy."""
+    rules = [{"effect": "allow", "actions": ["append", "read", "admin"], "principals": ["ops"]}]
+    planner = Principal("planner", kind="agent")
+
+    rehearsal = rehearse(filled, dst, producer=planner, access=Policy(parse_rules(rules)))
+    cut = step(rehearsal.steps, "cutover")
+
+    assert rehearsal.failed is cut
+    assert "planner may not append" in cut.detail
+    assert "resent" not in cut.figures
