@@ -103,6 +103,8 @@ class Copier:
         self.dst = dst
         self.batch_size = batch_size
         self.positions: dict[TopicPartition, int] = {}
+        self.bytes = 0
+        """Bytes of the records this copier sent (stored bodies; a leaf sent alone counts 0)."""
         self.trees = supports(src, ProvableLog) and supports(dst, TreeCopies)
         """Whether partitions are copied as trees (see the module docstring)."""
 
@@ -165,6 +167,7 @@ class Copier:
                         "holds other data under the same ids",
                     )
             self.positions[(topic, partition)] = batch[-1].offset + 1
+            self.bytes += sum(len(r.body) for r in batch)
             yield len(batch)
         # Offsets below the end never receive new records: skip the holes next time.
         self.positions[(topic, partition)] = max(self.positions[(topic, partition)], until)
@@ -189,6 +192,7 @@ class Copier:
                     " the same ids"
                 ) from exc
             start = leaves[-1].idx + 1
+            self.bytes += sum(len(item.body) for item in items if isinstance(item, Record))
             self.positions[(topic, partition)] = max(leaf.offset for leaf in leaves) + 1
             yield len(items)
         self.positions[(topic, partition)] = max(self.positions[(topic, partition)], until)

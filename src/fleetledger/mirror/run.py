@@ -31,7 +31,12 @@ class MirrorReport:
     copied: int = 0
     """Events sent to the destination by this run (after a resume by time, events the
     destination already held may be sent again and count here, though they are stored once)."""
+    bytes: int = 0
+    """Bytes of the events sent (their stored bodies), counted as ``copied`` is."""
     elapsed: float = 0.0
+    positions: dict[tuple[str, int], int] = field(default_factory=dict)
+    """Each partition's next source offset to copy: the source was copied below it (bound
+    a later comparison's source side with it: ``check_both(..., until=positions)``)."""
     created: list[str] = field(default_factory=list)
     """Topics created on the destination."""
     policy_differences: list[str] = field(default_factory=list)
@@ -115,6 +120,8 @@ def mirror(
             raise
         report.interrupted = True
         copier.relocate()  # a batch may have been cut short: ask the destination
+    report.bytes = copier.bytes
+    report.positions = dict(copier.positions)
     if groups:
         report.groups = translate_groups(src.log, dst.log, topics)
     if check:
