@@ -19,6 +19,7 @@ from rich.markdown import Markdown
 from fleetledger import ConfigurationError, MissingExtra, NotFound
 from fleetledger.cli.common import LedgerURL, json_option, open_ledger, output, write_json
 from fleetledger.cli.exits import InputError, guarded
+from fleetledger.cli.plan_migrate import migrate
 from fleetledger.planning.cost import charts as drawing
 from fleetledger.planning.cost import html, report, sensitivity
 from fleetledger.planning.cost.model import plan as cost_plan
@@ -39,6 +40,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("migrate")(migrate)
 
 
 class Format(StrEnum):

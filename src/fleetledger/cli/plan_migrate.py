@@ -81,8 +81,9 @@ def migrate(
         ),
     ] = None,
 ) -> None:
-    """Rehearse a migration: preflight, mirror, compare, move consumer groups, cut producers
-    over in a dry run, and roll back, timing each step; report what a rollback requires.
+    """Rehearse a migration: mirror, compare, move groups, dry-run cutover, roll back.
+
+    Each step is timed, and the report says what a rollback requires.
 
     Exit 0 when every step passed, 1 naming the step that failed. Nothing in SRC is ever
     deleted or rewritten, and the only events written to SRC are those of the rollback step:

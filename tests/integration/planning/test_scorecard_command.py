@@ -37,7 +37,9 @@ def ledger_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["scorecard", *args])
+    result = CliRunner(env={"COLUMNS": "200", "FLEETLEDGER_URL": None}).invoke(
+        app, ["scorecard", *args]
+    )
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -73,6 +73,8 @@ def arguments(path: str, tmp_path: Path, key: Path) -> list[str]:
         "keys": ["keys", "init", "--dir", str(tmp_path / "k")],
         "lag": ["lag", *ledger],
         "plan": ["plan", *ledger],
+        "plan migrate": ["plan", "migrate", "memory://", "memory://"],
+        "scorecard": ["scorecard", *ledger],
         "forget": ["forget", "cust-7", *ledger],
         "maintain": ["maintain", *ledger],
         "serve": ["serve", "--port", "0", *ledger],

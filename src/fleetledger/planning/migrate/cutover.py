@@ -34,7 +34,9 @@ SAMPLE = 32
 
 _SEALED = b'"$enc"'
 """In a body: a confidential field sealed under a data subject's key. Its producer sends the
-plaintext, which is sealed again with a new nonce: not the stored event, so not re-sent here."""
+plaintext, which the rehearsal may not be able to read; sealed again under the same subject's
+key it gives the same bytes (a synthetic IV), under another key store it would not. Not
+re-sent here."""
 
 _WRITER_FIELDS = frozenset(NewEvent.__struct_fields__)
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
