@@ -8,8 +8,13 @@ marker holding its AES-256-GCM ciphertext under the data subject's key::
 
 The plaintext is the RFC 8785 bytes of the field's value; the associated data is
 ``fleetledger/field/v1 NUL <event id> NUL <field name>``, so a ciphertext cannot be moved to
-another event or field. Leaves hash the stored body, so they commit to the ciphertext: the
-ledger proves the same bytes before and after the key is destroyed.
+another event or field. The IV is synthetic: the first 12 bytes of an HMAC-SHA256, under a key
+derived from the data key, of the associated data and the plaintext. So a producer retrying
+an event (same id, same field, same value, same subject's key) seals the same bytes, and the
+retry is recognised as already stored instead of refused as a conflict; two different values
+get IVs as unpredictable as random ones, and equal ciphertexts reveal only that the same field
+of the same event was sealed twice. Leaves hash the stored body, so they commit to the
+ciphertext: the ledger proves the same bytes before and after the key is destroyed.
 
 Data keys are kept by a :class:`KeyStore`, wrapped by a key-encryption key (KEK)
 (:func:`wrap`, :func:`unwrap`: AES-256-GCM, the key id as associated data). Destroying a
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import os
 import secrets
 import threading
@@ -39,6 +45,7 @@ ERASED: dict[str, Any] = {"$erased": True}
 KEY_BYTES = 32
 _IV_BYTES = 12
 _AAD_PREFIX = b"fleetledger/field/v1\x00"
+_IV_KEY_LABEL = b"fleetledger/field-iv/v1"
 _WRAP_AAD = b"fleetledger/key/v1\x00"
 
 __all__ = [
@@ -114,14 +121,22 @@ def seal(
 ) -> dict[str, str]:
     """The marker holding ``plaintext`` (a field's canonical JSON) sealed for one event field
     (``with_cipher``: ``key``'s, from :func:`cipher`)."""
-    iv = os.urandom(_IV_BYTES)
-    sealed = (with_cipher or _cipher(key.key)).encrypt(iv, plaintext, _aad(event_id, field))
+    aad = _aad(event_id, field)
+    iv = _synthetic_iv(key.key, aad, plaintext)
+    sealed = (with_cipher or _cipher(key.key)).encrypt(iv, plaintext, aad)
     return {
         MARKER: ALGORITHM,
         "ct": base64.b64encode(sealed).decode(),
         "iv": base64.b64encode(iv).decode(),
         "kid": key.kid,
     }
+
+
+def _synthetic_iv(key: bytes, aad: bytes, plaintext: bytes) -> bytes:
+    """The IV of a field: a PRF of what is sealed, so sealing the same field twice is one
+    ciphertext (the IV key is derived apart from the AES key: one key, one job)."""
+    iv_key = hmac.digest(key, _IV_KEY_LABEL, "sha256")
+    return hmac.digest(iv_key, aad + b"\x00" + plaintext, "sha256")[:_IV_BYTES]
 
 
 def is_sealed(value: object) -> bool:

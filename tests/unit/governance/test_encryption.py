@@ -71,3 +71,20 @@ def test_the_memory_store_keeps_one_key_per_subject_until_destroyed() -> None:
     assert store.get(first.kid) is None
     assert store.erased(first.kid)
     assert store.keys_for(["cust-7"])["cust-7"].kid != first.kid
+
+
+def test_sealing_the_same_field_of_the_same_event_twice_gives_the_same_marker() -> None:
+    """The IV is synthetic: a retried event seals to the same bytes (idempotent appends)."""
+    assert seal(b'"secret"', KEY, "evt-1", "goal") == seal(b'"secret"', KEY, "evt-1", "goal")
+
+
+def test_another_value_event_or_field_gets_another_iv() -> None:
+    """The IV depends on the plaintext and on the associated data, never repeating across them."""
+    ivs = {
+        seal(b'"secret"', KEY, "evt-1", "goal")["iv"],
+        seal(b'"other"', KEY, "evt-1", "goal")["iv"],
+        seal(b'"secret"', KEY, "evt-2", "goal")["iv"],
+        seal(b'"secret"', KEY, "evt-1", "query")["iv"],
+        seal(b'"secret"', DataKey("k-2", bytes(32)), "evt-1", "goal")["iv"],
+    }
+    assert len(ivs) == 5

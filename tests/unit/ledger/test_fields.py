@@ -155,3 +155,26 @@ def test_an_unknown_threshold_is_refused() -> None:
     """encrypt_from must name a classification."""
     with pytest.raises(ConfigurationError, match="encrypt_from"):
         fleetledger.open("memory://", encrypt_from="secret")
+
+
+def test_a_retried_restricted_event_is_recognised_as_already_stored(sealed: Ledger) -> None:
+    """A producer that lost the acknowledgement sends the event again: same position, one copy,
+    though its confidential field is sealed again (the synthetic IV makes the same bytes)."""
+    restricted(sealed)
+    first = stored(sealed, "e1")
+    restricted(sealed)
+    assert stored(sealed, "e1") == first
+    assert sum(info.events for info in sealed.topics() if info.family == "tool") == 1
+
+
+def test_a_restricted_event_retried_with_another_value_is_a_conflict(sealed: Ledger) -> None:
+    """Same id, other plaintext: refused, the stored event unchanged."""
+    restricted(sealed)
+    with pytest.raises(fleetledger.IdConflict):
+        sealed.append(
+            "tool.call.requested",
+            subject="task-1",
+            id="e1",
+            dataclassification="restricted",
+            data={"call_id": "c-1", "tool": "payments.refund", "arguments": {"note": "other"}},
+        )
