@@ -13,9 +13,9 @@ from types import ModuleType
 from typing import Any
 
 from fleetledger.errors import MissingExtra
+from fleetledger.planning.cost.inputs import GIB
 from fleetledger.planning.cost.result import ARCHITECTURES, Plan
 
-GIB = 1 << 30
 CHART_NAMES = ("storage-growth", "monthly-cost", "cross-zone")
 _COLOURS = {"shared nothing": "#c0392b", "shared storage": "#2471a3"}
 _CAUSES = {"produce": "#f5b041", "replication": "#af601a", "consume": "#5dade2"}

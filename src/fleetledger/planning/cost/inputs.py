@@ -15,6 +15,10 @@ from dataclasses import dataclass, field, replace
 
 from fleetledger.errors import ConfigurationError
 
+MIB = 1 << 20
+GIB = 1 << 30
+"""Binary units: sizes here are MiB and GiB, as brokers and cloud bills count them."""
+
 FOREVER_DAYS = math.inf
 """``retention_days`` of a family that is never deleted: its stored bytes keep growing."""
 

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from fleetledger.planning.cost.inputs import Demand, Deployment, FamilyDemand
+from fleetledger.planning.cost.inputs import GIB, Demand, Deployment, FamilyDemand
 from fleetledger.planning.cost.prices import PriceSheet
 from fleetledger.planning.cost.result import (
     ARCHITECTURES,
@@ -22,7 +22,6 @@ from fleetledger.planning.cost.result import (
 )
 from fleetledger.planning.cost.sensitivity import Row
 
-GIB = 1 << 30
 DOUBLES = 1.9
 """A change whose factor reaches this is flagged as one that (about) doubles the bill."""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from fleetledger.planning.cost import crosszone, horizon
-from fleetledger.planning.cost.inputs import Demand, Deployment
+from fleetledger.planning.cost.inputs import GIB, MIB, Demand, Deployment
 from fleetledger.planning.cost.prices import PriceSheet
 from fleetledger.planning.cost.result import (
     BLOCK,
@@ -27,9 +27,6 @@ from fleetledger.planning.cost.result import (
     TRANSFER,
     ArchitectureMonth,
 )
-
-MIB = 1 << 20
-GIB = 1 << 30
 
 
 def month(
