@@ -1,17 +1,15 @@
-"""Fixtures for rehearsing migrations of real ledgers: a simulated fleet, the command, Tansu."""
+"""Fixtures for rehearsing migrations of real ledgers: a simulated fleet and the command."""
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner, Result
 
 import fleetledger
-from fleetledger.cli.plan_migrate import migrate
+from fleetledger.cli.app import app
 from fleetledger.demo import simulate
-from interop.brokers import Tansu, start_tansu
 
 Migrate = Callable[..., Result]
 
@@ -41,14 +39,11 @@ def dst_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def plan_migrate() -> Migrate:
-    """Run ``plan migrate ARGS`` in-process (registered on an app of its own), wide output."""
-    app = typer.Typer()
-    app.command("migrate")(migrate)
-    app.command("help")(lambda: None)  # a second command keeps "migrate" a subcommand
+    """Run ``fleetledger plan migrate ARGS`` in-process, with wide output."""
 
     def invoke(*args: str) -> Result:
         runner = CliRunner(env={"COLUMNS": "200", "FLEETLEDGER_URL": None})
-        return runner.invoke(app, ["migrate", *args])
+        return runner.invoke(app, ["plan", "migrate", *args])
 
     return invoke
 
@@ -57,11 +52,3 @@ def sql(url: str, statement: str) -> None:
     """Run one statement on the SQLite file behind ``url``, outside the ledger (tampering)."""
     with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
         db.execute(statement)
-
-
-@pytest.fixture(scope="session")
-def tansu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tansu]:
-    """A Tansu broker (Kafka protocol, memory storage) for these tests, stopped by pid."""
-    started = start_tansu(tmp_path_factory.mktemp("tansu") / "broker.log")
-    yield started
-    started.stop()

@@ -1,4 +1,4 @@
-"""Rehearsing a migration between SQLite and Kafka (Tansu), both ways, and a rollback from Kafka."""
+"""Rehearsing a migration between SQLite and Kafka, both ways, and a rollback from Kafka."""
 
 import uuid
 from pathlib import Path
@@ -6,15 +6,14 @@ from pathlib import Path
 import fleetledger
 from fleetledger.demo import simulate
 from fleetledger.planning.migrate import Step, rehearse
-from interop.brokers import Tansu
 
 
-def urls(tansu: Tansu, tmp_path: Path) -> tuple[str, str, str]:
+def urls(bootstrap: str, tmp_path: Path) -> tuple[str, str, str]:
     """A SQLite origin, a Kafka namespace of its own, and a SQLite file to come back to."""
     namespace = f"r{uuid.uuid4().hex[:10]}"
     return (
         f"sqlite:///{tmp_path}/origin.db?namespace={namespace}",
-        f"kafka://{tansu.address}?namespace={namespace}&timeout=10",
+        f"kafka://{bootstrap}?namespace={namespace}&timeout=10",
         f"sqlite:///{tmp_path}/back.db?namespace={namespace}",
     )
 
@@ -28,9 +27,11 @@ def fleet(url: str) -> None:
             consumer.commit()
 
 
-def test_a_sqlite_ledger_rehearses_its_move_to_kafka_and_back(tansu: Tansu, tmp_path: Path) -> None:
+def test_a_sqlite_ledger_rehearses_its_move_to_kafka_and_back(
+    bootstrap: str, tmp_path: Path
+) -> None:
     """SQLite -> Kafka passes every step; so does Kafka -> SQLite from that copy."""
-    origin, cluster, back = urls(tansu, tmp_path)
+    origin, cluster, back = urls(bootstrap, tmp_path)
     fleet(origin)
 
     for source, destination in ((origin, cluster), (cluster, back)):
@@ -41,10 +42,10 @@ def test_a_sqlite_ledger_rehearses_its_move_to_kafka_and_back(tansu: Tansu, tmp_
 
 
 def test_events_written_to_kafka_after_the_cutover_are_copied_back_to_sqlite(
-    tansu: Tansu, tmp_path: Path
+    bootstrap: str, tmp_path: Path
 ) -> None:
     """After producers wrote to the Kafka copy, the rollback brings those events to SQLite."""
-    origin, cluster, _ = urls(tansu, tmp_path)
+    origin, cluster, _ = urls(bootstrap, tmp_path)
     fleet(origin)
 
     with (
