@@ -89,6 +89,12 @@ def plan(  # noqa: PLR0917 -- a typer command: each option is a parameter
         int | None,
         _opt("Replication factor of shared-nothing Kafka (default 3).", "--replication-factor"),
     ] = None,
+    producer_zones: Annotated[
+        int | None, _opt("Zones hosting producers (default: every zone).", "--producer-zones")
+    ] = None,
+    consumer_zones: Annotated[
+        int | None, _opt("Zones hosting consumers (default: every zone).", "--consumer-zones")
+    ] = None,
     rack_aware: Annotated[
         bool | None,
         _opt(
@@ -143,6 +149,8 @@ def plan(  # noqa: PLR0917 -- a typer command: each option is a parameter
         retention_days=None if retention_days is None else _retention(retention_days),
         zones=zones,
         replication_factor=replication_factor,
+        producer_zones=producer_zones,
+        consumer_zones=consumer_zones,
         rack_aware_fetch=rack_aware,
         tiered_storage=tiered_storage,
         compression=compression,

@@ -129,6 +129,7 @@ def test_the_html_report_embeds_the_charts_and_the_tables(url: str, tmp_path: Pa
     [
         (("--events-per-second", "10", "--zones", "0"), "zones must be at least 1"),
         (("--events-per-second", "10", "--retention-days", "never"), "forever"),
+        (("--events-per-second", "10", "--consumer-zones", "4"), "consumer_zones must be"),
         (("--events-per-second", "10", "--compression", "0.5"), "compression"),
         (("--events-per-second", "10", "--prices", "/nonexistent.toml"), "price sheet"),
         (("--ledger", "sqlite:///nonexistent/fleet.db"), "does not exist"),

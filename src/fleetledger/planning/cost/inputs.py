@@ -128,10 +128,18 @@ class Deployment:
     ``wal_min_gib_per_broker`` per broker; ``wal_cross_zone_copies`` is how many copies of each
     byte a WAL replicated across zones sends to other zones (0 for a zonal block-storage or a
     regional object-storage WAL).
+
+    ``producer_zones`` and ``consumer_zones`` say in how many of the zones producers and
+    consumers run (default: all). With leaders and replicas spread evenly over every zone they
+    do not change shared nothing's crossing fractions (from any zone a leader is elsewhere
+    ``(Z - 1) / Z`` of the time); shared storage needs a broker in each zone that hosts
+    clients, so they set its minimum broker count (the larger of the two: the sets overlap).
     """
 
     zones: int = 3
     replication_factor: int = 3
+    producer_zones: int | None = None
+    consumer_zones: int | None = None
     rack_aware_fetch: bool = False
     tiered_storage: bool = False
     hot_window_days: float = 1.0
@@ -151,6 +159,12 @@ class Deployment:
     def __post_init__(self) -> None:
         _at_least("zones", self.zones, 1)
         _at_least("replication_factor", self.replication_factor, 1)
+        for name in ("producer_zones", "consumer_zones"):
+            value = getattr(self, name)
+            if value is not None and not 1 <= value <= self.zones:
+                raise ConfigurationError(
+                    f"{name} must be between 1 and zones ({self.zones}), not {value}"
+                )
         if not 0 <= self.headroom < 1:
             raise ConfigurationError(f"headroom must be in [0, 1), not {self.headroom}")
         for name in ("hot_window_days", "broker_disk_gib", "broker_network_mib_s"):
@@ -164,6 +178,11 @@ class Deployment:
             raise ConfigurationError(
                 f"cold_read_fraction must be in [0, 1], not {self.cold_read_fraction}"
             )
+
+    @property
+    def client_zones(self) -> int:
+        """Zones hosting producers or consumers: where shared storage needs a broker."""
+        return max(self.producer_zones or self.zones, self.consumer_zones or self.zones)
 
 
 def _at_least(name: str, value: float, low: float) -> None:

@@ -38,7 +38,9 @@ ASSUMPTIONS = (
     " replication RF - ceil(RF/Z) copies (RF-1 with rack-aware placement over >= RF zones);"
     " consume fan-out x (Z-1)/Z without rack-aware fetching, and only consumers in zones"
     " without a replica cross with it (KIP-392). Each crossing GB pays the inter-zone price"
-    " twice: the sender and the receiver each pay it.",
+    " twice: the sender and the receiver each pay it. Where clients sit (producer and"
+    " consumer zones) does not change these fractions while leaders and replicas are spread"
+    " evenly over every zone.",
     "Shared nothing: disk = stored x RF / (1 - headroom); with tiered storage only the hot"
     " window stays local (x RF) and the rest is stored once in object storage. Brokers = the"
     " largest of disk / disk per broker, peak network per direction / network per broker"
@@ -49,8 +51,9 @@ ASSUMPTIONS = (
     " stored bytes (x1, object storage is durable and regional: no transfer charge); PUTs ="
     " written / upload size; GETs = (compaction + catch-up reads) / GET size; WAL = minutes of"
     " peak ingress on block storage; brokers by throughput only (out: upload + fan-out +"
-    " compaction; in: produce + compaction + catch-up), at least one per zone so produce and"
-    " consume stay zone-local; cross-zone only for a WAL replicated across zones.",
+    " compaction; in: produce + compaction + catch-up), at least one in each zone hosting"
+    " producers or consumers so produce and consume stay zone-local; cross-zone only for a"
+    " WAL replicated across zones.",
 )
 
 

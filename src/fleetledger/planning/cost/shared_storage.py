@@ -43,7 +43,7 @@ def month(
             network_per_direction(demand, deployment, number)
             / (deployment.broker_network_mib_s * MIB)
         ),
-        "zones": deployment.zones,
+        "client zones": deployment.client_zones,
     }
     brokers = max(brokers_by.values())
     wal = max(

@@ -12,6 +12,8 @@ say which figures were measured and which were assumed. The inputs file::
     [deployment]           # any field of Deployment
     zones = 3
     replication_factor = 3
+    producer_zones = 3     # zones hosting producers (default: all)
+    consumer_zones = 2
     rack_aware_fetch = true
 
     [[family]]
@@ -56,6 +58,8 @@ class Flags:
     retention_days: float | None = None
     zones: int | None = None
     replication_factor: int | None = None
+    producer_zones: int | None = None
+    consumer_zones: int | None = None
     rack_aware_fetch: bool | None = None
     tiered_storage: bool | None = None
     compression: float | None = None
@@ -222,7 +226,14 @@ def _pick(
 
 def _deployment(table: Mapping[str, Any], flags: Flags, origins: dict[str, str]) -> Deployment:
     values = dict(table)
-    for name in ("zones", "replication_factor", "rack_aware_fetch", "tiered_storage"):
+    for name in (
+        "zones",
+        "replication_factor",
+        "producer_zones",
+        "consumer_zones",
+        "rack_aware_fetch",
+        "tiered_storage",
+    ):
         flag = getattr(flags, name)
         if flag is not None:
             values[name] = flag

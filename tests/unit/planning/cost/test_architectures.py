@@ -8,6 +8,7 @@ fetching; round prices (conftest). A month is 730 h = 2,628,000 s, so the family
 
 import pytest
 
+from fleetledger.errors import ConfigurationError
 from fleetledger.planning.cost import shared_nothing, shared_storage
 from fleetledger.planning.cost.inputs import Demand, Deployment, FamilyDemand
 from fleetledger.planning.cost.prices import PriceSheet
@@ -82,3 +83,31 @@ def test_shared_storage_bill_worked_by_hand(prices: PriceSheet) -> None:
     assert month.costs[REQUESTS] == pytest.approx(3.285 + 0.1314)
     assert month.costs[TRANSFER] == 0
     assert month.total == pytest.approx(219 + 2.40 + 51.328125 + 3.285 + 0.1314)
+
+
+def test_clients_in_one_zone_need_one_shared_storage_broker(prices: PriceSheet) -> None:
+    """Producers and consumers all in one of 3 zones: throughput 1, client zones 1 -> 1 broker
+    ($73); WAL max(1 x 10 GiB, 300 MiB) = 10 GiB ($0.80); no crossing either way."""
+    local = Deployment(producer_zones=1, consumer_zones=1)
+    month = shared_storage.month(DEMAND, local, prices, 1)
+
+    assert month.brokers_by == {"throughput": 1, "client zones": 1}
+    assert month.costs[COMPUTE] == pytest.approx(73)
+    assert month.costs[BLOCK] == pytest.approx(0.80)
+    assert month.costs[TRANSFER] == 0
+
+
+def test_where_clients_sit_leaves_shared_nothings_crossing_alone(prices: PriceSheet) -> None:
+    """Leaders spread evenly over 3 zones: from any one zone 2/3 of them are elsewhere, so
+    producers in one zone cross as much as producers in all three (10,265.625 GiB)."""
+    spread = shared_nothing.month(DEMAND, DEPLOYMENT, prices, 1)
+    local = shared_nothing.month(DEMAND, Deployment(producer_zones=1, consumer_zones=1), prices, 1)
+
+    assert local.cross_zone == spread.cross_zone
+    assert local.cross_zone.total / GIB == pytest.approx(10_265.625)
+
+
+def test_more_client_zones_than_zones_is_refused() -> None:
+    """A deployment cannot host producers in 4 of 3 zones."""
+    with pytest.raises(ConfigurationError, match="producer_zones must be between 1 and zones"):
+        Deployment(producer_zones=4)
