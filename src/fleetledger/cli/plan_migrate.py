@@ -19,15 +19,19 @@ from fleetledger.cli.common import (
     cli_source,
     configuration,
     errors,
+    json_option,
     open_ledger,
     output,
 )
 from fleetledger.cli.exits import CheckFailed, InputError, committed, guarded
 from fleetledger.cli.mirror import check_urls
 from fleetledger.cli.render import printable
-from fleetledger.planning.migrate import Rehearsal, Step, rehearse
-from fleetledger.planning.migrate.report import as_json, as_markdown, as_rich
+from fleetledger.planning.migrate import Rehearsal, Step, rehearse, report
 
+MIGRATE_JSON = (
+    "one JSON object: {ok, failed, source, destination, seconds, steps: [{name, title,"
+    " outcome, seconds, figures, detail, notes}], rollback: {events, groups, producers, seconds}}"
+)
 FILE_WIDTH = 132
 """Width of the terminal report written to a file."""
 
@@ -80,6 +84,7 @@ def migrate(
             "--output", "-o", help="Write the report to FILE instead of stdout.", show_default=False
         ),
     ] = None,
+    as_json: Annotated[bool, json_option(MIGRATE_JSON)] = False,
 ) -> None:
     """Rehearse a migration: mirror, compare, move groups, dry-run cutover, roll back.
 
@@ -101,7 +106,7 @@ def migrate(
             access=configuration().access,
             on_step=say,
         )
-    write(rehearsal, report_format, to_file)
+    write(rehearsal, Format.JSON if as_json else report_format, to_file)
     failed = rehearsal.failed
     if failed is not None:
         raise CheckFailed(f"step {failed.name} failed: {failed.detail}")
@@ -136,16 +141,16 @@ def say(step: Step) -> None:
 def write(rehearsal: Rehearsal, report_format: Format, to_file: Path | None) -> None:
     """Write the report in ``report_format`` to ``to_file`` or stdout."""
     if report_format is Format.JSON:
-        text = msgspec.json.encode(as_json(rehearsal)).decode() + "\n"
+        text = msgspec.json.encode(report.as_json(rehearsal)).decode() + "\n"
     elif report_format is Format.MARKDOWN:
-        text = as_markdown(rehearsal)
+        text = report.as_markdown(rehearsal)
     elif to_file is None:
-        output().print(as_rich(rehearsal))
+        output().print(report.as_rich(rehearsal))
         return
     else:
         console = Console(width=FILE_WIDTH, highlight=False, color_system=None)
         with console.capture() as captured:
-            console.print(as_rich(rehearsal))
+            console.print(report.as_rich(rehearsal))
         text = captured.get()
     if to_file is None:
         typer.echo(text, nl=False)

@@ -81,7 +81,7 @@ def test_a_tampered_copy_fails_the_compare_step_with_exit_1(
         " WHERE offset = 0 AND topic = 'fleet.task'",
     )
 
-    result = plan_migrate(src_url, dst_url, "--format", "json")
+    result = plan_migrate(src_url, dst_url, "--json")
 
     assert result.exit_code == 1, result.output
     assert "step compare failed" in result.stderr
