@@ -9,7 +9,6 @@ import duckdb
 
 import fleetledger
 from fleetledger.audit.notary import Notary
-from fleetledger.demo import simulate
 from fleetledger.integrity import NoteSigner
 from fleetledger.lake import Exporter, ParquetLake, ParquetSink
 from fleetledger.lake.verify import verify_export
@@ -23,7 +22,19 @@ def test_a_signed_kafka_ledger_exports_to_parquet_that_verifies_alone(
     signer = NoteSigner.generate("lake.example.com")
     out = tmp_path / "out"
     with fleetledger.open(url, default_source="tests", signer=signer) as ledger:
-        simulate(ledger, tasks=2, seed=3)
+        for task in ("t-1", "t-2", "t-3"):
+            ledger.append("task.requested", subject=task, data={"goal": "g"})
+            ledger.append_many(
+                [
+                    {"type": "task.started", "subject": task},
+                    {
+                        "type": "tool.call.requested",
+                        "subject": task,
+                        "data": {"call_id": f"c-{task}", "tool": "search"},
+                    },
+                    {"type": "task.completed", "subject": task, "data": {"result": {}}},
+                ]
+            )
         Notary(ledger.log, ledger.namespace, signer).run_once()
         report = Exporter(ledger, ParquetSink(out, ledger.namespace)).run_once()
         leaves = sum(
