@@ -52,6 +52,7 @@ __all__ = [
     "ALGORITHM",
     "ERASED",
     "DataKey",
+    "FieldCipher",
     "KeyStore",
     "MemoryKeyStore",
     "cipher",
@@ -110,33 +111,39 @@ def _aad(event_id: str, field: str) -> bytes:
     return b"%s%s\x00%s" % (_AAD_PREFIX, event_id.encode(), field.encode())
 
 
-def cipher(key: DataKey) -> AESGCM:
-    """The AES-256-GCM cipher of a data key, to pass to :func:`seal` and :func:`open_field`
-    when sealing or opening many fields with one key."""
-    return _cipher(key.key)
+class FieldCipher(NamedTuple):
+    """A data key made ready to seal and open many fields: its AES-256-GCM cipher and the key
+    its synthetic IVs are derived with."""
+
+    aead: AESGCM
+    iv_key: bytes
+
+
+def cipher(key: DataKey) -> FieldCipher:
+    """``key`` ready for :func:`seal` and :func:`open_field`, to pass when sealing or opening
+    many fields with one key (both derivations are done once)."""
+    return FieldCipher(_cipher(key.key), hmac.digest(key.key, _IV_KEY_LABEL, "sha256"))
 
 
 def seal(
-    plaintext: bytes, key: DataKey, event_id: str, field: str, with_cipher: AESGCM | None = None
+    plaintext: bytes,
+    key: DataKey,
+    event_id: str,
+    field: str,
+    with_cipher: FieldCipher | None = None,
 ) -> dict[str, str]:
     """The marker holding ``plaintext`` (a field's canonical JSON) sealed for one event field
     (``with_cipher``: ``key``'s, from :func:`cipher`)."""
+    ready = with_cipher or cipher(key)
     aad = _aad(event_id, field)
-    iv = _synthetic_iv(key.key, aad, plaintext)
-    sealed = (with_cipher or _cipher(key.key)).encrypt(iv, plaintext, aad)
+    iv = hmac.digest(ready.iv_key, aad + b"\x00" + plaintext, "sha256")[:_IV_BYTES]
+    sealed = ready.aead.encrypt(iv, plaintext, aad)
     return {
         MARKER: ALGORITHM,
         "ct": base64.b64encode(sealed).decode(),
         "iv": base64.b64encode(iv).decode(),
         "kid": key.kid,
     }
-
-
-def _synthetic_iv(key: bytes, aad: bytes, plaintext: bytes) -> bytes:
-    """The IV of a field: a PRF of what is sealed, so sealing the same field twice is one
-    ciphertext (the IV key is derived apart from the AES key: one key, one job)."""
-    iv_key = hmac.digest(key, _IV_KEY_LABEL, "sha256")
-    return hmac.digest(iv_key, aad + b"\x00" + plaintext, "sha256")[:_IV_BYTES]
 
 
 def is_sealed(value: object) -> bool:
@@ -149,14 +156,15 @@ def open_field(
     key: DataKey,
     event_id: str,
     field: str,
-    with_cipher: AESGCM | None = None,
+    with_cipher: FieldCipher | None = None,
 ) -> bytes | None:
     """The plaintext a marker holds, or None when it does not open with this key for this
     event field (moved, altered, or sealed under another key)."""
     try:
         iv = base64.b64decode(marker["iv"], validate=True)
         sealed = base64.b64decode(marker["ct"], validate=True)
-        return (with_cipher or _cipher(key.key)).decrypt(iv, sealed, _aad(event_id, field))
+        aead = with_cipher.aead if with_cipher is not None else _cipher(key.key)
+        return aead.decrypt(iv, sealed, _aad(event_id, field))
     except (KeyError, TypeError, ValueError, binascii.Error, InvalidTag):
         return None
 

@@ -15,7 +15,7 @@ another process that held the key stops using it when its cache expires.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
@@ -25,6 +25,7 @@ from fleetledger.events.envelope import Event
 from fleetledger.governance.encryption import (
     ERASED,
     DataKey,
+    FieldCipher,
     KeyStore,
     cipher,
     is_sealed,
@@ -32,9 +33,6 @@ from fleetledger.governance.encryption import (
     seal,
 )
 from fleetledger.types import Classification
-
-if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_TTL = 5.0
 """Seconds a data key stays cached in a process after it was read from the store."""
@@ -60,8 +58,8 @@ class FieldCrypto:
         self.encrypt_from = Classification(encrypt_from)
         self._ranks = {c.value for c in Classification if c.rank >= self.encrypt_from.rank}
         self._clock = clock
-        self._subjects: dict[str, tuple[DataKey, AESGCM, float]] = {}
-        self._kids: dict[str, tuple[DataKey | None, AESGCM | None, float]] = {}
+        self._subjects: dict[str, tuple[DataKey, FieldCipher, float]] = {}
+        self._kids: dict[str, tuple[DataKey | None, FieldCipher | None, float]] = {}
 
     # -- the encrypt stage -------------------------------------------------------------------
 
@@ -74,7 +72,7 @@ class FieldCrypto:
         data = envelope.data
         as_dict = type(data) is dict
         changes: dict[str, dict[str, str]] = {}
-        key: tuple[DataKey, AESGCM, float] | None = None
+        key: tuple[DataKey, FieldCipher, float] | None = None
         for name in names:
             value = data.get(name) if as_dict else getattr(data, name)
             if value is None:
@@ -86,7 +84,7 @@ class FieldCrypto:
         data = {**data, **changes} if as_dict else msgspec.structs.replace(data, **changes)
         return msgspec.structs.replace(envelope, data=data)
 
-    def _key_for(self, datasubject: str, type_: str) -> tuple[DataKey, AESGCM, float]:
+    def _key_for(self, datasubject: str, type_: str) -> tuple[DataKey, FieldCipher, float]:
         cached = self._subjects.get(datasubject)
         if cached is not None and cached[2] > self._clock():
             return cached
@@ -135,7 +133,7 @@ class FieldCrypto:
         plaintext = open_field(marker, key, event_id, name, with_cipher)
         return marker if plaintext is None else _decode_json(plaintext)
 
-    def _key(self, kid: str) -> tuple[DataKey | None, AESGCM | None, float]:
+    def _key(self, kid: str) -> tuple[DataKey | None, FieldCipher | None, float]:
         cached = self._kids.get(kid)
         now = self._clock()
         if cached is not None and cached[2] > now:
