@@ -74,8 +74,8 @@ ATTEMPTS = 5
 """Interactive answers tried per dimension before giving up."""
 
 
-def _score_option(dimension_flag: str, one: str, five: str) -> object:
-    return typer.Option(dimension_flag, help=f"1: {one}. 5: {five}.", show_default="measured")
+def _score_option(dimension_flag: str, one: str, five: str, unmeasured: str = "measured") -> object:
+    return typer.Option(dimension_flag, help=f"1: {one}. 5: {five}.", show_default=unmeasured)
 
 
 def scorecard_command(
@@ -95,7 +95,10 @@ def scorecard_command(
         int | None, _score_option("--governance-pressure", *DIMENSIONS[4].means)
     ] = None,
     migration_tolerance: Annotated[
-        int | None, _score_option("--migration-tolerance", *DIMENSIONS[5].means)
+        int | None,
+        _score_option(
+            "--migration-tolerance", *DIMENSIONS[5].means, unmeasured="not scored: answer it"
+        ),
     ] = None,
     answers: Annotated[
         Path | None,
